@@ -1,0 +1,56 @@
+//! Commands: what users and devices ask of the hall. Everything random (the status-page token)
+//! or read from the world (the instant) is decided by the caller and passed in.
+
+use crate::ids::{ServiceId, TicketId, WindowId};
+use crate::ticket::{Channel, PriorityClass};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssueTicket {
+    pub service: ServiceId,
+    pub priority: PriorityClass,
+    pub channel: Channel,
+    pub phone: Option<String>,
+    pub kiosk: Option<String>,
+    /// The unguessable token of the ticket's status page, made by the caller.
+    pub token: String,
+    /// A retry with the same key on the same day returns the first ticket.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    IssueTicket(IssueTicket),
+    /// Complete the window's current ticket, if any, and call the next one.
+    CallNext {
+        window: WindowId,
+    },
+    Recall {
+        window: WindowId,
+    },
+    NoShow {
+        window: WindowId,
+    },
+    /// Put a recent no-show back in its queue.
+    Requeue {
+        window: WindowId,
+        ticket: TicketId,
+    },
+    /// Send the window's current ticket to another service's queue, keeping its number.
+    Transfer {
+        window: WindowId,
+        service: ServiceId,
+    },
+    Complete {
+        window: WindowId,
+    },
+    Pause {
+        window: WindowId,
+    },
+    Resume {
+        window: WindowId,
+    },
+    /// A waiting ticket given up by the citizen or the kiosk.
+    Cancel {
+        ticket: TicketId,
+    },
+}

@@ -1,0 +1,75 @@
+//! Why the hall refused a command. Each has a stable snake_case code for the API and logs.
+
+use crate::ids::{ServiceId, TicketId, WindowId};
+use crate::ticket::TicketStatus;
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("there is no service '{0}' in this hall")]
+    UnknownService(ServiceId),
+    #[error("there is no window '{0}' in this hall")]
+    UnknownWindow(WindowId),
+    #[error("there is no ticket {0} open today")]
+    UnknownTicket(TicketId),
+    #[error("window '{0}' is paused: resume it first")]
+    WindowPaused(WindowId),
+    #[error("window '{0}' is not paused")]
+    WindowNotPaused(WindowId),
+    #[error("window '{0}' has no current ticket: call one first")]
+    NoCurrentTicket(WindowId),
+    #[error("ticket {ticket} is {} and cannot be {action}", status.as_str())]
+    InvalidState {
+        ticket: TicketId,
+        status: TicketStatus,
+        action: &'static str,
+    },
+    #[error("window '{window}' does not serve '{service}'")]
+    ServiceNotServed {
+        window: WindowId,
+        service: ServiceId,
+    },
+    #[error("ticket {0} is already in the queue of '{1}'")]
+    TransferToSameService(TicketId, ServiceId),
+    #[error("ticket {0} was marked no-show too long ago to be requeued")]
+    RequeueTooLate(TicketId),
+    #[error("ticket {0} has already been requeued as often as the hall allows")]
+    RequeueLimitReached(TicketId),
+    #[error("the idempotency key was already used today for a ticket of another service")]
+    IdempotencyKeyReused,
+    #[error("the status-page token is already in use")]
+    TokenInUse,
+    #[error("the service day has not been started for this instant (engine bug)")]
+    DayNotStarted,
+}
+
+impl DomainError {
+    /// Stable code for API errors and logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainError::UnknownService(_) => "unknown_service",
+            DomainError::UnknownWindow(_) => "unknown_window",
+            DomainError::UnknownTicket(_) => "unknown_ticket",
+            DomainError::WindowPaused(_) => "window_paused",
+            DomainError::WindowNotPaused(_) => "window_not_paused",
+            DomainError::NoCurrentTicket(_) => "no_current_ticket",
+            DomainError::InvalidState { .. } => "invalid_state",
+            DomainError::ServiceNotServed { .. } => "service_not_served",
+            DomainError::TransferToSameService(..) => "transfer_to_same_service",
+            DomainError::RequeueTooLate(_) => "requeue_too_late",
+            DomainError::RequeueLimitReached(_) => "requeue_limit_reached",
+            DomainError::IdempotencyKeyReused => "idempotency_key_reused",
+            DomainError::TokenInUse => "token_in_use",
+            DomainError::DayNotStarted => "day_not_started",
+        }
+    }
+
+    /// Whether the thing named does not exist (as opposed to existing in the wrong state).
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            DomainError::UnknownService(_)
+                | DomainError::UnknownWindow(_)
+                | DomainError::UnknownTicket(_)
+        )
+    }
+}

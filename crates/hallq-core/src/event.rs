@@ -1,0 +1,157 @@
+//! Events: the facts the hall records. The event log in the store is the single source for
+//! everything downstream (displays, upstream sync, metrics); the tables are projections of it.
+
+use crate::ids::{ServiceId, TicketId, WindowId};
+use crate::ticket::{Ticket, TicketStatus};
+use jiff::civil::Date;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// A new local day began: numbering restarts and yesterday's leftovers have expired.
+    ServiceDayStarted {
+        day: Date,
+        at: Timestamp,
+    },
+    TicketIssued {
+        ticket: Ticket,
+    },
+    TicketCalled {
+        ticket: TicketId,
+        number: String,
+        service: ServiceId,
+        window: WindowId,
+        at: Timestamp,
+        /// How long the citizen waited, from queueing to this call.
+        wait_s: u64,
+    },
+    TicketRecalled {
+        ticket: TicketId,
+        number: String,
+        window: WindowId,
+        at: Timestamp,
+        recalls: u32,
+    },
+    TicketNoShow {
+        ticket: TicketId,
+        number: String,
+        window: WindowId,
+        at: Timestamp,
+    },
+    TicketRequeued {
+        ticket: TicketId,
+        number: String,
+        service: ServiceId,
+        window: WindowId,
+        at: Timestamp,
+    },
+    TicketTransferred {
+        ticket: TicketId,
+        number: String,
+        from_service: ServiceId,
+        to_service: ServiceId,
+        window: WindowId,
+        at: Timestamp,
+    },
+    TicketCompleted {
+        ticket: TicketId,
+        number: String,
+        service: ServiceId,
+        window: WindowId,
+        at: Timestamp,
+        /// From the call to completion.
+        service_s: u64,
+    },
+    TicketCancelled {
+        ticket: TicketId,
+        number: String,
+        at: Timestamp,
+    },
+    /// A ticket still open when its service day ended.
+    TicketExpired {
+        ticket: TicketId,
+        number: String,
+        previous: TicketStatus,
+        at: Timestamp,
+    },
+    WindowPaused {
+        window: WindowId,
+        at: Timestamp,
+    },
+    WindowResumed {
+        window: WindowId,
+        at: Timestamp,
+    },
+}
+
+impl Event {
+    /// The snake_case name used in the log, on SSE streams (`event:`) and in metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::ServiceDayStarted { .. } => "service_day_started",
+            Event::TicketIssued { .. } => "ticket_issued",
+            Event::TicketCalled { .. } => "ticket_called",
+            Event::TicketRecalled { .. } => "ticket_recalled",
+            Event::TicketNoShow { .. } => "ticket_no_show",
+            Event::TicketRequeued { .. } => "ticket_requeued",
+            Event::TicketTransferred { .. } => "ticket_transferred",
+            Event::TicketCompleted { .. } => "ticket_completed",
+            Event::TicketCancelled { .. } => "ticket_cancelled",
+            Event::TicketExpired { .. } => "ticket_expired",
+            Event::WindowPaused { .. } => "window_paused",
+            Event::WindowResumed { .. } => "window_resumed",
+        }
+    }
+
+    pub fn at(&self) -> Timestamp {
+        match self {
+            Event::ServiceDayStarted { at, .. }
+            | Event::TicketCalled { at, .. }
+            | Event::TicketRecalled { at, .. }
+            | Event::TicketNoShow { at, .. }
+            | Event::TicketRequeued { at, .. }
+            | Event::TicketTransferred { at, .. }
+            | Event::TicketCompleted { at, .. }
+            | Event::TicketCancelled { at, .. }
+            | Event::TicketExpired { at, .. }
+            | Event::WindowPaused { at, .. }
+            | Event::WindowResumed { at, .. } => *at,
+            Event::TicketIssued { ticket } => ticket.issued_at,
+        }
+    }
+
+    /// The ticket this event changes, if any.
+    pub fn ticket(&self) -> Option<TicketId> {
+        match self {
+            Event::TicketIssued { ticket } => Some(ticket.id),
+            Event::TicketCalled { ticket, .. }
+            | Event::TicketRecalled { ticket, .. }
+            | Event::TicketNoShow { ticket, .. }
+            | Event::TicketRequeued { ticket, .. }
+            | Event::TicketTransferred { ticket, .. }
+            | Event::TicketCompleted { ticket, .. }
+            | Event::TicketCancelled { ticket, .. }
+            | Event::TicketExpired { ticket, .. } => Some(*ticket),
+            Event::ServiceDayStarted { .. }
+            | Event::WindowPaused { .. }
+            | Event::WindowResumed { .. } => None,
+        }
+    }
+
+    /// The window this event changes, if any.
+    pub fn window(&self) -> Option<&WindowId> {
+        match self {
+            Event::TicketCalled { window, .. }
+            | Event::TicketRecalled { window, .. }
+            | Event::TicketNoShow { window, .. }
+            | Event::TicketRequeued { window, .. }
+            | Event::TicketTransferred { window, .. }
+            | Event::TicketCompleted { window, .. }
+            | Event::WindowPaused { window, .. }
+            | Event::WindowResumed { window, .. } => Some(window),
+            _ => None,
+        }
+    }
+}

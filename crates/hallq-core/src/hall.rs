@@ -1,0 +1,935 @@
+//! The hall's live state and the rules that change it.
+//!
+//! `decide` looks at the state and a command and says which events follow (or why not);
+//! `evolve` folds one event into the state. Keeping the two apart means the state after a
+//! restart — rebuilt from the stored tables, or from the event log — is the state the events
+//! describe, and nothing else.
+
+use crate::command::{Command, IssueTicket};
+use crate::error::DomainError;
+use crate::estimate::{wait_estimate_s, ServiceTimeAverage};
+use crate::event::Event;
+use crate::ids::{ServiceId, TicketId, WindowId};
+use crate::ordering::call_order_key;
+use crate::spec::HallSpec;
+use crate::ticket::{format_ticket_number, PriorityClass, Ticket, TicketStatus};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowStatus {
+    Open,
+    Paused,
+}
+
+impl WindowStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WindowStatus::Open => "open",
+            WindowStatus::Paused => "paused",
+        }
+    }
+}
+
+/// A window as it is now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WindowState {
+    pub id: WindowId,
+    pub status: WindowStatus,
+    /// The ticket the window has called and not yet finished.
+    pub current: Option<TicketId>,
+}
+
+/// One service's queue at a glance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueStats {
+    pub service: ServiceId,
+    pub waiting: usize,
+    pub oldest_wait_s: u64,
+    /// What a walk-in taking a ticket now should expect to wait.
+    pub wait_s_estimate: u64,
+    pub issued_today: u32,
+    pub called_today: u32,
+    pub completed_today: u32,
+    pub no_show_today: u32,
+    pub average_service_s: f64,
+}
+
+/// The result of executing a command: the events (already folded into the state) and the
+/// ticket the command was about, if any.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    pub events: Vec<Event>,
+    pub ticket: Option<TicketId>,
+}
+
+type QueueEntry = (Timestamp, TicketId);
+
+#[derive(Clone, Debug)]
+struct ServiceQueue {
+    /// Waiting tickets per priority class, by queue time.
+    waiting: [BTreeSet<QueueEntry>; 3],
+    /// The last number this service issued today.
+    last_number: u32,
+    average: ServiceTimeAverage,
+}
+
+impl ServiceQueue {
+    fn new(prior_service_s: u32) -> Self {
+        Self {
+            waiting: Default::default(),
+            last_number: 0,
+            average: ServiceTimeAverage::new(prior_service_s),
+        }
+    }
+
+    fn waiting_len(&self) -> usize {
+        self.waiting.iter().map(BTreeSet::len).sum()
+    }
+
+    fn oldest(&self) -> Option<QueueEntry> {
+        self.waiting
+            .iter()
+            .filter_map(|set| set.first().copied())
+            .min()
+    }
+
+    fn entries(&self) -> impl Iterator<Item = (PriorityClass, QueueEntry)> + '_ {
+        [
+            PriorityClass::Green,
+            PriorityClass::Appointment,
+            PriorityClass::WalkIn,
+        ]
+        .into_iter()
+        .flat_map(move |class| {
+            self.waiting[usize::from(class.rank())]
+                .iter()
+                .map(move |entry| (class, *entry))
+        })
+    }
+}
+
+/// Everything the store keeps that a restart needs to rebuild the hall.
+#[derive(Clone, Debug, Default)]
+pub struct RestoredState {
+    /// The service day the hall was last in, if it ever started one.
+    pub day: Option<Date>,
+    /// Every ticket of that day, and every ticket of an earlier day still waiting or called.
+    pub tickets: Vec<Ticket>,
+    pub paused_windows: Vec<WindowId>,
+    /// The highest ticket id ever issued.
+    pub last_ticket_id: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Hall {
+    spec: HallSpec,
+    tz: TimeZone,
+    service_index: HashMap<ServiceId, usize>,
+    queues: Vec<ServiceQueue>,
+    window_index: HashMap<WindowId, usize>,
+    windows: Vec<WindowState>,
+    day: Option<Date>,
+    /// Today's tickets and any older ticket not yet final.
+    tickets: BTreeMap<TicketId, Ticket>,
+    last_ticket_id: u64,
+    idempotency: HashMap<String, TicketId>,
+    tokens: HashMap<String, TicketId>,
+}
+
+fn seconds_between(from: Timestamp, to: Timestamp) -> u64 {
+    u64::try_from(to.as_second() - from.as_second()).unwrap_or(0)
+}
+
+impl Hall {
+    /// A new, empty hall. The spec must have passed [`HallSpec::validate`].
+    pub fn new(spec: HallSpec, tz: TimeZone) -> Self {
+        let service_index = spec
+            .services
+            .iter()
+            .enumerate()
+            .map(|(index, service)| (service.id.clone(), index))
+            .collect();
+        let queues = spec
+            .services
+            .iter()
+            .map(|service| ServiceQueue::new(service.prior_service_s))
+            .collect();
+        let window_index = spec
+            .windows
+            .iter()
+            .enumerate()
+            .map(|(index, window)| (window.id.clone(), index))
+            .collect();
+        let windows = spec
+            .windows
+            .iter()
+            .map(|window| WindowState {
+                id: window.id.clone(),
+                status: WindowStatus::Open,
+                current: None,
+            })
+            .collect();
+        Self {
+            spec,
+            tz,
+            service_index,
+            queues,
+            window_index,
+            windows,
+            day: None,
+            tickets: BTreeMap::new(),
+            last_ticket_id: 0,
+            idempotency: HashMap::new(),
+            tokens: HashMap::new(),
+        }
+    }
+
+    /// Rebuilds a hall from what the store kept. Tickets that name services or windows no
+    /// longer configured are kept (so they can expire) but cannot be called.
+    pub fn restore(spec: HallSpec, tz: TimeZone, restored: RestoredState) -> Self {
+        let mut hall = Hall::new(spec, tz);
+        hall.day = restored.day;
+        hall.last_ticket_id = restored.last_ticket_id;
+        for window in &restored.paused_windows {
+            if let Some(&index) = hall.window_index.get(window) {
+                hall.windows[index].status = WindowStatus::Paused;
+            }
+        }
+        let mut completed: Vec<&Ticket> = Vec::new();
+        for ticket in &restored.tickets {
+            hall.insert_ticket(ticket.clone());
+            if Some(ticket.service_day) == hall.day && ticket.status == TicketStatus::Completed {
+                completed.push(ticket);
+            }
+        }
+        completed.sort_by_key(|ticket| (ticket.finished_at, ticket.id));
+        let weight = hall.spec.policy.service_time_weight_percent;
+        for ticket in completed {
+            if let (Some(&service), Some(called_at), Some(finished_at)) = (
+                hall.service_index.get(&ticket.service),
+                ticket.called_at,
+                ticket.finished_at,
+            ) {
+                hall.queues[service]
+                    .average
+                    .record(seconds_between(called_at, finished_at), weight);
+            }
+        }
+        hall
+    }
+
+    /// Adds a ticket to the indexes as it stands (issue or restore).
+    fn insert_ticket(&mut self, ticket: Ticket) {
+        self.last_ticket_id = self.last_ticket_id.max(ticket.id.0);
+        let today = Some(ticket.service_day) == self.day;
+        if today {
+            if let Some(&origin) = self.service_index.get(&ticket.number_service) {
+                let prefix_len = self.spec.services[origin].prefix.len();
+                let sequence = ticket
+                    .number
+                    .get(prefix_len..)
+                    .and_then(|digits| digits.parse::<u32>().ok())
+                    .unwrap_or(0);
+                let queue = &mut self.queues[origin];
+                queue.last_number = queue.last_number.max(sequence);
+            }
+            if let Some(key) = &ticket.idempotency_key {
+                self.idempotency.insert(key.clone(), ticket.id);
+            }
+        }
+        match ticket.status {
+            TicketStatus::Waiting => {
+                if let Some(&service) = self.service_index.get(&ticket.service) {
+                    self.queues[service].waiting[usize::from(ticket.priority.rank())]
+                        .insert((ticket.queued_at, ticket.id));
+                }
+            }
+            TicketStatus::Called => {
+                if let Some(window) = &ticket.window {
+                    if let Some(&index) = self.window_index.get(window) {
+                        self.windows[index].current = Some(ticket.id);
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.tokens.insert(ticket.token.clone(), ticket.id);
+        self.tickets.insert(ticket.id, ticket);
+    }
+
+    pub fn spec(&self) -> &HallSpec {
+        &self.spec
+    }
+
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.tz
+    }
+
+    /// The local date of an instant: tickets belong to it and numbering restarts with it.
+    pub fn service_day_of(&self, now: Timestamp) -> Date {
+        now.to_zoned(self.tz.clone()).date()
+    }
+
+    pub fn day(&self) -> Option<Date> {
+        self.day
+    }
+
+    pub fn last_ticket_id(&self) -> u64 {
+        self.last_ticket_id
+    }
+
+    pub fn ticket(&self, id: TicketId) -> Option<&Ticket> {
+        self.tickets.get(&id)
+    }
+
+    pub fn ticket_by_token(&self, token: &str) -> Option<&Ticket> {
+        self.tokens.get(token).and_then(|id| self.tickets.get(id))
+    }
+
+    /// Today's tickets and older ones still open, by id.
+    pub fn tickets(&self) -> impl Iterator<Item = &Ticket> {
+        self.tickets.values()
+    }
+
+    pub fn windows(&self) -> &[WindowState] {
+        &self.windows
+    }
+
+    pub fn window(&self, id: &WindowId) -> Option<&WindowState> {
+        self.window_index.get(id).map(|&index| &self.windows[index])
+    }
+
+    /// Moves the hall to the service day of `now`: every ticket of an earlier day still open
+    /// expires and numbering restarts. Returns the events (already folded in); empty when the
+    /// day has not changed. A clock that jumps backwards never moves the day back.
+    pub fn advance_to(&mut self, now: Timestamp) -> Vec<Event> {
+        let today = self.service_day_of(now);
+        if matches!(self.day, Some(day) if day >= today) {
+            return Vec::new();
+        }
+        let mut events: Vec<Event> = self
+            .tickets
+            .values()
+            .filter(|ticket| ticket.service_day < today && !ticket.status.is_final())
+            .map(|ticket| Event::TicketExpired {
+                ticket: ticket.id,
+                number: ticket.number.clone(),
+                previous: ticket.status,
+                at: now,
+            })
+            .collect();
+        events.push(Event::ServiceDayStarted {
+            day: today,
+            at: now,
+        });
+        for event in &events {
+            self.evolve(event);
+        }
+        events
+    }
+
+    /// Decides and applies one command at `now`. On error nothing has changed.
+    pub fn execute(&mut self, command: &Command, now: Timestamp) -> Result<Outcome, DomainError> {
+        let outcome = self.decide(command, now)?;
+        for event in &outcome.events {
+            self.evolve(event);
+        }
+        Ok(outcome)
+    }
+
+    fn service_position(&self, id: &ServiceId) -> Result<usize, DomainError> {
+        self.service_index
+            .get(id)
+            .copied()
+            .ok_or_else(|| DomainError::UnknownService(id.clone()))
+    }
+
+    fn window_position(&self, id: &WindowId) -> Result<usize, DomainError> {
+        self.window_index
+            .get(id)
+            .copied()
+            .ok_or_else(|| DomainError::UnknownWindow(id.clone()))
+    }
+
+    fn current_ticket(&self, window: &WindowId) -> Result<&Ticket, DomainError> {
+        let index = self.window_position(window)?;
+        self.windows[index]
+            .current
+            .and_then(|id| self.tickets.get(&id))
+            .ok_or_else(|| DomainError::NoCurrentTicket(window.clone()))
+    }
+
+    /// What a command would cause, without changing anything.
+    pub fn decide(&self, command: &Command, now: Timestamp) -> Result<Outcome, DomainError> {
+        // The engine calls `advance_to` before every batch; a day behind `now` is a bug.
+        // (A day ahead of `now` means the clock stepped back: keep the day we are in.)
+        if self.day.is_none_or(|day| day < self.service_day_of(now)) {
+            return Err(DomainError::DayNotStarted);
+        }
+        let single = |event: Event| {
+            let ticket = event.ticket();
+            Ok(Outcome {
+                events: vec![event],
+                ticket,
+            })
+        };
+        match command {
+            Command::IssueTicket(issue) => self.decide_issue(issue, now),
+            Command::CallNext { window } => self.decide_call_next(window, now),
+            Command::Recall { window } => {
+                let ticket = self.current_ticket(window)?;
+                single(Event::TicketRecalled {
+                    ticket: ticket.id,
+                    number: ticket.number.clone(),
+                    window: window.clone(),
+                    at: now,
+                    recalls: ticket.recalls + 1,
+                })
+            }
+            Command::NoShow { window } => {
+                let ticket = self.current_ticket(window)?;
+                single(Event::TicketNoShow {
+                    ticket: ticket.id,
+                    number: ticket.number.clone(),
+                    window: window.clone(),
+                    at: now,
+                })
+            }
+            Command::Requeue { window, ticket } => {
+                let window_index = self.window_position(window)?;
+                let found = self
+                    .tickets
+                    .get(ticket)
+                    .ok_or(DomainError::UnknownTicket(*ticket))?;
+                if found.status != TicketStatus::NoShow {
+                    return Err(DomainError::InvalidState {
+                        ticket: *ticket,
+                        status: found.status,
+                        action: "requeued",
+                    });
+                }
+                if !self.spec.windows[window_index]
+                    .services
+                    .contains(&found.service)
+                {
+                    return Err(DomainError::ServiceNotServed {
+                        window: window.clone(),
+                        service: found.service.clone(),
+                    });
+                }
+                if found.requeues >= self.spec.policy.requeue_limit {
+                    return Err(DomainError::RequeueLimitReached(*ticket));
+                }
+                let marked_at = found.finished_at.unwrap_or(now);
+                if seconds_between(marked_at, now) > u64::from(self.spec.policy.requeue_within_s) {
+                    return Err(DomainError::RequeueTooLate(*ticket));
+                }
+                single(Event::TicketRequeued {
+                    ticket: *ticket,
+                    number: found.number.clone(),
+                    service: found.service.clone(),
+                    window: window.clone(),
+                    at: now,
+                })
+            }
+            Command::Transfer { window, service } => {
+                self.service_position(service)?;
+                let ticket = self.current_ticket(window)?;
+                if &ticket.service == service {
+                    return Err(DomainError::TransferToSameService(
+                        ticket.id,
+                        service.clone(),
+                    ));
+                }
+                single(Event::TicketTransferred {
+                    ticket: ticket.id,
+                    number: ticket.number.clone(),
+                    from_service: ticket.service.clone(),
+                    to_service: service.clone(),
+                    window: window.clone(),
+                    at: now,
+                })
+            }
+            Command::Complete { window } => {
+                let ticket = self.current_ticket(window)?;
+                single(self.completion(ticket, window, now))
+            }
+            Command::Pause { window } => {
+                let index = self.window_position(window)?;
+                if self.windows[index].status == WindowStatus::Paused {
+                    return Err(DomainError::WindowPaused(window.clone()));
+                }
+                single(Event::WindowPaused {
+                    window: window.clone(),
+                    at: now,
+                })
+            }
+            Command::Resume { window } => {
+                let index = self.window_position(window)?;
+                if self.windows[index].status == WindowStatus::Open {
+                    return Err(DomainError::WindowNotPaused(window.clone()));
+                }
+                single(Event::WindowResumed {
+                    window: window.clone(),
+                    at: now,
+                })
+            }
+            Command::Cancel { ticket } => {
+                let found = self
+                    .tickets
+                    .get(ticket)
+                    .ok_or(DomainError::UnknownTicket(*ticket))?;
+                if found.status != TicketStatus::Waiting {
+                    return Err(DomainError::InvalidState {
+                        ticket: *ticket,
+                        status: found.status,
+                        action: "cancelled",
+                    });
+                }
+                single(Event::TicketCancelled {
+                    ticket: *ticket,
+                    number: found.number.clone(),
+                    at: now,
+                })
+            }
+        }
+    }
+
+    fn completion(&self, ticket: &Ticket, window: &WindowId, now: Timestamp) -> Event {
+        Event::TicketCompleted {
+            ticket: ticket.id,
+            number: ticket.number.clone(),
+            service: ticket.service.clone(),
+            window: window.clone(),
+            at: now,
+            service_s: seconds_between(ticket.called_at.unwrap_or(now), now),
+        }
+    }
+
+    fn decide_issue(&self, issue: &IssueTicket, now: Timestamp) -> Result<Outcome, DomainError> {
+        let service = self.service_position(&issue.service)?;
+        if let Some(key) = &issue.idempotency_key {
+            if let Some(&existing) = self.idempotency.get(key) {
+                let ticket = &self.tickets[&existing];
+                if ticket.number_service != issue.service {
+                    return Err(DomainError::IdempotencyKeyReused);
+                }
+                return Ok(Outcome {
+                    events: Vec::new(),
+                    ticket: Some(existing),
+                });
+            }
+        }
+        if self.tokens.contains_key(&issue.token) {
+            return Err(DomainError::TokenInUse);
+        }
+        let spec = &self.spec.services[service];
+        let sequence = self.queues[service].last_number + 1;
+        let ticket = Ticket {
+            id: TicketId(self.last_ticket_id + 1),
+            number: format_ticket_number(&spec.prefix, sequence),
+            number_service: spec.id.clone(),
+            service: spec.id.clone(),
+            service_day: self.day.unwrap_or_else(|| self.service_day_of(now)),
+            priority: issue.priority,
+            channel: issue.channel,
+            status: TicketStatus::Waiting,
+            issued_at: now,
+            queued_at: now,
+            called_at: None,
+            finished_at: None,
+            window: None,
+            recalls: 0,
+            requeues: 0,
+            transfers: 0,
+            token: issue.token.clone(),
+            phone: issue.phone.clone(),
+            kiosk: issue.kiosk.clone(),
+            idempotency_key: issue.idempotency_key.clone(),
+        };
+        let id = ticket.id;
+        Ok(Outcome {
+            events: vec![Event::TicketIssued { ticket }],
+            ticket: Some(id),
+        })
+    }
+
+    /// The ticket `window` would call at `now`, if any.
+    pub fn next_for_window(&self, window: &WindowId, now: Timestamp) -> Option<TicketId> {
+        let index = *self.window_index.get(window)?;
+        let ageing = self.spec.policy.ageing_max_wait_s;
+        let mut best: Option<((u8, i128, i128), TicketId)> = None;
+        for (rank, service) in self.spec.windows[index].services.iter().enumerate() {
+            let Some(&position) = self.service_index.get(service) else {
+                continue;
+            };
+            let queue = &self.queues[position];
+            // The smallest key in a queue is the first of some class, or the oldest ticket
+            // once ageing applies; no other entry can win.
+            let firsts = [
+                PriorityClass::Green,
+                PriorityClass::Appointment,
+                PriorityClass::WalkIn,
+            ]
+            .into_iter()
+            .filter_map(|class| {
+                queue.waiting[usize::from(class.rank())]
+                    .first()
+                    .map(|entry| (class, *entry))
+            });
+            for (class, (queued_at, id)) in firsts {
+                let key = call_order_key(class, queued_at, rank, now, ageing);
+                if best.is_none_or(|(best_key, best_id)| (key, id) < (best_key, best_id)) {
+                    best = Some((key, id));
+                }
+            }
+        }
+        best.map(|(_, id)| id)
+    }
+
+    fn decide_call_next(&self, window: &WindowId, now: Timestamp) -> Result<Outcome, DomainError> {
+        let index = self.window_position(window)?;
+        let state = &self.windows[index];
+        if state.status == WindowStatus::Paused {
+            return Err(DomainError::WindowPaused(window.clone()));
+        }
+        let mut events = Vec::new();
+        if let Some(current) = state.current.and_then(|id| self.tickets.get(&id)) {
+            events.push(self.completion(current, window, now));
+        }
+        let next = self.next_for_window(window, now);
+        if let Some(ticket) = next.and_then(|id| self.tickets.get(&id)) {
+            events.push(Event::TicketCalled {
+                ticket: ticket.id,
+                number: ticket.number.clone(),
+                service: ticket.service.clone(),
+                window: window.clone(),
+                at: now,
+                wait_s: seconds_between(ticket.queued_at, now),
+            });
+        }
+        Ok(Outcome {
+            events,
+            ticket: next,
+        })
+    }
+
+    fn remove_waiting(&mut self, ticket: &Ticket) {
+        if let Some(&service) = self.service_index.get(&ticket.service) {
+            self.queues[service].waiting[usize::from(ticket.priority.rank())]
+                .remove(&(ticket.queued_at, ticket.id));
+        }
+    }
+
+    fn add_waiting(&mut self, ticket: &Ticket) {
+        if let Some(&service) = self.service_index.get(&ticket.service) {
+            self.queues[service].waiting[usize::from(ticket.priority.rank())]
+                .insert((ticket.queued_at, ticket.id));
+        }
+    }
+
+    fn release_window(&mut self, window: &WindowId, ticket: TicketId) {
+        if let Some(&index) = self.window_index.get(window) {
+            if self.windows[index].current == Some(ticket) {
+                self.windows[index].current = None;
+            }
+        }
+    }
+
+    fn queue_mut(&mut self, service: &ServiceId) -> Option<&mut ServiceQueue> {
+        let index = *self.service_index.get(service)?;
+        Some(&mut self.queues[index])
+    }
+
+    /// Folds one event into the state. Events come from `decide` or from the log, so they are
+    /// trusted to be valid; an event about an unknown ticket changes nothing.
+    pub fn evolve(&mut self, event: &Event) {
+        match event {
+            Event::ServiceDayStarted { day, .. } => {
+                self.day = Some(*day);
+                let stale: Vec<TicketId> = self
+                    .tickets
+                    .values()
+                    .filter(|ticket| ticket.service_day < *day && ticket.status.is_final())
+                    .map(|ticket| ticket.id)
+                    .collect();
+                for id in stale {
+                    if let Some(ticket) = self.tickets.remove(&id) {
+                        self.tokens.remove(&ticket.token);
+                    }
+                }
+                self.idempotency.clear();
+                for (queue, spec) in self.queues.iter_mut().zip(&self.spec.services) {
+                    let waiting = std::mem::take(&mut queue.waiting);
+                    *queue = ServiceQueue::new(spec.prior_service_s);
+                    queue.waiting = waiting;
+                }
+            }
+            Event::TicketIssued { ticket } => self.insert_ticket(ticket.clone()),
+            Event::TicketCalled {
+                ticket, window, at, ..
+            } => {
+                let Some(mut found) = self.tickets.get(ticket).cloned() else {
+                    return;
+                };
+                self.remove_waiting(&found);
+                found.status = TicketStatus::Called;
+                found.called_at = Some(*at);
+                found.window = Some(window.clone());
+                if let Some(&index) = self.window_index.get(window) {
+                    self.windows[index].current = Some(*ticket);
+                }
+                self.tickets.insert(*ticket, found);
+            }
+            Event::TicketRecalled {
+                ticket, recalls, ..
+            } => {
+                if let Some(found) = self.tickets.get_mut(ticket) {
+                    found.recalls = *recalls;
+                }
+            }
+            Event::TicketNoShow {
+                ticket, window, at, ..
+            } => {
+                self.release_window(window, *ticket);
+                let Some(found) = self.tickets.get_mut(ticket) else {
+                    return;
+                };
+                found.status = TicketStatus::NoShow;
+                found.finished_at = Some(*at);
+            }
+            Event::TicketRequeued { ticket, at, .. } => {
+                let Some(found) = self.tickets.get_mut(ticket) else {
+                    return;
+                };
+                found.status = TicketStatus::Waiting;
+                found.queued_at = *at;
+                found.finished_at = None;
+                found.requeues += 1;
+                let found = found.clone();
+                self.add_waiting(&found);
+            }
+            Event::TicketTransferred {
+                ticket,
+                to_service,
+                window,
+                ..
+            } => {
+                self.release_window(window, *ticket);
+                let Some(found) = self.tickets.get_mut(ticket) else {
+                    return;
+                };
+                found.status = TicketStatus::Waiting;
+                found.service = to_service.clone();
+                found.transfers += 1;
+                let found = found.clone();
+                self.add_waiting(&found);
+            }
+            Event::TicketCompleted {
+                ticket,
+                window,
+                at,
+                service_s,
+                ..
+            } => {
+                self.release_window(window, *ticket);
+                let weight = self.spec.policy.service_time_weight_percent;
+                let Some(found) = self.tickets.get_mut(ticket) else {
+                    return;
+                };
+                found.status = TicketStatus::Completed;
+                found.finished_at = Some(*at);
+                let service = found.service.clone();
+                if let Some(queue) = self.queue_mut(&service) {
+                    queue.average.record(*service_s, weight);
+                }
+            }
+            Event::TicketCancelled { ticket, at, .. } | Event::TicketExpired { ticket, at, .. } => {
+                let Some(found) = self.tickets.get(ticket).cloned() else {
+                    return;
+                };
+                match found.status {
+                    TicketStatus::Waiting => self.remove_waiting(&found),
+                    TicketStatus::Called => {
+                        if let Some(window) = &found.window {
+                            self.release_window(window, found.id);
+                        }
+                    }
+                    _ => {}
+                }
+                if let Some(stored) = self.tickets.get_mut(ticket) {
+                    stored.status = if matches!(event, Event::TicketCancelled { .. }) {
+                        TicketStatus::Cancelled
+                    } else {
+                        TicketStatus::Expired
+                    };
+                    stored.finished_at = Some(*at);
+                }
+            }
+            Event::WindowPaused { window, .. } => {
+                if let Some(&index) = self.window_index.get(window) {
+                    self.windows[index].status = WindowStatus::Paused;
+                }
+            }
+            Event::WindowResumed { window, .. } => {
+                if let Some(&index) = self.window_index.get(window) {
+                    self.windows[index].status = WindowStatus::Open;
+                }
+            }
+        }
+    }
+
+    /// Open-window capacity serving a service: 1 for each open window where it is the primary
+    /// service, ½ where it is a secondary one (that window also serves others first).
+    fn window_capacity(&self, service: &ServiceId) -> f64 {
+        self.spec
+            .windows
+            .iter()
+            .zip(&self.windows)
+            .filter(|(_, state)| state.status == WindowStatus::Open)
+            .filter_map(|(spec, _)| spec.services.iter().position(|s| s == service))
+            .map(|position| if position == 0 { 1.0 } else { 0.5 })
+            .sum()
+    }
+
+    /// People ahead of a waiting ticket in its queue and the estimated wait, at `now`.
+    /// `None` when the ticket is not waiting.
+    pub fn position(&self, id: TicketId, now: Timestamp) -> Option<(usize, u64)> {
+        let ticket = self.tickets.get(&id)?;
+        if ticket.status != TicketStatus::Waiting {
+            return None;
+        }
+        let service = *self.service_index.get(&ticket.service)?;
+        let queue = &self.queues[service];
+        let ageing = self.spec.policy.ageing_max_wait_s;
+        let own = (
+            call_order_key(ticket.priority, ticket.queued_at, 0, now, ageing),
+            ticket.id,
+        );
+        let ahead = queue
+            .entries()
+            .filter(|(class, (queued_at, other))| {
+                (call_order_key(*class, *queued_at, 0, now, ageing), *other) < own
+            })
+            .count();
+        let estimate = wait_estimate_s(
+            ahead,
+            queue.average.average_s(),
+            self.window_capacity(&ticket.service),
+        );
+        Some((ahead, estimate))
+    }
+
+    /// Each service's queue now and its figures for the day. The day's counts are derived from
+    /// the tickets themselves, so a restarted hall reports exactly what the running one did.
+    pub fn queue_stats(&self, now: Timestamp) -> Vec<QueueStats> {
+        let mut counts = vec![[0u32; 4]; self.queues.len()];
+        for ticket in self
+            .tickets
+            .values()
+            .filter(|t| Some(t.service_day) == self.day)
+        {
+            if let Some(&origin) = self.service_index.get(&ticket.number_service) {
+                counts[origin][0] += 1;
+            }
+            if let Some(&service) = self.service_index.get(&ticket.service) {
+                let count = &mut counts[service];
+                count[1] += u32::from(ticket.called_at.is_some());
+                count[2] += u32::from(ticket.status == TicketStatus::Completed);
+                count[3] += u32::from(ticket.status == TicketStatus::NoShow);
+            }
+        }
+        self.spec
+            .services
+            .iter()
+            .zip(&self.queues)
+            .zip(counts)
+            .map(|((spec, queue), [issued, called, completed, no_show])| {
+                let waiting = queue.waiting_len();
+                QueueStats {
+                    service: spec.id.clone(),
+                    waiting,
+                    oldest_wait_s: queue
+                        .oldest()
+                        .map(|(queued_at, _)| seconds_between(queued_at, now))
+                        .unwrap_or(0),
+                    wait_s_estimate: wait_estimate_s(
+                        waiting,
+                        queue.average.average_s(),
+                        self.window_capacity(&spec.id),
+                    ),
+                    issued_today: issued,
+                    called_today: called,
+                    completed_today: completed,
+                    no_show_today: no_show,
+                    average_service_s: queue.average.average_s(),
+                }
+            })
+            .collect()
+    }
+
+    /// Checks the invariants that must hold between every two commands. Used by tests and by
+    /// the engine's debug builds; a failure is a bug, described in the message.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut numbers = HashSet::new();
+        let mut holders: HashMap<TicketId, &WindowId> = HashMap::new();
+        for window in &self.windows {
+            if let Some(id) = window.current {
+                let ticket = self
+                    .tickets
+                    .get(&id)
+                    .ok_or_else(|| format!("window {} holds unknown ticket {id}", window.id))?;
+                if ticket.status != TicketStatus::Called
+                    || ticket.window.as_ref() != Some(&window.id)
+                {
+                    return Err(format!(
+                        "window {} holds ticket {id} not called by it",
+                        window.id
+                    ));
+                }
+                if let Some(other) = holders.insert(id, &window.id) {
+                    return Err(format!("ticket {id} held by {other} and {}", window.id));
+                }
+            }
+        }
+        let mut waiting = 0;
+        for ticket in self.tickets.values() {
+            if !numbers.insert((ticket.service_day, &ticket.number_service, &ticket.number)) {
+                return Err(format!("number {} issued twice", ticket.number));
+            }
+            match ticket.status {
+                TicketStatus::Called => {
+                    let held = ticket.window.as_ref().is_some_and(|window| {
+                        !self.window_index.contains_key(window) || holders.contains_key(&ticket.id)
+                    });
+                    if !held {
+                        return Err(format!("called ticket {} held by no window", ticket.id));
+                    }
+                }
+                TicketStatus::Waiting => {
+                    if let Some(&service) = self.service_index.get(&ticket.service) {
+                        waiting += 1;
+                        let set =
+                            &self.queues[service].waiting[usize::from(ticket.priority.rank())];
+                        if !set.contains(&(ticket.queued_at, ticket.id)) {
+                            return Err(format!("waiting ticket {} not in its queue", ticket.id));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let queued: usize = self.queues.iter().map(ServiceQueue::waiting_len).sum();
+        if queued != waiting {
+            return Err(format!(
+                "{queued} queue entries for {waiting} waiting tickets"
+            ));
+        }
+        Ok(())
+    }
+}

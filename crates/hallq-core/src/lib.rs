@@ -1,0 +1,35 @@
+//! The hall as data: services (事项), windows (窗口), tickets (号票) and the rules between them.
+//!
+//! This crate is deliberately pure: it does no IO, spawns nothing, and never reads a clock or a
+//! random number generator. Every change is a [`Command`] applied to a [`Hall`] together with the
+//! current instant; [`Hall::decide`] either refuses it with a typed [`DomainError`] or returns the
+//! [`Event`]s it causes, and [`Hall::evolve`] folds an event into the state. The engine in
+//! `hallq-engine` persists those events before anyone hears of them.
+//!
+//! What is not here: SQL, HTTP, JSON shapes of the API, device bytes.
+
+mod command;
+mod error;
+mod estimate;
+mod event;
+mod hall;
+mod ids;
+mod ordering;
+mod spec;
+mod ticket;
+
+pub use command::{Command, IssueTicket};
+pub use error::DomainError;
+pub use estimate::ServiceTimeAverage;
+pub use event::Event;
+pub use hall::{Hall, Outcome, QueueStats, RestoredState, WindowState, WindowStatus};
+pub use ids::{ServiceId, TicketId, WindowId};
+pub use ordering::call_order_key;
+pub use spec::{HallSpec, ItemType, Policy, ServiceSpec, SpecError, TargetGroup, WindowSpec};
+pub use ticket::{format_ticket_number, Channel, PriorityClass, Ticket, TicketStatus};
+
+/// Re-exported so that callers name the same time types the core uses.
+pub use jiff;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,263 @@
+//! What a hall is made of, as configured: services, windows and the queueing policy.
+//!
+//! The daemon reads these from the hall's TOML file; here they are plain data with the checks
+//! that need no file (duplicate ids, windows naming unknown services, bad prefixes).
+
+use crate::ids::{ServiceId, WindowId};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+/// 面向群体: who a service is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetGroup {
+    Enterprise,
+    Individual,
+    Both,
+}
+
+/// 事项类型: done on the spot (即办件) or accepted now and finished by a promised date (承诺件).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemType {
+    Immediate,
+    Commitment,
+}
+
+/// A service (事项) a citizen can take a ticket for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceSpec {
+    pub id: ServiceId,
+    /// The Chinese name shown on kiosks, tickets and boards.
+    pub name: String,
+    /// English name for the kiosk's English mode; falls back to `name`.
+    #[serde(default)]
+    pub name_en: Option<String>,
+    /// One or two capital ASCII letters printed before the number (A001).
+    pub prefix: String,
+    pub target_group: TargetGroup,
+    pub item_type: ItemType,
+    /// 部门: the agency behind the service (税务, 社保, 公安 …).
+    pub department: String,
+    /// The average service time assumed before any ticket of the day has been completed.
+    pub prior_service_s: u32,
+}
+
+/// A window (窗口) and the services it serves, primary first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WindowSpec {
+    pub id: WindowId,
+    pub name: String,
+    /// Services in the order the window serves them: the first is its primary service.
+    pub services: Vec<ServiceId>,
+    /// A green-channel (绿色通道) window; informational for boards and lists.
+    #[serde(default)]
+    pub green_channel: bool,
+    /// A duty window (值班窗口) open in extended hours.
+    #[serde(default)]
+    pub duty: bool,
+}
+
+/// Queueing rules the hall may tune.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    /// No ticket waits longer than this behind priority tickets that arrived after it: once a
+    /// ticket has waited this long it is served in arrival order with the priority classes.
+    pub ageing_max_wait_s: u32,
+    /// A no-show may be requeued by staff within this time after it was marked.
+    pub requeue_within_s: u32,
+    /// How many times one ticket may be requeued after a no-show.
+    pub requeue_limit: u32,
+    /// Weight of the newest service time in the moving average, in percent (1..=100).
+    pub service_time_weight_percent: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            ageing_max_wait_s: 30 * 60,
+            requeue_within_s: 30 * 60,
+            requeue_limit: 1,
+            service_time_weight_percent: 20,
+        }
+    }
+}
+
+/// A whole hall as configured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HallSpec {
+    pub name: String,
+    /// 层级: 市本级, 县(区), 乡镇(街道) …
+    pub level: String,
+    pub services: Vec<ServiceSpec>,
+    pub windows: Vec<WindowSpec>,
+    pub policy: Policy,
+}
+
+/// A configuration that cannot describe a working hall. `path` names the offending entry the
+/// way the configuration file spells it (`windows[2].services[0]`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct SpecError {
+    pub path: String,
+    pub message: String,
+}
+
+fn spec_error(path: String, message: impl Into<String>) -> SpecError {
+    SpecError {
+        path,
+        message: message.into(),
+    }
+}
+
+/// Maximum number of services or windows in one hall: the biggest halls have a few hundred.
+pub const ENTRIES_MAX: usize = 1000;
+
+impl HallSpec {
+    /// Checks everything that can be checked without the file: returns every problem found.
+    pub fn validate(&self) -> Result<(), Vec<SpecError>> {
+        let mut errors = Vec::new();
+        if self.name.trim().is_empty() {
+            errors.push(spec_error("hall.name".into(), "must not be empty"));
+        }
+        if self.services.is_empty() {
+            errors.push(spec_error(
+                "services".into(),
+                "a hall needs at least one service",
+            ));
+        }
+        if self.windows.is_empty() {
+            errors.push(spec_error(
+                "windows".into(),
+                "a hall needs at least one window",
+            ));
+        }
+        if self.services.len() > ENTRIES_MAX || self.windows.len() > ENTRIES_MAX {
+            errors.push(spec_error(
+                "services".into(),
+                format!("at most {ENTRIES_MAX} services and {ENTRIES_MAX} windows"),
+            ));
+        }
+        let mut service_ids = HashSet::new();
+        let mut prefixes = HashSet::new();
+        for (index, service) in self.services.iter().enumerate() {
+            let at = |key: &str| format!("services[{index}].{key}");
+            if !is_valid_id(service.id.as_str()) {
+                errors.push(spec_error(
+                    at("id"),
+                    "use 1-40 characters a-z, 0-9, '-' or '_'",
+                ));
+            }
+            if !service_ids.insert(service.id.clone()) {
+                errors.push(spec_error(
+                    at("id"),
+                    format!("duplicate service id '{}'", service.id),
+                ));
+            }
+            let prefix_ok = (1..=2).contains(&service.prefix.len())
+                && service.prefix.bytes().all(|b| b.is_ascii_uppercase());
+            if !prefix_ok {
+                errors.push(spec_error(
+                    at("prefix"),
+                    "use one or two capital letters A-Z",
+                ));
+            } else if !prefixes.insert(service.prefix.clone()) {
+                errors.push(spec_error(
+                    at("prefix"),
+                    format!(
+                        "prefix '{}' is already used by another service",
+                        service.prefix
+                    ),
+                ));
+            }
+            if service.name.trim().is_empty() {
+                errors.push(spec_error(at("name"), "must not be empty"));
+            }
+            if service.prior_service_s == 0 || service.prior_service_s > 24 * 3600 {
+                errors.push(spec_error(
+                    at("prior_service_s"),
+                    "must be between 1 and 86400",
+                ));
+            }
+        }
+        let mut window_ids = HashSet::new();
+        for (index, window) in self.windows.iter().enumerate() {
+            if !is_valid_id(window.id.as_str()) {
+                errors.push(spec_error(
+                    format!("windows[{index}].id"),
+                    "use 1-40 characters a-z, 0-9, '-' or '_'",
+                ));
+            }
+            if !window_ids.insert(window.id.clone()) {
+                errors.push(spec_error(
+                    format!("windows[{index}].id"),
+                    format!("duplicate window id '{}'", window.id),
+                ));
+            }
+            if window.services.is_empty() {
+                errors.push(spec_error(
+                    format!("windows[{index}].services"),
+                    "a window must serve at least one service",
+                ));
+            }
+            let mut seen = HashSet::new();
+            for (position, service) in window.services.iter().enumerate() {
+                let path = format!("windows[{index}].services[{position}]");
+                if !service_ids.contains(service) {
+                    errors.push(spec_error(path, format!("unknown service '{service}'")));
+                } else if !seen.insert(service) {
+                    errors.push(spec_error(
+                        path,
+                        format!("service '{service}' listed twice"),
+                    ));
+                }
+            }
+        }
+        for service in &self.services {
+            if !self
+                .windows
+                .iter()
+                .any(|w| w.services.contains(&service.id))
+            {
+                let index = self
+                    .services
+                    .iter()
+                    .position(|s| s.id == service.id)
+                    .unwrap_or(0);
+                errors.push(spec_error(
+                    format!("services[{index}].id"),
+                    format!(
+                        "no window serves '{}': its tickets could never be called",
+                        service.id
+                    ),
+                ));
+            }
+        }
+        let policy = &self.policy;
+        if !(1..=100).contains(&policy.service_time_weight_percent) {
+            errors.push(spec_error(
+                "policy.service_time_weight_percent".into(),
+                "must be between 1 and 100",
+            ));
+        }
+        if policy.ageing_max_wait_s == 0 {
+            errors.push(spec_error(
+                "policy.ageing_max_wait_s".into(),
+                "must be positive",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Ids appear in URLs and file names: keep them to a safe alphabet.
+pub fn is_valid_id(id: &str) -> bool {
+    (1..=40).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}

@@ -1,0 +1,848 @@
+//! Rules of the hall, with explicit instants: no sleeping, no wall clock.
+
+use crate::*;
+use jiff::civil::date;
+use jiff::tz::{self, TimeZone};
+use jiff::{Timestamp, ToSpan};
+use proptest::prelude::*;
+use std::collections::{HashMap, HashSet};
+
+fn shanghai() -> TimeZone {
+    TimeZone::fixed(tz::offset(8))
+}
+
+/// 2026-11-27 09:00 in the hall, plus `seconds`.
+fn at(seconds: i64) -> Timestamp {
+    date(2026, 11, 27)
+        .at(9, 0, 0, 0)
+        .to_zoned(shanghai())
+        .unwrap()
+        .timestamp()
+        + seconds.seconds()
+}
+
+fn service(id: &str, prefix: &str) -> ServiceSpec {
+    ServiceSpec {
+        id: ServiceId::new(id),
+        name: format!("事项{id}"),
+        name_en: None,
+        prefix: prefix.into(),
+        target_group: TargetGroup::Both,
+        item_type: ItemType::Immediate,
+        department: "综合".into(),
+        prior_service_s: 300,
+    }
+}
+
+fn window(id: &str, services: &[&str]) -> WindowSpec {
+    WindowSpec {
+        id: WindowId::new(id),
+        name: format!("{id}号窗口"),
+        services: services.iter().map(|s| ServiceId::new(*s)).collect(),
+        green_channel: false,
+        duty: false,
+    }
+}
+
+/// Two services, a window for each, and a comprehensive window serving both (b first).
+fn test_spec() -> HallSpec {
+    HallSpec {
+        name: "测试大厅".into(),
+        level: "市本级".into(),
+        services: vec![service("a", "A"), service("b", "B")],
+        windows: vec![
+            window("w1", &["a"]),
+            window("w2", &["b"]),
+            window("w3", &["b", "a"]),
+        ],
+        policy: Policy {
+            ageing_max_wait_s: 1800,
+            requeue_within_s: 600,
+            requeue_limit: 1,
+            service_time_weight_percent: 20,
+        },
+    }
+}
+
+fn hall_at(now: Timestamp) -> Hall {
+    let mut hall = Hall::new(test_spec(), shanghai());
+    hall.advance_to(now);
+    hall
+}
+
+fn issue(service: &str, priority: PriorityClass, token: &str) -> Command {
+    Command::IssueTicket(IssueTicket {
+        service: ServiceId::new(service),
+        priority,
+        channel: Channel::Kiosk,
+        phone: None,
+        kiosk: None,
+        token: token.into(),
+        idempotency_key: None,
+    })
+}
+
+fn walk_in(hall: &mut Hall, service: &str, now: Timestamp) -> TicketId {
+    let token = format!("t{}", hall.last_ticket_id() + 1);
+    hall.execute(&issue(service, PriorityClass::WalkIn, &token), now)
+        .unwrap()
+        .ticket
+        .unwrap()
+}
+
+fn with_priority(
+    hall: &mut Hall,
+    service: &str,
+    priority: PriorityClass,
+    now: Timestamp,
+) -> TicketId {
+    let token = format!("t{}", hall.last_ticket_id() + 1);
+    hall.execute(&issue(service, priority, &token), now)
+        .unwrap()
+        .ticket
+        .unwrap()
+}
+
+fn call(hall: &mut Hall, window: &str, now: Timestamp) -> Option<TicketId> {
+    hall.execute(
+        &Command::CallNext {
+            window: WindowId::new(window),
+        },
+        now,
+    )
+    .unwrap()
+    .ticket
+}
+
+fn number(hall: &Hall, id: TicketId) -> String {
+    hall.ticket(id).unwrap().number.clone()
+}
+
+#[test]
+fn numbers_count_per_service_and_restart_at_local_midnight() {
+    let mut hall = hall_at(at(0));
+    let a1 = walk_in(&mut hall, "a", at(0));
+    let b1 = walk_in(&mut hall, "b", at(1));
+    let a2 = walk_in(&mut hall, "a", at(2));
+    assert_eq!(
+        [number(&hall, a1), number(&hall, b1), number(&hall, a2)],
+        ["A001", "B001", "A002"]
+    );
+
+    // 23:59:59 local is still the same day; 00:00:00 local is the next.
+    let last_second = date(2026, 11, 27)
+        .at(23, 59, 59, 0)
+        .to_zoned(shanghai())
+        .unwrap()
+        .timestamp();
+    assert!(hall.advance_to(last_second).is_empty());
+    let a3 = walk_in(&mut hall, "a", last_second);
+    assert_eq!(number(&hall, a3), "A003");
+
+    let midnight = last_second + 1.second();
+    let events = hall.advance_to(midnight);
+    assert!(
+        matches!(events.last(), Some(Event::ServiceDayStarted { day, .. }) if *day == date(2026, 11, 28))
+    );
+    let next_day = walk_in(&mut hall, "a", midnight);
+    assert_eq!(number(&hall, next_day), "A001");
+}
+
+#[test]
+fn numbers_grow_past_three_digits() {
+    let mut hall = hall_at(at(0));
+    let mut last = None;
+    for i in 0..1000 {
+        last = Some(walk_in(&mut hall, "a", at(i)));
+    }
+    assert_eq!(number(&hall, last.unwrap()), "A1000");
+}
+
+#[test]
+fn day_end_expires_everything_still_open() {
+    let mut hall = hall_at(at(0));
+    let waiting = walk_in(&mut hall, "a", at(0));
+    let called = walk_in(&mut hall, "a", at(1));
+    let done = walk_in(&mut hall, "b", at(2));
+    call(&mut hall, "w2", at(3));
+    hall.execute(
+        &Command::Complete {
+            window: WindowId::new("w2"),
+        },
+        at(4),
+    )
+    .unwrap();
+    assert_eq!(call(&mut hall, "w1", at(5)), Some(waiting));
+
+    let tomorrow = at(24 * 3600);
+    let events = hall.advance_to(tomorrow);
+    let expired: HashSet<TicketId> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::TicketExpired { ticket, .. } => Some(*ticket),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(expired, HashSet::from([waiting, called]));
+    assert!(hall.windows().iter().all(|w| w.current.is_none()));
+    // Yesterday's tickets are no longer in the live state.
+    assert!(hall.ticket(done).is_none());
+    hall.check_invariants().unwrap();
+}
+
+#[test]
+fn a_clock_stepping_back_never_moves_the_day_back() {
+    let mut hall = hall_at(at(24 * 3600));
+    assert!(hall.advance_to(at(0)).is_empty());
+    let id = walk_in(&mut hall, "a", at(0));
+    assert_eq!(hall.ticket(id).unwrap().service_day, date(2026, 11, 28));
+}
+
+#[test]
+fn commands_before_the_day_started_are_refused() {
+    let hall = Hall::new(test_spec(), shanghai());
+    assert_eq!(
+        hall.decide(&issue("a", PriorityClass::WalkIn, "x"), at(0))
+            .unwrap_err(),
+        DomainError::DayNotStarted
+    );
+}
+
+#[test]
+fn call_order_table() {
+    // Each case: tickets issued (service, class, seconds after 09:00), the window that calls,
+    // the instant of the call, and the expected order of numbers called.
+    use PriorityClass::*;
+    type Case = (
+        &'static str,
+        Vec<(&'static str, PriorityClass, i64)>,
+        &'static str,
+        i64,
+        Vec<&'static str>,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "first come first served",
+            vec![("a", WalkIn, 0), ("a", WalkIn, 10), ("a", WalkIn, 20)],
+            "w1",
+            30,
+            vec!["A001", "A002", "A003"],
+        ),
+        (
+            "green before walk-in",
+            vec![("a", WalkIn, 0), ("a", Green, 10)],
+            "w1",
+            30,
+            vec!["A002", "A001"],
+        ),
+        (
+            "appointment after green, before walk-in",
+            vec![("a", WalkIn, 0), ("a", Appointment, 5), ("a", Green, 10)],
+            "w1",
+            30,
+            vec!["A003", "A002", "A001"],
+        ),
+        (
+            "primary service first",
+            vec![("a", WalkIn, 0), ("b", WalkIn, 10)],
+            "w3",
+            30,
+            vec!["B001", "A001"],
+        ),
+        (
+            "green on a secondary service beats primary walk-ins",
+            vec![("b", WalkIn, 0), ("a", Green, 10)],
+            "w3",
+            30,
+            vec!["A001", "B001"],
+        ),
+        (
+            "appointments by service order",
+            vec![("a", Appointment, 0), ("b", Appointment, 10)],
+            "w3",
+            30,
+            vec!["B001", "A001"],
+        ),
+        (
+            "aged walk-in goes before later green",
+            vec![("a", WalkIn, 0), ("a", Green, 1000)],
+            "w1",
+            1800,
+            vec!["A001", "A002"],
+        ),
+        (
+            "aged walk-in still after earlier green",
+            vec![("a", Green, 0), ("a", WalkIn, 1)],
+            "w1",
+            4000,
+            vec!["A001", "A002"],
+        ),
+        (
+            "not yet aged",
+            vec![("a", WalkIn, 0), ("a", Green, 1000)],
+            "w1",
+            1799,
+            vec!["A002", "A001"],
+        ),
+        (
+            "aged secondary walk-in before later primary appointment",
+            vec![("a", WalkIn, 0), ("b", Appointment, 100)],
+            "w3",
+            2000,
+            vec!["A001", "B001"],
+        ),
+        (
+            "window does not serve it",
+            vec![("b", WalkIn, 0)],
+            "w1",
+            10,
+            vec![],
+        ),
+    ];
+    for (name, tickets, window, call_at, expected) in cases {
+        let mut hall = hall_at(at(0));
+        for (service, class, t) in tickets {
+            with_priority(&mut hall, service, class, at(t));
+        }
+        let mut called = Vec::new();
+        let mut now = call_at;
+        while let Some(id) = call(&mut hall, window, at(now)) {
+            called.push(number(&hall, id));
+            now += 1;
+        }
+        assert_eq!(called, expected, "case: {name}");
+        hall.check_invariants().unwrap();
+    }
+}
+
+#[test]
+fn call_next_completes_the_current_ticket() {
+    let mut hall = hall_at(at(0));
+    let first = walk_in(&mut hall, "a", at(0));
+    let second = walk_in(&mut hall, "a", at(1));
+    call(&mut hall, "w1", at(10));
+    let outcome = hall
+        .execute(
+            &Command::CallNext {
+                window: WindowId::new("w1"),
+            },
+            at(130),
+        )
+        .unwrap();
+    assert!(
+        matches!(&outcome.events[0], Event::TicketCompleted { ticket, service_s: 120, .. } if *ticket == first)
+    );
+    assert!(
+        matches!(&outcome.events[1], Event::TicketCalled { ticket, wait_s: 129, .. } if *ticket == second)
+    );
+    assert_eq!(hall.ticket(first).unwrap().status, TicketStatus::Completed);
+}
+
+#[test]
+fn window_actions_in_the_wrong_state_are_refused_and_change_nothing() {
+    let w1 = || WindowId::new("w1");
+    let mut hall = hall_at(at(0));
+    let id = walk_in(&mut hall, "a", at(0));
+    let cases: Vec<(Command, &str)> = vec![
+        (Command::Complete { window: w1() }, "no_current_ticket"),
+        (Command::Recall { window: w1() }, "no_current_ticket"),
+        (Command::NoShow { window: w1() }, "no_current_ticket"),
+        (
+            Command::Transfer {
+                window: w1(),
+                service: ServiceId::new("b"),
+            },
+            "no_current_ticket",
+        ),
+        (Command::Resume { window: w1() }, "window_not_paused"),
+        (
+            Command::CallNext {
+                window: WindowId::new("w9"),
+            },
+            "unknown_window",
+        ),
+        (
+            Command::Requeue {
+                window: w1(),
+                ticket: id,
+            },
+            "invalid_state",
+        ),
+        (
+            Command::Cancel {
+                ticket: TicketId(99),
+            },
+            "unknown_ticket",
+        ),
+        (issue("zz", PriorityClass::WalkIn, "x"), "unknown_service"),
+    ];
+    for (command, code) in cases {
+        let before = format!("{:?}", hall);
+        let error = hall.execute(&command, at(5)).unwrap_err();
+        assert_eq!(error.code(), code, "{command:?}");
+        assert_eq!(
+            before,
+            format!("{:?}", hall),
+            "{command:?} changed the hall"
+        );
+    }
+
+    hall.execute(&Command::Pause { window: w1() }, at(6))
+        .unwrap();
+    assert_eq!(
+        hall.execute(&Command::CallNext { window: w1() }, at(7))
+            .unwrap_err()
+            .code(),
+        "window_paused"
+    );
+    assert_eq!(
+        hall.execute(&Command::Pause { window: w1() }, at(7))
+            .unwrap_err()
+            .code(),
+        "window_paused"
+    );
+    hall.execute(&Command::Resume { window: w1() }, at(8))
+        .unwrap();
+    assert_eq!(call(&mut hall, "w1", at(9)), Some(id));
+    assert_eq!(
+        hall.execute(
+            &Command::Transfer {
+                window: w1(),
+                service: ServiceId::new("a")
+            },
+            at(10)
+        )
+        .unwrap_err()
+        .code(),
+        "transfer_to_same_service"
+    );
+    assert_eq!(
+        hall.execute(&Command::Cancel { ticket: id }, at(10))
+            .unwrap_err()
+            .code(),
+        "invalid_state"
+    );
+}
+
+#[test]
+fn recall_counts() {
+    let mut hall = hall_at(at(0));
+    let id = walk_in(&mut hall, "a", at(0));
+    call(&mut hall, "w1", at(1));
+    for expected in 1..=3 {
+        hall.execute(
+            &Command::Recall {
+                window: WindowId::new("w1"),
+            },
+            at(2),
+        )
+        .unwrap();
+        assert_eq!(hall.ticket(id).unwrap().recalls, expected);
+    }
+}
+
+#[test]
+fn no_show_may_be_requeued_once_within_the_time() {
+    let w1 = || WindowId::new("w1");
+    let mut hall = hall_at(at(0));
+    let id = walk_in(&mut hall, "a", at(0));
+    let later = walk_in(&mut hall, "a", at(10));
+    call(&mut hall, "w1", at(20));
+    hall.execute(&Command::NoShow { window: w1() }, at(80))
+        .unwrap();
+    assert_eq!(hall.ticket(id).unwrap().status, TicketStatus::NoShow);
+    assert!(hall.window(&w1()).unwrap().current.is_none());
+
+    // Another service's window cannot requeue it.
+    assert_eq!(
+        hall.execute(
+            &Command::Requeue {
+                window: WindowId::new("w2"),
+                ticket: id
+            },
+            at(90)
+        )
+        .unwrap_err()
+        .code(),
+        "service_not_served"
+    );
+    hall.execute(
+        &Command::Requeue {
+            window: w1(),
+            ticket: id,
+        },
+        at(100),
+    )
+    .unwrap();
+    // Requeued at the back: the later ticket goes first.
+    assert_eq!(call(&mut hall, "w1", at(110)), Some(later));
+    assert_eq!(call(&mut hall, "w1", at(120)), Some(id));
+    hall.execute(&Command::NoShow { window: w1() }, at(130))
+        .unwrap();
+    assert_eq!(
+        hall.execute(
+            &Command::Requeue {
+                window: w1(),
+                ticket: id
+            },
+            at(140)
+        )
+        .unwrap_err()
+        .code(),
+        "requeue_limit_reached"
+    );
+
+    // Too late: the policy allows 600 s.
+    let mut hall = hall_at(at(0));
+    let id = walk_in(&mut hall, "a", at(0));
+    call(&mut hall, "w1", at(1));
+    hall.execute(&Command::NoShow { window: w1() }, at(2))
+        .unwrap();
+    assert_eq!(
+        hall.execute(
+            &Command::Requeue {
+                window: w1(),
+                ticket: id
+            },
+            at(603)
+        )
+        .unwrap_err()
+        .code(),
+        "requeue_too_late"
+    );
+    hall.execute(
+        &Command::Requeue {
+            window: w1(),
+            ticket: id,
+        },
+        at(602),
+    )
+    .unwrap();
+}
+
+#[test]
+fn transfer_keeps_the_number_and_the_place() {
+    let mut hall = hall_at(at(0));
+    let transferred = walk_in(&mut hall, "a", at(0));
+    let b_waiting = walk_in(&mut hall, "b", at(50));
+    call(&mut hall, "w1", at(100));
+    let outcome = hall
+        .execute(
+            &Command::Transfer {
+                window: WindowId::new("w1"),
+                service: ServiceId::new("b"),
+            },
+            at(200),
+        )
+        .unwrap();
+    assert!(
+        matches!(&outcome.events[0], Event::TicketTransferred { number, .. } if number == "A001")
+    );
+    let ticket = hall.ticket(transferred).unwrap();
+    assert_eq!(
+        (
+            ticket.status,
+            ticket.service.as_str(),
+            ticket.number.as_str()
+        ),
+        (TicketStatus::Waiting, "b", "A001")
+    );
+    // It arrived before B001, so it is called first at the b window.
+    assert_eq!(call(&mut hall, "w2", at(300)), Some(transferred));
+    assert_eq!(call(&mut hall, "w2", at(400)), Some(b_waiting));
+    hall.check_invariants().unwrap();
+}
+
+#[test]
+fn idempotency_key_returns_the_same_ticket() {
+    let mut hall = hall_at(at(0));
+    let keyed = |service: &str, token: &str| {
+        Command::IssueTicket(IssueTicket {
+            service: ServiceId::new(service),
+            priority: PriorityClass::WalkIn,
+            channel: Channel::Kiosk,
+            phone: None,
+            kiosk: Some("k1".into()),
+            token: token.into(),
+            idempotency_key: Some("key-1".into()),
+        })
+    };
+    let first = hall.execute(&keyed("a", "t1"), at(0)).unwrap();
+    let retry = hall.execute(&keyed("a", "t2"), at(5)).unwrap();
+    assert_eq!(first.ticket, retry.ticket);
+    assert!(retry.events.is_empty());
+    assert_eq!(
+        hall.execute(&keyed("b", "t3"), at(6)).unwrap_err(),
+        DomainError::IdempotencyKeyReused
+    );
+    // The key is scoped to the service day.
+    hall.advance_to(at(24 * 3600));
+    let tomorrow = hall.execute(&keyed("a", "t4"), at(24 * 3600)).unwrap();
+    assert_ne!(tomorrow.ticket, first.ticket);
+}
+
+#[test]
+fn duplicate_token_is_refused() {
+    let mut hall = hall_at(at(0));
+    hall.execute(&issue("a", PriorityClass::WalkIn, "same"), at(0))
+        .unwrap();
+    assert_eq!(
+        hall.execute(&issue("a", PriorityClass::WalkIn, "same"), at(1))
+            .unwrap_err(),
+        DomainError::TokenInUse
+    );
+}
+
+#[test]
+fn estimates_follow_people_ahead_windows_and_service_times() {
+    let mut hall = hall_at(at(0));
+    // Service a: w1 primary (1) + w3 secondary (0.5) = 1.5 windows, prior 300 s.
+    let ids: Vec<TicketId> = (0..4).map(|i| walk_in(&mut hall, "a", at(i))).collect();
+    assert_eq!(hall.position(ids[0], at(10)), Some((0, 0)));
+    assert_eq!(hall.position(ids[3], at(10)), Some((3, 600)));
+    // A green ticket goes ahead of all walk-ins.
+    let green = with_priority(&mut hall, "a", PriorityClass::Green, at(20));
+    assert_eq!(hall.position(green, at(20)), Some((0, 0)));
+    assert_eq!(hall.position(ids[3], at(20)), Some((4, 800)));
+    // Pausing w3 leaves one window.
+    hall.execute(
+        &Command::Pause {
+            window: WindowId::new("w3"),
+        },
+        at(30),
+    )
+    .unwrap();
+    assert_eq!(hall.position(ids[3], at(30)), Some((4, 1200)));
+    // Fast services lower the average.
+    for t in [40, 100, 160] {
+        call(&mut hall, "w1", at(t));
+    }
+    let stats = hall.queue_stats(at(160));
+    let a = stats.iter().find(|s| s.service.as_str() == "a").unwrap();
+    assert_eq!(a.completed_today, 2);
+    assert!(a.average_service_s < 300.0);
+    assert_eq!(a.waiting, 2);
+    assert_eq!(a.oldest_wait_s, 158);
+}
+
+#[test]
+fn spec_validation_names_the_entry() {
+    let mut spec = test_spec();
+    spec.windows[1].services.push(ServiceId::new("nope"));
+    spec.services[1].prefix = "a1".into();
+    let errors = spec.validate().unwrap_err();
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert!(paths.contains(&"windows[1].services[1]"), "{errors:?}");
+    assert!(paths.contains(&"services[1].prefix"), "{errors:?}");
+    assert!(test_spec().validate().is_ok());
+}
+
+/// Rebuilding a hall from the tickets the store keeps gives the same observable state as the
+/// hall that produced them.
+fn assert_restores(hall: &Hall, now: Timestamp) {
+    let restored = Hall::restore(
+        hall.spec().clone(),
+        hall.time_zone().clone(),
+        RestoredState {
+            day: hall.day(),
+            tickets: hall.tickets().cloned().collect(),
+            paused_windows: hall
+                .windows()
+                .iter()
+                .filter(|w| w.status == WindowStatus::Paused)
+                .map(|w| w.id.clone())
+                .collect(),
+            last_ticket_id: hall.last_ticket_id(),
+        },
+    );
+    restored.check_invariants().unwrap();
+    assert_eq!(restored.windows(), hall.windows());
+    assert_eq!(
+        restored.tickets().collect::<Vec<_>>(),
+        hall.tickets().collect::<Vec<_>>()
+    );
+    for (a, b) in restored.queue_stats(now).iter().zip(hall.queue_stats(now)) {
+        assert_eq!(
+            (
+                a.waiting,
+                a.issued_today,
+                a.called_today,
+                a.completed_today,
+                a.no_show_today
+            ),
+            (
+                b.waiting,
+                b.issued_today,
+                b.called_today,
+                b.completed_today,
+                b.no_show_today
+            )
+        );
+        assert!((a.average_service_s - b.average_service_s).abs() < 1e-6);
+    }
+    for window in hall.windows() {
+        assert_eq!(
+            restored.next_for_window(&window.id, now),
+            hall.next_for_window(&window.id, now)
+        );
+    }
+}
+
+// ---- simulation: random hall days against the invariants ----
+
+#[derive(Clone, Debug)]
+enum Step {
+    Issue { service: usize, class: usize },
+    Call { window: usize },
+    Recall { window: usize },
+    NoShow { window: usize },
+    Requeue { window: usize, ticket_back: usize },
+    Transfer { window: usize, service: usize },
+    Complete { window: usize },
+    Pause { window: usize },
+    Resume { window: usize },
+    Cancel { ticket_back: usize },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        6 => (0..2usize, 0..3usize).prop_map(|(service, class)| Step::Issue { service, class }),
+        5 => (0..3usize).prop_map(|window| Step::Call { window }),
+        1 => (0..3usize).prop_map(|window| Step::Recall { window }),
+        1 => (0..3usize).prop_map(|window| Step::NoShow { window }),
+        1 => (0..3usize, 0..8usize).prop_map(|(window, ticket_back)| Step::Requeue { window, ticket_back }),
+        1 => (0..3usize, 0..2usize).prop_map(|(window, service)| Step::Transfer { window, service }),
+        2 => (0..3usize).prop_map(|window| Step::Complete { window }),
+        1 => (0..3usize).prop_map(|window| Step::Pause { window }),
+        1 => (0..3usize).prop_map(|window| Step::Resume { window }),
+        1 => (0..8usize).prop_map(|ticket_back| Step::Cancel { ticket_back }),
+    ]
+}
+
+fn to_command(step: &Step, hall: &Hall, serial: usize) -> Command {
+    let windows = ["w1", "w2", "w3"];
+    let services = ["a", "b"];
+    let classes = [
+        PriorityClass::Green,
+        PriorityClass::Appointment,
+        PriorityClass::WalkIn,
+    ];
+    let w = |i: usize| WindowId::new(windows[i]);
+    let back = |n: usize| TicketId(hall.last_ticket_id().saturating_sub(n as u64));
+    match *step {
+        Step::Issue { service, class } => issue(
+            services[service],
+            classes[class],
+            &format!("token-{serial}"),
+        ),
+        Step::Call { window } => Command::CallNext { window: w(window) },
+        Step::Recall { window } => Command::Recall { window: w(window) },
+        Step::NoShow { window } => Command::NoShow { window: w(window) },
+        Step::Requeue {
+            window,
+            ticket_back,
+        } => Command::Requeue {
+            window: w(window),
+            ticket: back(ticket_back),
+        },
+        Step::Transfer { window, service } => Command::Transfer {
+            window: w(window),
+            service: ServiceId::new(services[service]),
+        },
+        Step::Complete { window } => Command::Complete { window: w(window) },
+        Step::Pause { window } => Command::Pause { window: w(window) },
+        Step::Resume { window } => Command::Resume { window: w(window) },
+        Step::Cancel { ticket_back } => Command::Cancel {
+            ticket: back(ticket_back),
+        },
+    }
+}
+
+/// No walk-in that has waited past the bound is passed by a priority ticket that came later.
+fn check_ageing(hall: &Hall, window: &WindowId, called: TicketId, now: Timestamp) {
+    let called = hall.ticket(called).unwrap();
+    if called.priority == PriorityClass::WalkIn {
+        return;
+    }
+    let bound = i64::from(hall.spec().policy.ageing_max_wait_s);
+    let services = &hall
+        .spec()
+        .windows
+        .iter()
+        .find(|w| &w.id == window)
+        .unwrap()
+        .services;
+    for other in hall.tickets() {
+        let starved = other.status == TicketStatus::Waiting
+            && services.contains(&other.service)
+            && other.priority == PriorityClass::WalkIn
+            && other.queued_at < called.queued_at
+            && now.as_second() - other.queued_at.as_second() >= bound;
+        assert!(
+            !starved,
+            "{} waited past the bound and was passed by later {}",
+            other.number, called.number
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_days_keep_the_invariants(
+        steps in proptest::collection::vec((step(), 0..900i64), 1..300),
+    ) {
+        let mut hall = hall_at(at(0));
+        let mut now = at(0);
+        // Every number ever issued per (day, service); final transitions per ticket.
+        let mut issued: HashSet<(jiff::civil::Date, String)> = HashSet::new();
+        let mut finals: HashMap<TicketId, i32> = HashMap::new();
+        let mut days: HashMap<TicketId, jiff::civil::Date> = HashMap::new();
+        for (serial, (step, advance_s)) in steps.iter().enumerate() {
+            // Steps of up to 15 minutes: 300 steps cross midnight now and then.
+            now += (advance_s * 10).seconds();
+            let mut events = hall.advance_to(now);
+            let command = to_command(step, &hall, serial);
+            let before = format!("{hall:?}");
+            match hall.execute(&command, now) {
+                Ok(outcome) => {
+                    if let (Command::CallNext { window }, Some(id)) = (&command, outcome.ticket) {
+                        // The tickets still waiting are the ones the call passed over.
+                        check_ageing(&hall, window, id, now);
+                    }
+                    events.extend(outcome.events);
+                }
+                Err(_) => prop_assert_eq!(before, format!("{hall:?}"), "a refused command changed the hall"),
+            }
+            for event in &events {
+                match event {
+                    Event::TicketIssued { ticket } => {
+                        prop_assert!(issued.insert((ticket.service_day, ticket.number.clone())), "number {} issued twice", ticket.number);
+                        days.insert(ticket.id, ticket.service_day);
+                    }
+                    Event::TicketCompleted { ticket, .. } | Event::TicketNoShow { ticket, .. }
+                    | Event::TicketCancelled { ticket, .. } | Event::TicketExpired { ticket, .. } => {
+                        *finals.entry(*ticket).or_default() += 1;
+                    }
+                    Event::TicketRequeued { ticket, .. } => *finals.entry(*ticket).or_default() -= 1,
+                    _ => {}
+                }
+            }
+            if let Err(message) = hall.check_invariants() {
+                prop_assert!(false, "{}", message);
+            }
+        }
+        assert_restores(&hall, now);
+        // End every day seen: each ticket ends in exactly one final state.
+        let after = now + 48.hours();
+        for event in hall.advance_to(after) {
+            if let Event::TicketExpired { ticket, .. } = event {
+                *finals.entry(ticket).or_default() += 1;
+            }
+        }
+        for ticket in days.keys() {
+            prop_assert_eq!(finals.get(ticket).copied().unwrap_or(0), 1, "ticket {} final states", ticket);
+        }
+    }
+}
