@@ -1,0 +1,361 @@
+//! hallq's durable store: one SQLite file with the event log and the tables projected from it.
+//!
+//! Only this crate issues SQL. The engine hands it a [`Batch`] — the events of a group of
+//! commands and the rows they changed — and [`Store::commit`] writes all of it in one
+//! transaction, fsync'd before it returns (`synchronous=FULL` in WAL mode). A failed commit
+//! leaves nothing behind: the engine then reloads its state with [`Store::load`].
+//!
+//! Not here: deciding anything about tickets (hallq-core), threads or channels (hallq-engine).
+
+mod error;
+mod rows;
+
+pub use error::{StoreError, StoreErrorKind};
+
+use hallq_core::jiff::civil::Date;
+use hallq_core::{Event, RestoredState, Ticket, TicketId, WindowId, WindowStatus};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite_migration::{Migrations, M};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The schema, compiled in; migrations run at every open.
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("../migrations/001-initial.sql"))])
+}
+
+/// How long a connection waits for a lock held by another before it reports busy.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Tuning an installer may set in the hall configuration.
+#[derive(Clone, Debug, Default)]
+pub struct StoreOptions {
+    /// Refuse to grow the database beyond this many bytes, so that the box's disk never fills
+    /// up: requests then fail with a clear "storage full" error instead.
+    pub max_size_bytes: Option<u64>,
+}
+
+/// One event as kept in the log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredEvent {
+    pub seq: u64,
+    pub event: Event,
+}
+
+/// What one group commit writes: events with their sequence numbers, and the rows they changed.
+#[derive(Debug, Default)]
+pub struct Batch<'a> {
+    pub events: Vec<(u64, &'a Event)>,
+    pub tickets: Vec<&'a Ticket>,
+    pub windows: Vec<(&'a WindowId, WindowStatus)>,
+    pub day: Option<Date>,
+}
+
+impl Batch<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+}
+
+/// What a restart needs: the hall's state and the last sequence number in the log.
+#[derive(Debug)]
+pub struct Loaded {
+    pub state: RestoredState,
+    pub last_seq: u64,
+}
+
+/// The result of checking the log for gaps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogCheck {
+    pub count: u64,
+    pub first_seq: Option<u64>,
+    pub last_seq: Option<u64>,
+}
+
+impl LogCheck {
+    /// Gap-free: sequence numbers run 1, 2, … count.
+    pub fn is_gap_free(&self) -> bool {
+        match (self.first_seq, self.last_seq) {
+            (None, None) => self.count == 0,
+            (Some(first), Some(last)) => first == 1 && last == self.count,
+            _ => false,
+        }
+    }
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database for writing, sets the durability pragmas and
+    /// runs the migrations.
+    pub fn open(path: &Path, options: &StoreOptions) -> Result<Self, StoreError> {
+        let mut conn = Connection::open(path).map_err(|e| StoreError::opening(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::other(format!(
+                "{} cannot use write-ahead logging (journal_mode is {mode}); put the data \
+                 directory on a local disk",
+                path.display()
+            )));
+        }
+        // FULL: in WAL mode NORMAL may lose the last commits on power loss, and a ticket in a
+        // citizen's hand must never vanish.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrations()
+            .to_latest(&mut conn)
+            .map_err(|e| StoreError::other(format!("migrating {}: {e}", path.display())))?;
+        if let Some(bytes) = options.max_size_bytes {
+            let page_size: u64 = conn.query_row("PRAGMA page_size", [], |row| row.get(0))?;
+            let pages = (bytes / page_size.max(1)).max(1);
+            conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))?;
+        }
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Opens a read-only connection for queries that need history (SSE resume, old tickets).
+    /// It sees every committed transaction and never blocks the writer.
+    pub fn open_reader(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::opening(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes one group of commands' events and rows in a single transaction and returns once
+    /// it is on disk. On error nothing of the batch is kept.
+    pub fn commit(&mut self, batch: &Batch<'_>) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut insert_event = tx.prepare_cached(
+                "INSERT INTO events (seq, at_ms, kind, ticket, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for (seq, event) in &batch.events {
+                let data = serde_json::to_string(event)
+                    .map_err(|e| StoreError::other(format!("encoding event {seq}: {e}")))?;
+                insert_event.execute(params![
+                    seq,
+                    event.at().as_millisecond(),
+                    event.kind(),
+                    event.ticket().map(|id| id.0),
+                    data
+                ])?;
+            }
+            let mut upsert_ticket = tx.prepare_cached(rows::UPSERT_TICKET)?;
+            for ticket in &batch.tickets {
+                rows::upsert_ticket(&mut upsert_ticket, ticket)?;
+            }
+            let mut upsert_window = tx.prepare_cached(
+                "INSERT INTO windows (id, status) VALUES (?1, ?2)
+                 ON CONFLICT(id) DO UPDATE SET status = excluded.status",
+            )?;
+            for (window, status) in &batch.windows {
+                upsert_window.execute(params![window.as_str(), status.as_str()])?;
+            }
+            if let Some(day) = batch.day {
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('service_day', ?1)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    params![day.to_string()],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Proves the database can still take a write, without changing anything visible.
+    pub fn check_writable(&mut self) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('write_probe', '1')
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Reads what a restart needs: the service day, its tickets and every older ticket still
+    /// open, the paused windows, the last ticket id and the last sequence number. Indexed, so
+    /// it stays fast with years of history.
+    pub fn load(&self) -> Result<Loaded, StoreError> {
+        let day: Option<Date> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'service_day'",
+                [],
+                |row| row.get::<_, String>(0),
+            )
+            .optional()?
+            .map(|text| {
+                text.parse()
+                    .map_err(|e| StoreError::other(format!("stored service day '{text}': {e}")))
+            })
+            .transpose()?;
+        let day_text = day.map(|d| d.to_string()).unwrap_or_default();
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT {cols} FROM tickets WHERE service_day = ?1
+             UNION ALL
+             SELECT {cols} FROM tickets WHERE status IN ('waiting', 'called') AND service_day <> ?1
+             ORDER BY id",
+            cols = rows::TICKET_COLUMNS
+        ))?;
+        let tickets = statement
+            .query_map(params![day_text], rows::ticket_from_row)?
+            .collect::<Result<Result<Vec<Ticket>, StoreError>, rusqlite::Error>>()??;
+        let mut statement = self
+            .conn
+            .prepare("SELECT id FROM windows WHERE status = 'paused' ORDER BY id")?;
+        let paused_windows = statement
+            .query_map([], |row| row.get::<_, String>(0).map(WindowId))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let last_ticket_id: u64 =
+            self.conn
+                .query_row("SELECT COALESCE(MAX(id), 0) FROM tickets", [], |row| {
+                    row.get(0)
+                })?;
+        let last_seq: u64 =
+            self.conn
+                .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| {
+                    row.get(0)
+                })?;
+        Ok(Loaded {
+            state: RestoredState {
+                day,
+                tickets,
+                paused_windows,
+                last_ticket_id,
+            },
+            last_seq,
+        })
+    }
+
+    /// Events with a sequence number above `after`, oldest first, at most `limit`.
+    pub fn events_after(&self, after: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT seq, data FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let rows = statement.query_map(params![after, limit as i64], |row| {
+            Ok((row.get::<_, u64>(0)?, row.get::<_, String>(1)?))
+        })?;
+        let mut events = Vec::new();
+        for row in rows {
+            let (seq, data) = row?;
+            let event = serde_json::from_str(&data)
+                .map_err(|e| StoreError::other(format!("event {seq} cannot be read: {e}")))?;
+            events.push(StoredEvent { seq, event });
+        }
+        Ok(events)
+    }
+
+    pub fn last_seq(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| {
+                row.get(0)
+            })?)
+    }
+
+    /// Any ticket ever issued, by id.
+    pub fn ticket(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
+        self.ticket_where("id = ?1", params![id.0])
+    }
+
+    /// Any ticket ever issued, by its status-page token.
+    pub fn ticket_by_token(&self, token: &str) -> Result<Option<Ticket>, StoreError> {
+        self.ticket_where("token = ?1", params![token])
+    }
+
+    fn ticket_where(
+        &self,
+        condition: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Option<Ticket>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM tickets WHERE {condition}",
+            rows::TICKET_COLUMNS
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        statement
+            .query_row(params, rows::ticket_from_row)
+            .optional()?
+            .transpose()
+    }
+
+    /// Counts the log and its bounds, to check that it has no gap.
+    pub fn check_log(&self) -> Result<LogCheck, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*), MIN(seq), MAX(seq) FROM events",
+            [],
+            |row| {
+                Ok(LogCheck {
+                    count: row.get(0)?,
+                    first_seq: row.get(1)?,
+                    last_seq: row.get(2)?,
+                })
+            },
+        )?)
+    }
+
+    /// Every ticket of a service day, for reports and checks.
+    pub fn tickets_of_day(&self, day: Date) -> Result<Vec<Ticket>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM tickets WHERE service_day = ?1 ORDER BY id",
+            rows::TICKET_COLUMNS
+        );
+        let mut statement = self.conn.prepare(&sql)?;
+        let tickets = statement
+            .query_map(params![day.to_string()], rows::ticket_from_row)?
+            .collect::<Result<Result<Vec<Ticket>, StoreError>, rusqlite::Error>>()??;
+        Ok(tickets)
+    }
+
+    /// For tests and tools: makes this connection refuse writes, as a read-only disk would.
+    pub fn set_read_only_for_testing(&self, read_only: bool) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "query_only", if read_only { "ON" } else { "OFF" })?;
+        Ok(())
+    }
+
+    /// Writes many tickets at once, outside the engine: for building large test histories
+    /// (benchmarks of restart time). Not for production paths.
+    pub fn bulk_insert_history(&mut self, tickets: &[Ticket]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut upsert = tx.prepare_cached(rows::UPSERT_TICKET)?;
+            for ticket in tickets {
+                rows::upsert_ticket(&mut upsert, ticket)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

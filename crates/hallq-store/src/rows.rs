@@ -1,0 +1,107 @@
+//! Mapping tickets to rows and back. Instants are stored as Unix milliseconds.
+
+use crate::StoreError;
+use hallq_core::jiff::Timestamp;
+use hallq_core::{Channel, PriorityClass, ServiceId, Ticket, TicketId, TicketStatus, WindowId};
+use rusqlite::{params, CachedStatement, Row};
+
+pub(crate) const TICKET_COLUMNS: &str = "id, service_day, number, number_service, service, \
+    priority, channel, status, issued_at_ms, queued_at_ms, called_at_ms, finished_at_ms, window, \
+    recalls, requeues, transfers, token, phone, kiosk, idempotency_key";
+
+pub(crate) const UPSERT_TICKET: &str = "INSERT INTO tickets (id, service_day, number, \
+    number_service, service, priority, channel, status, issued_at_ms, queued_at_ms, called_at_ms, \
+    finished_at_ms, window, recalls, requeues, transfers, token, phone, kiosk, idempotency_key)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+    ON CONFLICT(id) DO UPDATE SET service = excluded.service, status = excluded.status,
+        queued_at_ms = excluded.queued_at_ms, called_at_ms = excluded.called_at_ms,
+        finished_at_ms = excluded.finished_at_ms, window = excluded.window,
+        recalls = excluded.recalls, requeues = excluded.requeues, transfers = excluded.transfers";
+
+pub(crate) fn upsert_ticket(
+    statement: &mut CachedStatement<'_>,
+    ticket: &Ticket,
+) -> Result<(), StoreError> {
+    statement.execute(params![
+        ticket.id.0,
+        ticket.service_day.to_string(),
+        ticket.number,
+        ticket.number_service.as_str(),
+        ticket.service.as_str(),
+        ticket.priority.as_str(),
+        ticket.channel.as_str(),
+        ticket.status.as_str(),
+        ticket.issued_at.as_millisecond(),
+        ticket.queued_at.as_millisecond(),
+        ticket.called_at.map(|t| t.as_millisecond()),
+        ticket.finished_at.map(|t| t.as_millisecond()),
+        ticket.window.as_ref().map(|w| w.as_str()),
+        ticket.recalls,
+        ticket.requeues,
+        ticket.transfers,
+        ticket.token,
+        ticket.phone,
+        ticket.kiosk,
+        ticket.idempotency_key,
+    ])?;
+    Ok(())
+}
+
+fn instant(milliseconds: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_millisecond(milliseconds)
+        .map_err(|e| StoreError::other(format!("stored instant {milliseconds}: {e}")))
+}
+
+fn bad(column: &str, value: &str) -> StoreError {
+    StoreError::other(format!("stored ticket has an unknown {column} '{value}'"))
+}
+
+/// Reads a row; the outer error is SQLite's, the inner one a value this version cannot read.
+pub(crate) fn ticket_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Ticket, StoreError>> {
+    let service_day: String = row.get(1)?;
+    let priority: String = row.get(5)?;
+    let channel: String = row.get(6)?;
+    let status: String = row.get(7)?;
+    let issued_at: i64 = row.get(8)?;
+    let queued_at: i64 = row.get(9)?;
+    let called_at: Option<i64> = row.get(10)?;
+    let finished_at: Option<i64> = row.get(11)?;
+    let id: u64 = row.get(0)?;
+    let number: String = row.get(2)?;
+    let number_service: String = row.get(3)?;
+    let service: String = row.get(4)?;
+    let window: Option<String> = row.get(12)?;
+    let recalls: u32 = row.get(13)?;
+    let requeues: u32 = row.get(14)?;
+    let transfers: u32 = row.get(15)?;
+    let token: String = row.get(16)?;
+    let phone: Option<String> = row.get(17)?;
+    let kiosk: Option<String> = row.get(18)?;
+    let idempotency_key: Option<String> = row.get(19)?;
+    Ok((|| {
+        Ok(Ticket {
+            id: TicketId(id),
+            number,
+            number_service: ServiceId(number_service),
+            service: ServiceId(service),
+            service_day: service_day
+                .parse()
+                .map_err(|_| bad("service_day", &service_day))?,
+            priority: PriorityClass::parse(&priority).ok_or_else(|| bad("priority", &priority))?,
+            channel: Channel::parse(&channel).ok_or_else(|| bad("channel", &channel))?,
+            status: TicketStatus::parse(&status).ok_or_else(|| bad("status", &status))?,
+            issued_at: instant(issued_at)?,
+            queued_at: instant(queued_at)?,
+            called_at: called_at.map(instant).transpose()?,
+            finished_at: finished_at.map(instant).transpose()?,
+            window: window.map(WindowId),
+            recalls,
+            requeues,
+            transfers,
+            token,
+            phone,
+            kiosk,
+            idempotency_key,
+        })
+    })())
+}

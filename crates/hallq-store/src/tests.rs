@@ -1,0 +1,189 @@
+use super::*;
+use hallq_core::jiff::civil::date;
+use hallq_core::jiff::Timestamp;
+use hallq_core::{Channel, PriorityClass, ServiceId, TicketStatus};
+
+fn ticket(id: u64, number: &str, day: Date, status: TicketStatus) -> Ticket {
+    let at = Timestamp::from_millisecond(1_764_205_200_000 + id as i64).unwrap();
+    Ticket {
+        id: TicketId(id),
+        number: number.into(),
+        number_service: ServiceId::new("a"),
+        service: ServiceId::new("a"),
+        service_day: day,
+        priority: PriorityClass::WalkIn,
+        channel: Channel::Kiosk,
+        status,
+        issued_at: at,
+        queued_at: at,
+        called_at: None,
+        finished_at: None,
+        window: None,
+        recalls: 0,
+        requeues: 0,
+        transfers: 0,
+        token: format!("token-{id}"),
+        phone: Some("13800138000".into()),
+        kiosk: None,
+        idempotency_key: None,
+    }
+}
+
+fn open(dir: &tempfile::TempDir) -> Store {
+    Store::open(&dir.path().join("hall.db"), &StoreOptions::default()).unwrap()
+}
+
+#[test]
+fn commits_round_trip_and_the_log_is_gap_free() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let day = date(2026, 11, 27);
+    let t1 = ticket(1, "A001", day, TicketStatus::Waiting);
+    let issued = Event::TicketIssued { ticket: t1.clone() };
+    let started = Event::ServiceDayStarted {
+        day,
+        at: t1.issued_at,
+    };
+    store
+        .commit(&Batch {
+            events: vec![(1, &started), (2, &issued)],
+            tickets: vec![&t1],
+            windows: vec![],
+            day: Some(day),
+        })
+        .unwrap();
+    let loaded = store.load().unwrap();
+    assert_eq!(loaded.last_seq, 2);
+    assert_eq!(loaded.state.day, Some(day));
+    assert_eq!(loaded.state.tickets, vec![t1.clone()]);
+    assert_eq!(loaded.state.last_ticket_id, 1);
+    assert!(store.check_log().unwrap().is_gap_free());
+    let events = store.events_after(1, 10).unwrap();
+    assert_eq!(
+        events,
+        vec![StoredEvent {
+            seq: 2,
+            event: issued
+        }]
+    );
+    assert_eq!(store.ticket_by_token("token-1").unwrap(), Some(t1));
+}
+
+#[test]
+fn a_failed_commit_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let day = date(2026, 11, 27);
+    let t1 = ticket(1, "A001", day, TicketStatus::Waiting);
+    let duplicate_number = ticket(2, "A001", day, TicketStatus::Waiting);
+    let e1 = Event::TicketIssued { ticket: t1.clone() };
+    let e2 = Event::TicketIssued {
+        ticket: duplicate_number.clone(),
+    };
+    let error = store
+        .commit(&Batch {
+            events: vec![(1, &e1), (2, &e2)],
+            tickets: vec![&t1, &duplicate_number],
+            windows: vec![],
+            day: Some(day),
+        })
+        .unwrap_err();
+    assert_eq!(error.kind, StoreErrorKind::Other, "{error}");
+    assert_eq!(store.check_log().unwrap().count, 0);
+    assert!(store.load().unwrap().state.tickets.is_empty());
+}
+
+#[test]
+fn read_only_and_full_are_reported_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    store.set_read_only_for_testing(true).unwrap();
+    let error = store.check_writable().unwrap_err();
+    assert_eq!(error.kind, StoreErrorKind::ReadOnly, "{error}");
+    store.set_read_only_for_testing(false).unwrap();
+    store.check_writable().unwrap();
+
+    let small = dir.path().join("small.db");
+    let mut store = Store::open(
+        &small,
+        &StoreOptions {
+            max_size_bytes: Some(64 * 1024),
+        },
+    )
+    .unwrap();
+    let day = date(2026, 11, 27);
+    let mut error = None;
+    for id in 1..10_000u64 {
+        let t = ticket(id, &format!("A{id:03}"), day, TicketStatus::Waiting);
+        let e = Event::TicketIssued { ticket: t.clone() };
+        if let Err(e) = store.commit(&Batch {
+            events: vec![(id, &e)],
+            tickets: vec![&t],
+            windows: vec![],
+            day: None,
+        }) {
+            error = Some((id, e));
+            break;
+        }
+    }
+    let (id, error) = error.expect("a 64 KiB database fills up");
+    assert_eq!(error.kind, StoreErrorKind::Full, "{error}");
+    assert!(error.message.contains("storage.max_size_mb"));
+    // Everything before the failing commit is there, the failing one is not.
+    let check = store.check_log().unwrap();
+    assert_eq!(check.count, id - 1);
+    assert!(check.is_gap_free());
+}
+
+#[test]
+fn load_reads_today_and_older_open_tickets_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let today = date(2026, 11, 27);
+    let yesterday = date(2026, 11, 26);
+    let history = vec![
+        ticket(1, "A001", yesterday, TicketStatus::Completed),
+        ticket(2, "A002", yesterday, TicketStatus::Waiting),
+        ticket(3, "A001", today, TicketStatus::Completed),
+    ];
+    store.bulk_insert_history(&history).unwrap();
+    let started = Event::ServiceDayStarted {
+        day: today,
+        at: history[2].issued_at,
+    };
+    store
+        .commit(&Batch {
+            events: vec![(1, &started)],
+            tickets: vec![],
+            windows: vec![(&WindowId::new("w1"), WindowStatus::Paused)],
+            day: Some(today),
+        })
+        .unwrap();
+    let loaded = store.load().unwrap();
+    let ids: Vec<u64> = loaded.state.tickets.iter().map(|t| t.id.0).collect();
+    assert_eq!(ids, vec![2, 3]);
+    assert_eq!(loaded.state.paused_windows, vec![WindowId::new("w1")]);
+    assert_eq!(loaded.state.last_ticket_id, 3);
+    assert_eq!(store.tickets_of_day(yesterday).unwrap().len(), 2);
+}
+
+#[test]
+fn readers_see_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let reader = Store::open_reader(store.path()).unwrap();
+    assert_eq!(reader.last_seq().unwrap(), 0);
+    let day = date(2026, 11, 27);
+    let started = Event::ServiceDayStarted {
+        day,
+        at: Timestamp::UNIX_EPOCH,
+    };
+    store
+        .commit(&Batch {
+            events: vec![(1, &started)],
+            day: Some(day),
+            ..Batch::default()
+        })
+        .unwrap();
+    assert_eq!(reader.last_seq().unwrap(), 1);
+}
