@@ -13,6 +13,7 @@ mod rows;
 pub use error::{StoreError, StoreErrorKind};
 
 use hallq_core::jiff::civil::Date;
+use hallq_core::jiff::Timestamp;
 use hallq_core::{Event, RestoredState, Ticket, TicketId, WindowId, WindowStatus};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
@@ -47,6 +48,8 @@ pub struct StoredEvent {
 pub struct Batch<'a> {
     pub events: Vec<(u64, &'a Event)>,
     pub tickets: Vec<&'a Ticket>,
+    /// Tickets that expired at a day change (no longer in the engine's live state).
+    pub expired: Vec<(TicketId, Timestamp)>,
     pub windows: Vec<(&'a WindowId, WindowStatus)>,
     pub day: Option<Date>,
 }
@@ -169,6 +172,13 @@ impl Store {
             for ticket in &batch.tickets {
                 rows::upsert_ticket(&mut upsert_ticket, ticket)?;
             }
+            let mut expire = tx.prepare_cached(
+                "UPDATE tickets SET status = 'expired', finished_at_ms = ?2
+                 WHERE id = ?1 AND status IN ('waiting', 'called')",
+            )?;
+            for (ticket, at) in &batch.expired {
+                expire.execute(params![ticket.0, at.as_millisecond()])?;
+            }
             let mut upsert_window = tx.prepare_cached(
                 "INSERT INTO windows (id, status) VALUES (?1, ?2)
                  ON CONFLICT(id) DO UPDATE SET status = excluded.status",
@@ -188,14 +198,17 @@ impl Store {
         Ok(())
     }
 
-    /// Proves the database can still take a write, without changing anything visible.
+    /// Proves the database can still take a write of a few pages — about what a busy batch
+    /// needs — without changing anything visible: the probe row is deleted in the same
+    /// transaction. A tiny probe would still fit into a database that is nearly full.
     pub fn check_writable(&mut self) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('write_probe', '1')
+            "INSERT INTO meta (key, value) VALUES ('write_probe', printf('%.*c', 16384, 'x'))
              ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [],
         )?;
+        tx.execute("DELETE FROM meta WHERE key = 'write_probe'", [])?;
         tx.commit()?;
         Ok(())
     }

@@ -48,8 +48,8 @@ fn commits_round_trip_and_the_log_is_gap_free() {
         .commit(&Batch {
             events: vec![(1, &started), (2, &issued)],
             tickets: vec![&t1],
-            windows: vec![],
             day: Some(day),
+            ..Batch::default()
         })
         .unwrap();
     let loaded = store.load().unwrap();
@@ -84,8 +84,8 @@ fn a_failed_commit_leaves_nothing_behind() {
         .commit(&Batch {
             events: vec![(1, &e1), (2, &e2)],
             tickets: vec![&t1, &duplicate_number],
-            windows: vec![],
             day: Some(day),
+            ..Batch::default()
         })
         .unwrap_err();
     assert_eq!(error.kind, StoreErrorKind::Other, "{error}");
@@ -119,8 +119,7 @@ fn read_only_and_full_are_reported_as_such() {
         if let Err(e) = store.commit(&Batch {
             events: vec![(id, &e)],
             tickets: vec![&t],
-            windows: vec![],
-            day: None,
+            ..Batch::default()
         }) {
             error = Some((id, e));
             break;
@@ -154,14 +153,20 @@ fn load_reads_today_and_older_open_tickets_only() {
     store
         .commit(&Batch {
             events: vec![(1, &started)],
-            tickets: vec![],
+            expired: vec![(TicketId(2), history[2].issued_at)],
             windows: vec![(&WindowId::new("w1"), WindowStatus::Paused)],
             day: Some(today),
+            ..Batch::default()
         })
         .unwrap();
     let loaded = store.load().unwrap();
     let ids: Vec<u64> = loaded.state.tickets.iter().map(|t| t.id.0).collect();
-    assert_eq!(ids, vec![2, 3]);
+    // Ticket 2 was still waiting from yesterday; the batch expired it.
+    assert_eq!(ids, vec![3]);
+    assert_eq!(
+        store.ticket(TicketId(2)).unwrap().unwrap().status,
+        TicketStatus::Expired
+    );
     assert_eq!(loaded.state.paused_windows, vec![WindowId::new("w1")]);
     assert_eq!(loaded.state.last_ticket_id, 3);
     assert_eq!(store.tickets_of_day(yesterday).unwrap().len(), 2);

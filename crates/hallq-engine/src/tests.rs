@@ -1,0 +1,268 @@
+use super::*;
+use hallq_core::jiff::civil::date;
+use hallq_core::jiff::tz;
+use hallq_core::{
+    Channel, IssueTicket, ItemType, Policy, PriorityClass, ServiceId, ServiceSpec, TargetGroup,
+    TicketStatus, WindowSpec,
+};
+use hallq_store::StoreOptions;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+/// A clock tests move by hand.
+struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    fn at(hour: i8) -> Arc<Self> {
+        let start = date(2026, 11, 27)
+            .at(hour, 0, 0, 0)
+            .to_zoned(TimeZone::fixed(tz::offset(8)))
+            .unwrap()
+            .timestamp();
+        Arc::new(Self(AtomicI64::new(start.as_millisecond())))
+    }
+    fn advance(&self, seconds: i64) {
+        self.0.fetch_add(seconds * 1000, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millisecond(self.0.load(Ordering::SeqCst)).unwrap()
+    }
+}
+
+fn spec() -> HallSpec {
+    HallSpec {
+        name: "测试大厅".into(),
+        level: "市本级".into(),
+        services: vec![ServiceSpec {
+            id: ServiceId::new("a"),
+            name: "事项A".into(),
+            name_en: None,
+            prefix: "A".into(),
+            target_group: TargetGroup::Both,
+            item_type: ItemType::Immediate,
+            department: "综合".into(),
+            prior_service_s: 300,
+        }],
+        windows: vec![WindowSpec {
+            id: WindowId::new("w1"),
+            name: "1号窗口".into(),
+            services: vec![ServiceId::new("a")],
+            green_channel: false,
+            duty: false,
+        }],
+        policy: Policy::default(),
+    }
+}
+
+fn start(
+    path: &std::path::Path,
+    clock: Arc<ManualClock>,
+    options: StoreOptions,
+) -> (Engine, EngineHandle) {
+    let store = Store::open(path, &options).unwrap();
+    Engine::start(
+        store,
+        spec(),
+        TimeZone::fixed(tz::offset(8)),
+        clock,
+        EngineConfig::default(),
+    )
+    .unwrap()
+}
+
+fn issue(token: String) -> Command {
+    Command::IssueTicket(IssueTicket {
+        service: ServiceId::new("a"),
+        priority: PriorityClass::WalkIn,
+        channel: Channel::Kiosk,
+        phone: None,
+        kiosk: None,
+        token,
+        idempotency_key: None,
+    })
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn answers_come_after_the_commit_and_groups_share_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hall.db");
+    let (engine, handle) = start(&path, ManualClock::at(9), StoreOptions::default());
+    let reader = Store::open_reader(&path).unwrap();
+    let mut subscriber = handle.subscribe();
+    runtime().block_on(async {
+        let tasks: Vec<_> = (0..200)
+            .map(|i| {
+                let handle = handle.clone();
+                tokio::spawn(async move { handle.execute(issue(format!("t{i}"))).await })
+            })
+            .collect();
+        let mut numbers = BTreeSet::new();
+        for task in tasks {
+            let executed = task.await.unwrap().unwrap();
+            let ticket = executed.ticket.unwrap();
+            // Durable before answered: a separate connection sees it.
+            assert_eq!(
+                reader.ticket(ticket.id).unwrap().unwrap().number,
+                ticket.number
+            );
+            numbers.insert(ticket.number);
+        }
+        assert_eq!(numbers.len(), 200);
+        assert!(numbers.contains("A001") && numbers.contains("A200"));
+    });
+    let stats = handle.stats();
+    assert_eq!(stats.commands, 200);
+    assert!(stats.batches < 200, "commands were grouped: {stats:?}");
+    // Published in sequence order (the day start, seq 1, was committed before we subscribed).
+    let mut last = 1;
+    for _ in 0..200 {
+        let published = subscriber.try_recv().unwrap();
+        assert_eq!(published.seq, last + 1);
+        last = published.seq;
+    }
+    assert!(reader.check_log().unwrap().is_gap_free());
+    drop(handle);
+    engine.join();
+}
+
+#[test]
+fn restart_continues_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hall.db");
+    let clock = ManualClock::at(9);
+    let (engine, handle) = start(&path, clock.clone(), StoreOptions::default());
+    let rt = runtime();
+    rt.block_on(async {
+        for i in 0..3 {
+            handle.execute(issue(format!("t{i}"))).await.unwrap();
+        }
+        let called = handle
+            .execute(Command::CallNext {
+                window: WindowId::new("w1"),
+            })
+            .await
+            .unwrap();
+        assert_eq!(called.ticket.unwrap().status, TicketStatus::Called);
+        handle
+            .execute(Command::Pause {
+                window: WindowId::new("w1"),
+            })
+            .await
+            .unwrap();
+    });
+    drop(handle);
+    engine.join();
+
+    let (engine, handle) = start(&path, clock.clone(), StoreOptions::default());
+    rt.block_on(async {
+        let (window, next_number) = handle
+            .read(|hall, _| {
+                (
+                    hall.window(&WindowId::new("w1")).cloned().unwrap(),
+                    hall.tickets().count(),
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(window.status, hallq_core::WindowStatus::Paused);
+        assert!(window.current.is_some());
+        assert_eq!(next_number, 3);
+        let fourth = handle.execute(issue("t3".into())).await.unwrap();
+        assert_eq!(fourth.ticket.unwrap().number, "A004");
+        assert_eq!(fourth.position, Some((2, 600)));
+    });
+    drop(handle);
+    engine.join();
+
+    // The next morning: numbering restarts, yesterday's open tickets expired in the store.
+    clock.advance(24 * 3600);
+    let (engine, handle) = start(&path, clock, StoreOptions::default());
+    rt.block_on(async {
+        let first = handle.execute(issue("t4".into())).await.unwrap();
+        assert_eq!(first.ticket.unwrap().number, "A001");
+    });
+    let reader = Store::open_reader(&path).unwrap();
+    let yesterday = reader.tickets_of_day(date(2026, 11, 27)).unwrap();
+    assert_eq!(yesterday.len(), 4);
+    assert!(yesterday.iter().all(|t| t.status == TicketStatus::Expired));
+    assert!(reader.check_log().unwrap().is_gap_free());
+    drop(handle);
+    engine.join();
+}
+
+#[test]
+fn midnight_passes_without_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hall.db");
+    let clock = ManualClock::at(23);
+    let (engine, handle) = start(&path, clock.clone(), StoreOptions::default());
+    let rt = runtime();
+    let mut subscriber = handle.subscribe();
+    rt.block_on(async {
+        handle.execute(issue("late".into())).await.unwrap();
+        clock.advance(3600);
+        // The tick thread wakes the engine within its interval.
+        let expired = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+            loop {
+                let published = subscriber.recv().await.unwrap();
+                if let Event::TicketExpired { number, .. } = &published.event {
+                    return number.clone();
+                }
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(expired, "A001");
+    });
+    drop(handle);
+    engine.join();
+}
+
+#[test]
+fn a_full_database_fails_requests_and_keeps_nothing_unwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hall.db");
+    let options = StoreOptions {
+        max_size_bytes: Some(96 * 1024),
+    };
+    let (engine, handle) = start(&path, ManualClock::at(9), options);
+    let rt = runtime();
+    rt.block_on(async {
+        let mut acknowledged = Vec::new();
+        let mut failure = None;
+        for i in 0..5000 {
+            match handle.execute(issue(format!("token-{i}"))).await {
+                Ok(executed) => acknowledged.push(executed.ticket.unwrap().number),
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            }
+        }
+        let failure = failure.expect("the capped database fills up");
+        assert_eq!(
+            failure.storage_kind(),
+            Some(StoreErrorKind::Full),
+            "{failure}"
+        );
+        assert!(handle.check_writable().await.is_err());
+        // The engine's state is what the disk has: exactly the acknowledged tickets.
+        let live = handle.read(|hall, _| hall.tickets().count()).await.unwrap();
+        assert_eq!(live, acknowledged.len());
+        // Reads keep working while writes fail.
+        let again = handle.execute(issue("after".into())).await.unwrap_err();
+        assert!(again.is_storage());
+    });
+    drop(handle);
+    engine.join();
+}
