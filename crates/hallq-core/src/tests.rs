@@ -846,3 +846,33 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// The fast count of people ahead agrees with the plain definition, ageing included.
+    #[test]
+    fn positions_match_the_plain_scan(
+        arrivals in proptest::collection::vec((0..2usize, 0..3usize, 0..400i64), 1..120),
+        calls in 0..20usize,
+        look_after_s in 0..5000i64,
+    ) {
+        let classes = [PriorityClass::Green, PriorityClass::Appointment, PriorityClass::WalkIn];
+        let mut hall = hall_at(at(0));
+        let mut now = at(0);
+        for (service, class, gap) in arrivals {
+            now += gap.seconds();
+            with_priority(&mut hall, ["a", "b"][service], classes[class], now);
+        }
+        for i in 0..calls {
+            call(&mut hall, ["w1", "w2", "w3"][i % 3], now);
+        }
+        let look = now + look_after_s.seconds();
+        let ids: Vec<TicketId> = hall.tickets().map(|t| t.id).collect();
+        for id in ids {
+            if let Some((ahead, _)) = hall.position(id, look) {
+                prop_assert_eq!(Some(ahead), hall.count_ahead_by_scan(id, look));
+            }
+        }
+    }
+}
