@@ -25,7 +25,9 @@ pub use event::Event;
 pub use hall::{Hall, Outcome, QueueStats, RestoredState, WindowState, WindowStatus};
 pub use ids::{ServiceId, TicketId, WindowId};
 pub use ordering::call_order_key;
-pub use spec::{HallSpec, ItemType, Policy, ServiceSpec, SpecError, TargetGroup, WindowSpec};
+pub use spec::{
+    is_valid_id, HallSpec, ItemType, Policy, ServiceSpec, SpecError, TargetGroup, WindowSpec,
+};
 pub use ticket::{format_ticket_number, Channel, PriorityClass, Ticket, TicketStatus};
 
 /// Re-exported so that callers name the same time types the core uses.

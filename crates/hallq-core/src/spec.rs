@@ -26,6 +26,7 @@ pub enum ItemType {
 
 /// A service (事项) a citizen can take a ticket for.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServiceSpec {
     pub id: ServiceId,
     /// The Chinese name shown on kiosks, tickets and boards.
@@ -45,6 +46,7 @@ pub struct ServiceSpec {
 
 /// A window (窗口) and the services it serves, primary first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WindowSpec {
     pub id: WindowId,
     pub name: String,
@@ -60,6 +62,7 @@ pub struct WindowSpec {
 
 /// Queueing rules the hall may tune.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// No ticket waits longer than this behind priority tickets that arrived after it: once a
     /// ticket has waited this long it is served in arrival order with the priority classes.

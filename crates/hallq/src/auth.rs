@@ -1,0 +1,369 @@
+//! Who is calling: device tokens for kiosks and displays (from the configuration, stored as
+//! SHA-256), staff and managers signed in with a PIN (stored as argon2), sessions in memory.
+//!
+//! Every handler asks for a [`Principal`] and checks its role; staff act on their own window.
+//! Lockout after failed PINs, audit and privacy rules are their own issue.
+
+use crate::config::{Device, DeviceKind, StaffMember};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use hallq_core::jiff::{SignedDuration, Timestamp};
+use hallq_core::WindowId;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Kiosk,
+    Display,
+    Staff,
+    Manager,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Kiosk => "kiosk",
+            Role::Display => "display",
+            Role::Staff => "staff",
+            Role::Manager => "manager",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// A secret as the configuration keeps it: never the secret itself.
+#[derive(Clone)]
+pub enum SecretHash {
+    Sha256([u8; 32]),
+    Argon2(String),
+}
+
+impl std::fmt::Debug for SecretHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretHash(..)")
+    }
+}
+
+impl SecretHash {
+    pub fn sha256_from_hex(hex: &str) -> Option<Self> {
+        let hex = hex.trim();
+        if hex.len() != 64 {
+            return None;
+        }
+        let mut bytes = [0u8; 32];
+        for (index, byte) in bytes.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(hex.get(index * 2..index * 2 + 2)?, 16).ok()?;
+        }
+        Some(SecretHash::Sha256(bytes))
+    }
+
+    pub fn argon2_from_phc(phc: &str) -> Option<Self> {
+        PasswordHash::new(phc.trim()).ok()?;
+        Some(SecretHash::Argon2(phc.trim().to_owned()))
+    }
+
+    pub fn verify(&self, secret: &str) -> bool {
+        match self {
+            SecretHash::Sha256(expected) => constant_time_eq(&sha256(secret), expected),
+            SecretHash::Argon2(phc) => PasswordHash::new(phc)
+                .map(|hash| {
+                    Argon2::default()
+                        .verify_password(secret.as_bytes(), &hash)
+                        .is_ok()
+                })
+                .unwrap_or(false),
+        }
+    }
+}
+
+fn sha256(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// For `hallq hash-secret --token`: what goes into `token_sha256`.
+pub fn hash_token(token: &str) -> String {
+    to_hex(&sha256(token))
+}
+
+/// For `hallq hash-secret --pin`: what goes into `pin_argon2`.
+pub fn hash_pin(pin: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| format!("cannot hash the PIN: {e}"))
+}
+
+/// An unguessable token: 128 random bits as 32 hex digits.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    // The OS generator does not fail on Linux after boot; if it ever did, refusing to go on
+    // is the only safe answer.
+    getrandom::getrandom(&mut bytes).expect("the operating system's random generator failed");
+    to_hex(&bytes)
+}
+
+/// The caller of a request, once authenticated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    /// The window a staff member signed in to.
+    pub window: Option<WindowId>,
+}
+
+impl Principal {
+    pub fn is_any(&self, roles: &[Role]) -> bool {
+        roles.contains(&self.role)
+    }
+
+    /// Whether this caller may act on `window`: staff on their own, managers and admins on any.
+    pub fn may_operate(&self, window: &WindowId) -> bool {
+        match self.role {
+            Role::Manager | Role::Admin => true,
+            Role::Staff => self.window.as_ref() == Some(window),
+            Role::Kiosk | Role::Display => false,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Session {
+    principal: Principal,
+    expires_at: Timestamp,
+}
+
+/// A new session, for the sign-in response.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionInfo {
+    pub token: String,
+    pub staff: String,
+    pub name: String,
+    pub role: Role,
+    pub window: Option<String>,
+    #[schema(value_type = String)]
+    pub expires_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SignInError {
+    #[error("unknown staff id or wrong PIN")]
+    InvalidCredentials,
+    #[error("window staff must name the window they sign in to")]
+    WindowRequired,
+    #[error("there is no window '{0}' in this hall")]
+    UnknownWindow(String),
+    #[error("this staff member may not sign in to window '{0}'")]
+    WindowNotAllowed(String),
+}
+
+/// Sessions last one long working day; staff sign in again the next morning.
+const SESSION_HOURS: i64 = 14;
+/// More sessions than any hall has staff: beyond it the oldest are dropped.
+const SESSIONS_MAX: usize = 10_000;
+
+pub struct Authenticator {
+    devices: Vec<Device>,
+    staff: HashMap<String, StaffMember>,
+    windows: Vec<WindowId>,
+    /// Keyed by the SHA-256 of the session token.
+    sessions: Mutex<HashMap<[u8; 32], Session>>,
+    /// When each device or staff member last made an authenticated call (device health).
+    last_seen: Mutex<HashMap<String, Timestamp>>,
+}
+
+impl Authenticator {
+    pub fn new(devices: Vec<Device>, staff: Vec<StaffMember>, windows: Vec<WindowId>) -> Self {
+        Self {
+            devices,
+            staff: staff.into_iter().map(|m| (m.id.clone(), m)).collect(),
+            windows,
+            sessions: Mutex::new(HashMap::new()),
+            last_seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The caller behind a bearer token, if the token is a device's or a live session's.
+    pub fn authenticate(&self, token: &str, now: Timestamp) -> Option<Principal> {
+        if token.is_empty() || token.len() > 256 {
+            return None;
+        }
+        let principal = if let Some(device) = self.devices.iter().find(|d| d.token.verify(token)) {
+            Principal {
+                id: device.id.clone(),
+                name: device.name.clone(),
+                role: match device.kind {
+                    DeviceKind::Kiosk => Role::Kiosk,
+                    DeviceKind::Display => Role::Display,
+                },
+                window: None,
+            }
+        } else {
+            let key = sha256(token);
+            let mut sessions = self.sessions.lock().ok()?;
+            match sessions.get(&key) {
+                Some(session) if session.expires_at > now => session.principal.clone(),
+                Some(_) => {
+                    sessions.remove(&key);
+                    return None;
+                }
+                None => return None,
+            }
+        };
+        if let Ok(mut seen) = self.last_seen.lock() {
+            seen.insert(principal.id.clone(), now);
+        }
+        Some(principal)
+    }
+
+    /// Checks a PIN (slow on purpose: argon2) and opens a session.
+    pub fn sign_in(
+        &self,
+        staff: &str,
+        pin: &str,
+        window: Option<&str>,
+        now: Timestamp,
+    ) -> Result<SessionInfo, SignInError> {
+        let member = self.staff.get(staff);
+        // Verify even for an unknown id, so that timing does not tell which ids exist.
+        let verified = match member {
+            Some(member) => member.pin.verify(pin),
+            None => {
+                let _ = self.staff.values().next().map(|m| m.pin.verify(pin));
+                false
+            }
+        };
+        let member = member
+            .filter(|_| verified)
+            .ok_or(SignInError::InvalidCredentials)?;
+        let window = match (member.role, window) {
+            (Role::Staff, None) => return Err(SignInError::WindowRequired),
+            (_, Some(window)) => {
+                let id = WindowId::new(window);
+                if !self.windows.contains(&id) {
+                    return Err(SignInError::UnknownWindow(window.to_owned()));
+                }
+                if let Some(allowed) = &member.windows {
+                    if member.role == Role::Staff && !allowed.iter().any(|w| w == window) {
+                        return Err(SignInError::WindowNotAllowed(window.to_owned()));
+                    }
+                }
+                Some(id)
+            }
+            (_, None) => None,
+        };
+        let token = random_token();
+        let expires_at = now + SignedDuration::from_hours(SESSION_HOURS);
+        let principal = Principal {
+            id: member.id.clone(),
+            name: member.name.clone(),
+            role: member.role,
+            window: window.clone(),
+        };
+        if let Ok(mut sessions) = self.sessions.lock() {
+            sessions.retain(|_, s| s.expires_at > now);
+            if sessions.len() >= SESSIONS_MAX {
+                if let Some(oldest) = sessions
+                    .iter()
+                    .min_by_key(|(_, s)| s.expires_at)
+                    .map(|(k, _)| *k)
+                {
+                    sessions.remove(&oldest);
+                }
+            }
+            sessions.insert(
+                sha256(&token),
+                Session {
+                    principal,
+                    expires_at,
+                },
+            );
+        }
+        Ok(SessionInfo {
+            token,
+            staff: member.id.clone(),
+            name: member.name.clone(),
+            role: member.role,
+            window: window.map(|w| w.0),
+            expires_at,
+        })
+    }
+
+    pub fn sign_out(&self, token: &str) -> bool {
+        self.sessions
+            .lock()
+            .map(|mut sessions| sessions.remove(&sha256(token)).is_some())
+            .unwrap_or(false)
+    }
+
+    /// Configured devices with the instant each was last heard from.
+    pub fn device_health(&self) -> Vec<(String, DeviceKind, Option<Timestamp>)> {
+        let seen = self.last_seen.lock().map(|s| s.clone()).unwrap_or_default();
+        self.devices
+            .iter()
+            .map(|d| (d.id.clone(), d.kind, seen.get(&d.id).copied()))
+            .collect()
+    }
+
+    /// Staff and devices whose secrets are the public demo ones: a risk outside the demo hall.
+    pub fn demo_credentials_in_use(&self) -> Vec<String> {
+        let mut found: Vec<String> = self
+            .devices
+            .iter()
+            .filter(|d| {
+                d.token.verify(crate::DEMO_KIOSK_TOKEN) || d.token.verify(crate::DEMO_DISPLAY_TOKEN)
+            })
+            .map(|d| d.id.clone())
+            .collect();
+        found.extend(
+            self.staff
+                .values()
+                .filter(|m| {
+                    m.pin.verify(crate::DEMO_STAFF_PIN) || m.pin.verify(crate::DEMO_MANAGER_PIN)
+                })
+                .map(|m| m.id.clone()),
+        );
+        found.sort();
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify() {
+        let token = SecretHash::sha256_from_hex(&hash_token("demo-kiosk-token")).unwrap();
+        assert!(token.verify("demo-kiosk-token"));
+        assert!(!token.verify("demo-kiosk-token2"));
+        let pin = SecretHash::argon2_from_phc(&hash_pin("246810").unwrap()).unwrap();
+        assert!(pin.verify("246810"));
+        assert!(!pin.verify("246811"));
+        assert!(SecretHash::sha256_from_hex("zz").is_none());
+        assert!(SecretHash::argon2_from_phc("plain").is_none());
+    }
+
+    #[test]
+    fn tokens_are_unique_and_long() {
+        let a = random_token();
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, random_token());
+    }
+}

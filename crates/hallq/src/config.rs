@@ -1,0 +1,445 @@
+//! The hall configuration file (TOML): the hall, its services and windows, its devices and
+//! staff. Checked completely before the daemon serves; every error names the file, the line
+//! and the key, so the hall's IT person can fix it without reading code.
+
+use crate::auth::{Role, SecretHash};
+use hallq_core::jiff::tz::TimeZone;
+use hallq_core::{HallSpec, Policy, ServiceSpec, WindowSpec};
+use hallq_store::StoreOptions;
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+
+/// The demo hall, compiled in so that `cargo run --release` works from any directory.
+pub const DEMO_HALL_TOML: &str = include_str!("../../../kiosk-config/demo-hall.toml");
+pub const DEMO_HALL_PATH: &str = "kiosk-config/demo-hall.toml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    hall: HallSection,
+    #[serde(default)]
+    policy: Policy,
+    #[serde(default)]
+    storage: StorageSection,
+    services: Vec<ServiceSpec>,
+    windows: Vec<WindowSpec>,
+    #[serde(default)]
+    devices: Vec<DeviceSection>,
+    #[serde(default)]
+    staff: Vec<StaffSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HallSection {
+    name: String,
+    level: String,
+    #[serde(default = "default_time_zone")]
+    time_zone: String,
+    /// This is the demo hall: its well-known credentials are expected, not a risk.
+    #[serde(default)]
+    demo: bool,
+}
+
+fn default_time_zone() -> String {
+    "Asia/Shanghai".into()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StorageSection {
+    max_size_mb: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKind {
+    Kiosk,
+    Display,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceSection {
+    id: String,
+    kind: DeviceKind,
+    name: String,
+    /// `hallq hash-secret --token TOKEN` prints it.
+    token_sha256: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StaffSection {
+    id: String,
+    name: String,
+    role: Role,
+    /// `hallq hash-secret --pin PIN` prints it.
+    pin_argon2: String,
+    /// Windows this person may sign in to; `"*"` for any. Managers and admins need none.
+    #[serde(default)]
+    windows: Vec<String>,
+}
+
+/// A kiosk or display allowed to call the API with its token.
+#[derive(Clone, Debug)]
+pub struct Device {
+    pub id: String,
+    pub kind: DeviceKind,
+    pub name: String,
+    pub token: SecretHash,
+}
+
+#[derive(Clone, Debug)]
+pub struct StaffMember {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub pin: SecretHash,
+    /// `None`: any window.
+    pub windows: Option<Vec<String>>,
+}
+
+/// A configuration that passed every check.
+#[derive(Clone, Debug)]
+pub struct HallConfig {
+    pub source: String,
+    pub spec: HallSpec,
+    pub time_zone: TimeZone,
+    pub time_zone_name: String,
+    pub demo: bool,
+    pub storage: StoreOptions,
+    pub devices: Vec<Device>,
+    pub staff: Vec<StaffMember>,
+}
+
+/// What is wrong with a configuration, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}: {}", self.file, line, self.key, self.message),
+            None => write!(f, "{}: {}: {}", self.file, self.key, self.message),
+        }
+    }
+}
+
+/// Every problem found in one file.
+#[derive(Debug, Clone)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, error) in self.0.iter().enumerate() {
+            if index > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+impl HallConfig {
+    pub fn load(path: &Path) -> Result<Self, ConfigErrors> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors(vec![ConfigError {
+                file: file.clone(),
+                line: None,
+                key: "(file)".into(),
+                message: format!("cannot read the configuration: {e}"),
+            }])
+        })?;
+        Self::parse(&text, &file)
+    }
+
+    pub fn parse(text: &str, file: &str) -> Result<Self, ConfigErrors> {
+        let error_at = |key: String, message: String| ConfigError {
+            file: file.to_owned(),
+            line: locate(text, &key),
+            key,
+            message,
+        };
+        let raw: ConfigFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|span| line_of(text, span.start));
+            ConfigErrors(vec![ConfigError {
+                file: file.to_owned(),
+                line,
+                key: key_at(text, e.span().map(|s| s.start)),
+                message: e.message().trim().to_owned(),
+            }])
+        })?;
+        let mut errors = Vec::new();
+        let spec = HallSpec {
+            name: raw.hall.name.clone(),
+            level: raw.hall.level.clone(),
+            services: raw.services,
+            windows: raw.windows,
+            policy: raw.policy,
+        };
+        if let Err(problems) = spec.validate() {
+            errors.extend(problems.into_iter().map(|p| error_at(p.path, p.message)));
+        }
+        let time_zone = match TimeZone::get(&raw.hall.time_zone) {
+            Ok(zone) => Some(zone),
+            Err(e) => {
+                errors.push(error_at(
+                    "hall.time_zone".into(),
+                    format!("unknown time zone: {e}"),
+                ));
+                None
+            }
+        };
+        let mut ids = HashSet::new();
+        let mut devices = Vec::new();
+        for (index, device) in raw.devices.into_iter().enumerate() {
+            if !hallq_core::is_valid_id(&device.id) || !ids.insert(device.id.clone()) {
+                errors.push(error_at(
+                    format!("devices[{index}].id"),
+                    format!(
+                        "'{}' must be unique and use a-z, 0-9, '-' or '_'",
+                        device.id
+                    ),
+                ));
+            }
+            match SecretHash::sha256_from_hex(&device.token_sha256) {
+                Some(token) => devices.push(Device {
+                    id: device.id,
+                    kind: device.kind,
+                    name: device.name,
+                    token,
+                }),
+                None => errors.push(error_at(
+                    format!("devices[{index}].token_sha256"),
+                    "must be 64 hex digits: run `hallq hash-secret --token TOKEN`".into(),
+                )),
+            }
+        }
+        let window_ids: HashSet<&str> = spec.windows.iter().map(|w| w.id.as_str()).collect();
+        let mut staff = Vec::new();
+        for (index, member) in raw.staff.into_iter().enumerate() {
+            if !hallq_core::is_valid_id(&member.id) || !ids.insert(member.id.clone()) {
+                errors.push(error_at(
+                    format!("staff[{index}].id"),
+                    format!(
+                        "'{}' must be unique and use a-z, 0-9, '-' or '_'",
+                        member.id
+                    ),
+                ));
+            }
+            let any = member.windows.iter().any(|w| w == "*");
+            for (position, window) in member.windows.iter().enumerate() {
+                if window != "*" && !window_ids.contains(window.as_str()) {
+                    errors.push(error_at(
+                        format!("staff[{index}].windows[{position}]"),
+                        format!("unknown window '{window}'"),
+                    ));
+                }
+            }
+            if member.role == Role::Staff && member.windows.is_empty() {
+                errors.push(error_at(
+                    format!("staff[{index}].windows"),
+                    "window staff need at least one window (or \"*\")".into(),
+                ));
+            }
+            match SecretHash::argon2_from_phc(&member.pin_argon2) {
+                Some(pin) => staff.push(StaffMember {
+                    id: member.id,
+                    name: member.name,
+                    role: member.role,
+                    pin,
+                    windows: (!any).then_some(member.windows),
+                }),
+                None => errors.push(error_at(
+                    format!("staff[{index}].pin_argon2"),
+                    "must be an argon2 hash: run `hallq hash-secret --pin PIN`".into(),
+                )),
+            }
+        }
+        if let Some(0) = raw.storage.max_size_mb {
+            errors.push(error_at(
+                "storage.max_size_mb".into(),
+                "must be positive".into(),
+            ));
+        }
+        match (errors.is_empty(), time_zone) {
+            (true, Some(time_zone)) => Ok(HallConfig {
+                source: file.to_owned(),
+                spec,
+                time_zone,
+                time_zone_name: raw.hall.time_zone,
+                demo: raw.hall.demo,
+                storage: StoreOptions {
+                    max_size_bytes: raw.storage.max_size_mb.map(|mb| mb * 1024 * 1024),
+                },
+                devices,
+                staff,
+            }),
+            _ => {
+                errors.sort_by_key(|e| e.line.unwrap_or(usize::MAX));
+                Err(ConfigErrors(errors))
+            }
+        }
+    }
+
+    /// One paragraph for `check-config` and the start-up log.
+    pub fn summary(&self) -> String {
+        let immediate = self
+            .spec
+            .services
+            .iter()
+            .filter(|s| s.item_type == hallq_core::ItemType::Immediate)
+            .count();
+        format!(
+            "{} ({}), time zone {}: {} services ({} immediate, {} commitment), {} windows, \
+             {} devices, {} staff{}",
+            self.spec.name,
+            self.spec.level,
+            self.time_zone_name,
+            self.spec.services.len(),
+            immediate,
+            self.spec.services.len() - immediate,
+            self.spec.windows.len(),
+            self.devices.len(),
+            self.staff.len(),
+            if self.demo { "; demo hall" } else { "" }
+        )
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The `key` of the line an offset falls on, for syntax errors.
+fn key_at(text: &str, offset: Option<usize>) -> String {
+    let Some(offset) = offset else {
+        return "(file)".into();
+    };
+    let line = text[..offset.min(text.len())]
+        .rsplit('\n')
+        .next()
+        .unwrap_or("")
+        .to_owned()
+        + text[offset.min(text.len())..]
+            .split('\n')
+            .next()
+            .unwrap_or("");
+    line.split('=')
+        .next()
+        .map(|k| k.trim().trim_matches(['[', ']']).to_owned())
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| "(file)".into())
+}
+
+/// Finds the line of a key path like `windows[2].services[1]` or `hall.time_zone` in a file
+/// laid out the usual way (`[hall]`, `[[windows]]`, `key = value`).
+pub fn locate(text: &str, path: &str) -> Option<usize> {
+    let mut parts = path.split('.');
+    let section = parts.next()?;
+    let key = parts.next();
+    let (name, index) = match section.split_once('[') {
+        Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()?),
+        None => (section, 0),
+    };
+    let key_name = key.map(|k| k.split('[').next().unwrap_or(k));
+    let lines: Vec<&str> = text.lines().collect();
+    let headers = [format!("[[{name}]]"), format!("[{name}]")];
+    let mut seen = 0;
+    let mut start = None;
+    for (number, line) in lines.iter().enumerate() {
+        let trimmed = line.trim();
+        if headers.iter().any(|h| trimmed == h) {
+            if seen == index {
+                start = Some(number);
+                break;
+            }
+            seen += 1;
+        }
+    }
+    let start = start?;
+    let Some(key_name) = key_name else {
+        return Some(start + 1);
+    };
+    for (offset, line) in lines[start + 1..].iter().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            break;
+        }
+        if let Some((candidate, _)) = trimmed.split_once('=') {
+            if candidate.trim() == key_name {
+                return Some(start + offset + 2);
+            }
+        }
+    }
+    Some(start + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_hall_is_valid() {
+        let config = HallConfig::parse(DEMO_HALL_TOML, DEMO_HALL_PATH).unwrap();
+        assert!(config.demo);
+        assert!(config.spec.services.len() >= 12);
+        assert!(config.spec.windows.len() >= 10);
+        assert!(config.spec.windows.iter().any(|w| w.green_channel));
+        assert!(config.spec.windows.iter().any(|w| w.duty));
+        assert!(config.spec.windows.iter().any(|w| w.services.len() >= 6));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let broken = DEMO_HALL_TOML.replacen(
+            "time_zone = \"Asia/Shanghai\"",
+            "time_zone = \"Mars/Olympus\"",
+            1,
+        );
+        let errors = HallConfig::parse(&broken, "hall.toml").unwrap_err();
+        let error = &errors.0[0];
+        assert_eq!(error.key, "hall.time_zone");
+        let expected = DEMO_HALL_TOML
+            .lines()
+            .position(|l| l.starts_with("time_zone"))
+            .unwrap()
+            + 1;
+        assert_eq!(error.line, Some(expected));
+        assert!(error
+            .to_string()
+            .starts_with(&format!("hall.toml:{expected}: hall.time_zone:")));
+
+        let syntax = DEMO_HALL_TOML.replacen("level = ", "level = = ", 1);
+        let errors = HallConfig::parse(&syntax, "hall.toml").unwrap_err();
+        assert!(errors.0[0].line.is_some(), "{errors}");
+
+        let unknown_field = DEMO_HALL_TOML.replacen("[hall]\n", "[hall]\ncolour = \"red\"\n", 1);
+        let errors = HallConfig::parse(&unknown_field, "hall.toml").unwrap_err();
+        assert!(errors.to_string().contains("colour"), "{errors}");
+    }
+
+    #[test]
+    fn semantic_errors_point_at_the_entry() {
+        let text = "[hall]\nname = \"x\"\nlevel = \"市本级\"\n\n[[services]]\nid = \"a\"\nname = \"A\"\n\
+            prefix = \"A\"\ntarget_group = \"both\"\nitem_type = \"immediate\"\ndepartment = \"d\"\n\
+            prior_service_s = 60\n\n[[windows]]\nid = \"w1\"\nname = \"1\"\nservices = [\"a\"]\n\n\
+            [[windows]]\nid = \"w2\"\nname = \"2\"\nservices = [\"nope\"]\n";
+        let errors = HallConfig::parse(text, "h.toml").unwrap_err();
+        assert_eq!(errors.0.len(), 1, "{errors}");
+        assert_eq!(errors.0[0].key, "windows[1].services[0]");
+        assert_eq!(errors.0[0].line, Some(22));
+    }
+}

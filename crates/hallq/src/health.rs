@@ -1,0 +1,253 @@
+//! Liveness, readiness and metrics.
+
+use crate::error::ApiError;
+use crate::metrics::{escape, family};
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use hallq_engine::BATCH_SIZE_BOUNDS;
+use serde_json::json;
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// The process is up and answering.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200)))]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+/// The database takes writes: tickets can be issued.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200), (status = 503, body = crate::error::ErrorBody), (status = 507, body = crate::error::ErrorBody)))]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    match tokio::time::timeout(Duration::from_secs(3), state.engine.check_writable()).await {
+        Ok(Ok(())) => Ok(HttpResponse::Ok().json(json!({"status": "ready"}))),
+        Ok(Err(error)) => Err(error.into()),
+        Err(_) => Err(ApiError::unavailable(
+            "the engine did not answer within 3 s",
+        )),
+    }
+}
+
+/// Prometheus text: queues, the day's tickets per service, engine batches, requests, devices.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let (stats, windows) = state
+        .engine
+        .read(|hall, now| {
+            let windows: Vec<(String, bool, bool)> = hall
+                .windows()
+                .iter()
+                .map(|w| {
+                    (
+                        w.id.0.clone(),
+                        w.status == hallq_core::WindowStatus::Paused,
+                        w.current.is_some(),
+                    )
+                })
+                .collect();
+            (hall.queue_stats(now), windows)
+        })
+        .await?;
+    let mut out = String::with_capacity(16 * 1024);
+    let per_service = |value: &dyn Fn(&hallq_core::QueueStats) -> f64| -> Vec<(String, f64)> {
+        stats
+            .iter()
+            .map(|s| {
+                (
+                    format!("service=\"{}\"", escape(s.service.as_str())),
+                    value(s),
+                )
+            })
+            .collect()
+    };
+    family(
+        &mut out,
+        "hallq_queue_waiting",
+        "gauge",
+        "Tickets waiting per service.",
+        &per_service(&|s| s.waiting as f64),
+    );
+    family(
+        &mut out,
+        "hallq_queue_oldest_wait_seconds",
+        "gauge",
+        "How long the longest-waiting ticket has waited.",
+        &per_service(&|s| s.oldest_wait_s as f64),
+    );
+    family(
+        &mut out,
+        "hallq_queue_wait_estimate_seconds",
+        "gauge",
+        "Estimated wait for a new ticket.",
+        &per_service(&|s| s.wait_s_estimate as f64),
+    );
+    family(
+        &mut out,
+        "hallq_tickets_issued_today",
+        "gauge",
+        "Tickets issued today per service.",
+        &per_service(&|s| f64::from(s.issued_today)),
+    );
+    family(
+        &mut out,
+        "hallq_tickets_called_today",
+        "gauge",
+        "Tickets called today per service.",
+        &per_service(&|s| f64::from(s.called_today)),
+    );
+    family(
+        &mut out,
+        "hallq_tickets_completed_today",
+        "gauge",
+        "Tickets completed today per service.",
+        &per_service(&|s| f64::from(s.completed_today)),
+    );
+    family(
+        &mut out,
+        "hallq_tickets_no_show_today",
+        "gauge",
+        "No-shows today per service.",
+        &per_service(&|s| f64::from(s.no_show_today)),
+    );
+    family(
+        &mut out,
+        "hallq_service_time_average_seconds",
+        "gauge",
+        "Moving average of service time.",
+        &per_service(&|s| s.average_service_s),
+    );
+    let window_samples = |value: &dyn Fn(&(String, bool, bool)) -> bool| -> Vec<(String, f64)> {
+        windows
+            .iter()
+            .map(|w| {
+                (
+                    format!("window=\"{}\"", escape(&w.0)),
+                    f64::from(u8::from(value(w))),
+                )
+            })
+            .collect()
+    };
+    family(
+        &mut out,
+        "hallq_window_paused",
+        "gauge",
+        "1 while the window is paused.",
+        &window_samples(&|w| w.1),
+    );
+    family(
+        &mut out,
+        "hallq_window_serving",
+        "gauge",
+        "1 while the window has a called ticket.",
+        &window_samples(&|w| w.2),
+    );
+
+    let engine = state.engine.stats();
+    family(
+        &mut out,
+        "hallq_engine_batches_total",
+        "counter",
+        "Groups of commands committed together.",
+        &[(String::new(), engine.batches as f64)],
+    );
+    family(
+        &mut out,
+        "hallq_engine_commands_total",
+        "counter",
+        "Commands applied.",
+        &[(String::new(), engine.commands as f64)],
+    );
+    family(
+        &mut out,
+        "hallq_engine_events_total",
+        "counter",
+        "Events committed.",
+        &[(String::new(), engine.events as f64)],
+    );
+    family(
+        &mut out,
+        "hallq_engine_commit_failures_total",
+        "counter",
+        "Commits that failed (disk full, read-only).",
+        &[(String::new(), engine.commit_failures as f64)],
+    );
+    family(
+        &mut out,
+        "hallq_engine_commit_seconds_total",
+        "counter",
+        "Time spent committing.",
+        &[(String::new(), engine.commit_seconds_total)],
+    );
+    family(
+        &mut out,
+        "hallq_event_log_last_seq",
+        "gauge",
+        "Sequence number of the newest event.",
+        &[(String::new(), engine.last_seq as f64)],
+    );
+    let _ = writeln!(
+        out,
+        "# HELP hallq_engine_batch_size Commands per committed group."
+    );
+    let _ = writeln!(out, "# TYPE hallq_engine_batch_size histogram");
+    let mut cumulative = 0;
+    for (bound, count) in BATCH_SIZE_BOUNDS.iter().zip(engine.batch_size_buckets) {
+        cumulative += count;
+        let _ = writeln!(
+            out,
+            "hallq_engine_batch_size_bucket{{le=\"{bound}\"}} {cumulative}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "hallq_engine_batch_size_bucket{{le=\"+Inf\"}} {cumulative}"
+    );
+    let _ = writeln!(out, "hallq_engine_batch_size_count {cumulative}");
+    let _ = writeln!(out, "hallq_engine_batch_size_sum {}", engine.commands);
+
+    let now = state.clock.now();
+    let devices: Vec<(String, f64)> = state
+        .auth
+        .device_health()
+        .into_iter()
+        .map(|(id, kind, seen)| {
+            let age = seen
+                .map(|t| (now.as_second() - t.as_second()).max(0) as f64)
+                .unwrap_or(-1.0);
+            (
+                format!(
+                    "device=\"{}\",kind=\"{}\"",
+                    escape(&id),
+                    if kind == crate::config::DeviceKind::Kiosk {
+                        "kiosk"
+                    } else {
+                        "display"
+                    }
+                ),
+                age,
+            )
+        })
+        .collect();
+    family(
+        &mut out,
+        "hallq_device_last_seen_seconds",
+        "gauge",
+        "Seconds since the device last called the API (-1: not since start).",
+        &devices,
+    );
+    family(
+        &mut out,
+        "hallq_sse_clients",
+        "gauge",
+        "Open event streams.",
+        &[(
+            String::new(),
+            state.sse_clients.load(Ordering::SeqCst) as f64,
+        )],
+    );
+    state.metrics.render(&mut out);
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(out))
+}

@@ -1,0 +1,185 @@
+//! The `hallq` command: `serve` (the default), `check-config`, `hash-secret`, `verify-log`.
+
+use clap::{Args, Parser, Subcommand};
+use hallq::app::{Application, Settings};
+use hallq::auth::{hash_pin, hash_token};
+use hallq::config::{HallConfig, DEMO_HALL_PATH, DEMO_HALL_TOML};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "hallq",
+    version,
+    about = "Queue and appointment daemon of a government service hall"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Commands>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Commands {
+    /// Run the daemon (what runs with no subcommand).
+    Serve(ServeArgs),
+    /// Check a hall configuration and print a summary; exits non-zero naming the key and line.
+    CheckConfig { file: PathBuf },
+    /// Print the hash of a secret for the configuration (token_sha256 or pin_argon2).
+    HashSecret {
+        /// A device token for `token_sha256`.
+        #[arg(long, conflicts_with = "pin", required_unless_present = "pin")]
+        token: Option<String>,
+        /// A staff PIN for `pin_argon2`.
+        #[arg(long)]
+        pin: Option<String>,
+    },
+    /// Check that the event log in a data directory has no gap; exits non-zero if it has.
+    VerifyLog {
+        #[arg(long, env = "HALLQ_DATA", default_value = "var")]
+        data: PathBuf,
+    },
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// Hall configuration file [default: kiosk-config/demo-hall.toml, or the built-in demo hall]
+    #[arg(long, env = "HALLQ_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory for the database
+    #[arg(long, env = "HALLQ_DATA", default_value = "var")]
+    data: PathBuf,
+    /// Address to listen on
+    #[arg(long, env = "HALLQ_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// HTTP worker threads
+    #[arg(long, env = "HALLQ_WORKERS", default_value_t = 2)]
+    workers: usize,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => serve(cli.serve),
+        Some(Commands::Serve(args)) => serve(args),
+        Some(Commands::CheckConfig { file }) => check_config(&file),
+        Some(Commands::HashSecret { token, pin }) => hash_secret(token, pin),
+        Some(Commands::VerifyLog { data }) => verify_log(&data),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("hallq: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}
+
+fn load_config(path: Option<&Path>) -> Result<HallConfig, String> {
+    match path {
+        Some(path) => {
+            HallConfig::load(path).map_err(|e| format!("the configuration is not valid:\n{e}"))
+        }
+        None if Path::new(DEMO_HALL_PATH).exists() => HallConfig::load(Path::new(DEMO_HALL_PATH))
+            .map_err(|e| format!("the configuration is not valid:\n{e}")),
+        None => HallConfig::parse(DEMO_HALL_TOML, "(built-in demo hall)")
+            .map_err(|e| format!("the built-in demo hall is not valid:\n{e}")),
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    init_logging();
+    let config = load_config(args.config.as_deref())?;
+    tracing::info!("{}", config.summary());
+    let settings = Settings {
+        config,
+        data_dir: args.data.clone(),
+        listen: args.listen.clone(),
+        workers: args.workers,
+    };
+    let demo = settings.config.demo;
+    actix_web::rt::System::new().block_on(async move {
+        let application = Application::build(settings).map_err(|e| e.to_string())?;
+        tracing::info!(
+            "listening on http://{} (data in {})",
+            display_address(&args.listen, application.port()),
+            args.data.display()
+        );
+        if demo {
+            tracing::info!("demo hall: kiosk token demo-kiosk-token, staff demo-staff/246810, manager demo-manager/135790");
+        }
+        application.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}
+
+fn display_address(listen: &str, port: u16) -> String {
+    match listen.rsplit_once(':') {
+        Some((host, _)) => format!("{host}:{port}"),
+        None => format!("{listen}:{port}"),
+    }
+}
+
+fn check_config(file: &Path) -> Result<(), String> {
+    let config = HallConfig::load(file).map_err(|e| e.to_string())?;
+    println!("{}: ok", file.display());
+    println!("{}", config.summary());
+    let auth =
+        hallq::auth::Authenticator::new(config.devices.clone(), config.staff.clone(), vec![]);
+    let demo = auth.demo_credentials_in_use();
+    if !config.demo && !demo.is_empty() {
+        println!(
+            "warning: these entries use the public demo credentials: {}",
+            demo.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn hash_secret(token: Option<String>, pin: Option<String>) -> Result<(), String> {
+    match (token, pin) {
+        (Some(token), None) => {
+            println!("token_sha256 = \"{}\"", hash_token(&token));
+            Ok(())
+        }
+        (None, Some(pin)) => {
+            if pin.len() < 6 || !pin.bytes().all(|b| b.is_ascii_digit()) {
+                return Err("a PIN is at least six digits".into());
+            }
+            println!("pin_argon2 = \"{}\"", hash_pin(&pin)?);
+            Ok(())
+        }
+        _ => Err("give --token or --pin".into()),
+    }
+}
+
+fn verify_log(data: &Path) -> Result<(), String> {
+    let path = data.join("hallq.db");
+    if !path.exists() {
+        return Err(format!("there is no database at {}", path.display()));
+    }
+    let store = hallq_store::Store::open_reader(&path).map_err(|e| e.to_string())?;
+    let check = store.check_log().map_err(|e| e.to_string())?;
+    println!(
+        "{} events, sequence {}..{}",
+        check.count,
+        check.first_seq.unwrap_or(0),
+        check.last_seq.unwrap_or(0)
+    );
+    if check.is_gap_free() {
+        println!("gap-free");
+        Ok(())
+    } else {
+        Err("the event log has a gap: restore the database from a backup and report it".into())
+    }
+}

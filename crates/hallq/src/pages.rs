@@ -1,0 +1,26 @@
+//! Web pages served from the binary. The kiosk, console, dashboard and board come with their
+//! own issue; until then `/` tells a visitor where things are.
+
+use actix_web::HttpResponse;
+
+const INDEX_HTML: &str = r#"<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>hallq</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font-family:system-ui,"Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;line-height:1.6}code{background:#f2f2f2;padding:0 .25rem}</style>
+</head><body>
+<h1>hallq 政务服务大厅排队叫号</h1>
+<p>The queue daemon is running. 排队叫号服务已启动。</p>
+<ul>
+<li><a href="/api/v1/hall">/api/v1/hall</a> — 大厅、事项与窗口 services and windows</li>
+<li><a href="/api/v1/queues">/api/v1/queues</a> — 排队情况 queues</li>
+<li><a href="/api/v1/openapi.json">/api/v1/openapi.json</a> — API description</li>
+<li><a href="/api/v1/events">/api/v1/events</a> — 实时事件 live events (SSE)</li>
+<li><a href="/metrics">/metrics</a>, <a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a></li>
+</ul>
+</body></html>"#;
+
+pub async fn index() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(INDEX_HTML)
+}

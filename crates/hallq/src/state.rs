@@ -1,0 +1,93 @@
+//! What every request handler shares.
+
+use crate::auth::Authenticator;
+use crate::config::HallConfig;
+use crate::error::ApiError;
+use crate::metrics::RequestMetrics;
+use hallq_core::{Ticket, TicketId};
+use hallq_engine::{Clock, EngineHandle};
+use hallq_store::{Store, StoreError, StoredEvent};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+
+pub struct AppState {
+    pub engine: EngineHandle,
+    pub auth: Authenticator,
+    pub config: Arc<HallConfig>,
+    pub readers: ReaderPool,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: RequestMetrics,
+    /// Flips to true when the daemon is shutting down: event streams end.
+    pub shutdown: watch::Receiver<bool>,
+    pub sse_clients: AtomicUsize,
+}
+
+/// Read-only SQLite connections for history (old tickets, event replay), used on the blocking
+/// thread pool so that SQLite never stalls the request threads.
+#[derive(Clone)]
+pub struct ReaderPool {
+    inner: Arc<ReaderPoolInner>,
+}
+
+struct ReaderPoolInner {
+    path: PathBuf,
+    idle: Mutex<Vec<Store>>,
+}
+
+/// Connections kept open between requests.
+const IDLE_READERS_MAX: usize = 8;
+
+impl ReaderPool {
+    pub fn new(path: PathBuf) -> Self {
+        Self {
+            inner: Arc::new(ReaderPoolInner {
+                path,
+                idle: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    pub async fn with<R, F>(&self, query: F) -> Result<R, ApiError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Store) -> Result<R, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        let result = actix_web::web::block(move || {
+            let idle = inner.idle.lock().ok().and_then(|mut idle| idle.pop());
+            let store = match idle {
+                Some(store) => store,
+                None => Store::open_reader(&inner.path)?,
+            };
+            let result = query(&store);
+            if let Ok(mut idle) = inner.idle.lock() {
+                if idle.len() < IDLE_READERS_MAX {
+                    idle.push(store);
+                }
+            }
+            result
+        })
+        .await
+        .map_err(|_| ApiError::unavailable("the history query was interrupted; retry"))?;
+        result.map_err(|e| ApiError::unavailable(format!("reading history failed: {e}")))
+    }
+
+    pub async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>, ApiError> {
+        self.with(move |store| store.ticket(id)).await
+    }
+
+    pub async fn events_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, ApiError> {
+        self.with(move |store| store.events_after(after, limit))
+            .await
+    }
+
+    pub async fn last_seq(&self) -> Result<u64, ApiError> {
+        self.with(|store| store.last_seq()).await
+    }
+}

@@ -1,0 +1,302 @@
+//! What the API returns, as JSON. Only this crate knows these shapes; the core's types stay
+//! free of them. Instants are RFC 3339 in UTC.
+
+use hallq_core::{Hall, HallSpec, QueueStats, ServiceSpec, Ticket, WindowSpec, WindowState};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct ServiceView {
+    pub id: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub prefix: String,
+    pub department: String,
+    /// enterprise, individual or both
+    pub target_group: String,
+    /// immediate (即办件) or commitment (承诺件)
+    pub item_type: String,
+    /// Whether the kiosk offers it now.
+    pub open: bool,
+    pub waiting: usize,
+    pub wait_s_estimate: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WindowView {
+    pub id: String,
+    pub name: String,
+    /// Primary service first.
+    pub services: Vec<String>,
+    /// open or paused
+    pub status: String,
+    pub green_channel: bool,
+    pub duty: bool,
+    pub current: Option<CalledTicket>,
+}
+
+/// A called ticket as boards and consoles show it: no personal data.
+#[derive(Serialize, ToSchema)]
+pub struct CalledTicket {
+    pub id: u64,
+    pub number: String,
+    pub service: String,
+    pub called_at: Option<String>,
+    pub recalls: u32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HallView {
+    pub name: String,
+    pub level: String,
+    pub time_zone: String,
+    /// The current service day (local date).
+    pub service_day: Option<String>,
+    pub services: Vec<ServiceView>,
+    pub windows: Vec<WindowView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TicketView {
+    pub id: u64,
+    /// The printed number (A001).
+    pub number: String,
+    /// The service whose queue it is in now.
+    pub service: String,
+    pub service_name: String,
+    pub service_day: String,
+    /// waiting, called, completed, no_show, cancelled or expired
+    pub status: String,
+    /// green, appointment or walk_in
+    pub priority: String,
+    pub channel: String,
+    /// People ahead, while waiting.
+    pub ahead: Option<usize>,
+    /// Estimated wait in seconds, while waiting.
+    pub wait_s_estimate: Option<u64>,
+    /// The citizen's status page token (QR code: /t/{token}).
+    pub token: String,
+    pub status_url: String,
+    pub issued_at: String,
+    pub called_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub window: Option<String>,
+    pub window_name: Option<String>,
+    pub recalls: u32,
+    pub requeues: u32,
+    pub transfers: u32,
+    /// For SMS calling; only ever shown masked (138****8000).
+    pub phone_masked: Option<String>,
+    pub kiosk: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QueueView {
+    pub service: String,
+    pub name: String,
+    pub waiting: usize,
+    pub oldest_wait_s: u64,
+    pub wait_s_estimate: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QueuesView {
+    pub services: Vec<QueueView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ServiceDayStats {
+    pub service: String,
+    pub name: String,
+    pub issued: u32,
+    pub called: u32,
+    pub completed: u32,
+    pub no_show: u32,
+    pub waiting: usize,
+    pub oldest_wait_s: u64,
+    pub average_service_s: u64,
+}
+
+#[derive(Serialize, ToSchema, Default)]
+pub struct DayTotals {
+    pub issued: u32,
+    pub called: u32,
+    pub completed: u32,
+    pub no_show: u32,
+    pub waiting: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatsView {
+    pub service_day: Option<String>,
+    pub totals: DayTotals,
+    pub services: Vec<ServiceDayStats>,
+}
+
+/// `138****8000`: enough for staff to confirm with the citizen, useless to anyone else.
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    if chars.len() < 7 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}****{tail}")
+}
+
+fn service_spec<'a>(spec: &'a HallSpec, id: &str) -> Option<&'a ServiceSpec> {
+    spec.services.iter().find(|s| s.id.as_str() == id)
+}
+
+fn window_spec<'a>(spec: &'a HallSpec, id: &str) -> Option<&'a WindowSpec> {
+    spec.windows.iter().find(|w| w.id.as_str() == id)
+}
+
+pub fn ticket_view(spec: &HallSpec, ticket: &Ticket, position: Option<(usize, u64)>) -> TicketView {
+    TicketView {
+        id: ticket.id.0,
+        number: ticket.number.clone(),
+        service: ticket.service.0.clone(),
+        service_name: service_spec(spec, ticket.service.as_str())
+            .map(|s| s.name.clone())
+            .unwrap_or_default(),
+        service_day: ticket.service_day.to_string(),
+        status: ticket.status.as_str().to_owned(),
+        priority: ticket.priority.as_str().to_owned(),
+        channel: ticket.channel.as_str().to_owned(),
+        ahead: position.map(|(ahead, _)| ahead),
+        wait_s_estimate: position.map(|(_, wait)| wait),
+        token: ticket.token.clone(),
+        status_url: format!("/t/{}", ticket.token),
+        issued_at: ticket.issued_at.to_string(),
+        called_at: ticket.called_at.map(|t| t.to_string()),
+        finished_at: ticket.finished_at.map(|t| t.to_string()),
+        window: ticket.window.as_ref().map(|w| w.0.clone()),
+        window_name: ticket
+            .window
+            .as_ref()
+            .and_then(|w| window_spec(spec, w.as_str()))
+            .map(|w| w.name.clone()),
+        recalls: ticket.recalls,
+        requeues: ticket.requeues,
+        transfers: ticket.transfers,
+        phone_masked: ticket.phone.as_deref().map(mask_phone),
+        kiosk: ticket.kiosk.clone(),
+    }
+}
+
+pub fn window_view(hall: &Hall, spec: &WindowSpec, state: &WindowState) -> WindowView {
+    WindowView {
+        id: spec.id.0.clone(),
+        name: spec.name.clone(),
+        services: spec.services.iter().map(|s| s.0.clone()).collect(),
+        status: state.status.as_str().to_owned(),
+        green_channel: spec.green_channel,
+        duty: spec.duty,
+        current: state
+            .current
+            .and_then(|id| hall.ticket(id))
+            .map(|t| CalledTicket {
+                id: t.id.0,
+                number: t.number.clone(),
+                service: t.service.0.clone(),
+                called_at: t.called_at.map(|at| at.to_string()),
+                recalls: t.recalls,
+            }),
+    }
+}
+
+pub fn hall_view(hall: &Hall, stats: &[QueueStats], time_zone: &str) -> HallView {
+    let spec = hall.spec();
+    HallView {
+        name: spec.name.clone(),
+        level: spec.level.clone(),
+        time_zone: time_zone.to_owned(),
+        service_day: hall.day().map(|d| d.to_string()),
+        services: spec
+            .services
+            .iter()
+            .zip(stats)
+            .map(|(service, stats)| ServiceView {
+                id: service.id.0.clone(),
+                name: service.name.clone(),
+                name_en: service.name_en.clone(),
+                prefix: service.prefix.clone(),
+                department: service.department.clone(),
+                target_group: serde_plain(&service.target_group),
+                item_type: serde_plain(&service.item_type),
+                // Opening hours per service come with the calendar; the demo hall is always open.
+                open: true,
+                waiting: stats.waiting,
+                wait_s_estimate: stats.wait_s_estimate,
+            })
+            .collect(),
+        windows: spec
+            .windows
+            .iter()
+            .zip(hall.windows())
+            .map(|(spec, state)| window_view(hall, spec, state))
+            .collect(),
+    }
+}
+
+/// The snake_case name serde gives a unit enum variant.
+fn serde_plain<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+pub fn queue_view(spec: &HallSpec, stats: &QueueStats) -> QueueView {
+    QueueView {
+        service: stats.service.0.clone(),
+        name: service_spec(spec, stats.service.as_str())
+            .map(|s| s.name.clone())
+            .unwrap_or_default(),
+        waiting: stats.waiting,
+        oldest_wait_s: stats.oldest_wait_s,
+        wait_s_estimate: stats.wait_s_estimate,
+    }
+}
+
+pub fn stats_view(hall: &Hall, stats: &[QueueStats]) -> StatsView {
+    let mut totals = DayTotals::default();
+    let services = stats
+        .iter()
+        .map(|s| {
+            totals.issued += s.issued_today;
+            totals.called += s.called_today;
+            totals.completed += s.completed_today;
+            totals.no_show += s.no_show_today;
+            totals.waiting += s.waiting;
+            ServiceDayStats {
+                service: s.service.0.clone(),
+                name: service_spec(hall.spec(), s.service.as_str())
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default(),
+                issued: s.issued_today,
+                called: s.called_today,
+                completed: s.completed_today,
+                no_show: s.no_show_today,
+                waiting: s.waiting,
+                oldest_wait_s: s.oldest_wait_s,
+                average_service_s: s.average_service_s.round() as u64,
+            }
+        })
+        .collect();
+    StatsView {
+        service_day: hall.day().map(|d| d.to_string()),
+        totals,
+        services,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn phones_are_masked() {
+        assert_eq!(super::mask_phone("13800138000"), "138****8000");
+        assert_eq!(super::mask_phone("123"), "***");
+    }
+}
