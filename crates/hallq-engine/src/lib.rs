@@ -204,8 +204,12 @@ impl Engine {
             batch_max: config.batch_max.max(1),
             needs_reload: false,
         };
-        // Start the day before serving anyone: yesterday's leftovers expire now.
-        worker.process(Vec::new())?;
+        // Start the day before serving anyone: yesterday's leftovers expire now. A full or
+        // read-only disk must not keep the hall from starting (reads still work): the day
+        // start is then retried with the next request.
+        if let Err(error) = worker.process(Vec::new()) {
+            tracing::error!(%error, "cannot record the start of the service day; will retry");
+        }
         let thread = std::thread::Builder::new()
             .name("hallq-engine".into())
             .spawn(move || worker.run(receiver))

@@ -1,0 +1,399 @@
+//! `TestApp`: the real `hallq` binary on a random port with a fresh data directory, and typed
+//! helpers that talk to it the way kiosks and window staff do.
+
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub const KIOSK: &str = "demo-kiosk-token";
+pub const DISPLAY: &str = "demo-display-token";
+
+pub fn hallq_binary() -> &'static str {
+    env!("CARGO_BIN_EXE_hallq")
+}
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn demo_config() -> PathBuf {
+    workspace_root().join("kiosk-config/demo-hall.toml")
+}
+
+/// One HTTP answer: status and JSON body (Null when empty or not JSON).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+pub struct TestApp {
+    child: Option<Child>,
+    pub base: String,
+    pub data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    agent: ureq::Agent,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(20))
+        .build()
+}
+
+impl TestApp {
+    /// The demo hall with a fresh data directory.
+    pub fn spawn() -> Self {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let data = temp.path().join("data");
+        let mut app = Self::spawn_in(&data, &demo_config());
+        app._temp = Some(temp);
+        app
+    }
+
+    /// A daemon on `data_dir` with `config`, on a random port.
+    pub fn spawn_in(data_dir: &Path, config: &Path) -> Self {
+        let mut child = Command::new(hallq_binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--workers", "2"])
+            .arg("--config")
+            .arg(config)
+            .arg("--data")
+            .arg(data_dir)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start hallq");
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (address_tx, address_rx) = mpsc::channel();
+        {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if let Some(rest) = line.split("listening on http://").nth(1) {
+                        let address = rest.split_whitespace().next().unwrap_or("").to_owned();
+                        let _ = address_tx.send(address);
+                    }
+                    log.lock().unwrap().push(line);
+                }
+            });
+        }
+        {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    log.lock().unwrap().push(line);
+                }
+            });
+        }
+        let address = match address_rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(address) => address,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("hallq did not start:\n{}", log.lock().unwrap().join("\n"));
+            }
+        };
+        let app = Self {
+            child: Some(child),
+            base: format!("http://{address}"),
+            data_dir: data_dir.to_owned(),
+            _temp: None,
+            agent: agent(),
+            log,
+        };
+        app.wait_ready();
+        app
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if self.get("/healthz").status == 200 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("hallq never answered /healthz");
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// SIGKILL: the power-cut of processes.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("SIGKILL");
+            child.wait().expect("reap");
+        }
+    }
+
+    /// SIGTERM, then wait at most `limit`; returns the exit status and how long it took.
+    pub fn terminate(&mut self, limit: Duration) -> (ExitStatus, Duration) {
+        let mut child = self.child.take().expect("running");
+        let started = Instant::now();
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return (status, started.elapsed());
+            }
+            if started.elapsed() > limit {
+                let _ = child.kill();
+                panic!(
+                    "hallq did not stop within {limit:?} after SIGTERM:\n{}",
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    fn answer(result: Result<ureq::Response, ureq::Error>) -> Answer {
+        let response = match result {
+            Ok(response) => response,
+            Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => panic!("request failed: {error}"),
+        };
+        let status = response.status();
+        let text = response.into_string().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer { status, body, text }
+    }
+
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Answer {
+        let mut request = self.agent.request(method, &self.url(path));
+        if let Some(token) = token {
+            request = request.set("Authorization", &format!("Bearer {token}"));
+        }
+        Self::answer(match body {
+            Some(body) => request.send_json(body.clone()),
+            None => request.call(),
+        })
+    }
+
+    /// Sends raw bytes with the given content type (for malformed input).
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Answer {
+        let mut request = self
+            .agent
+            .request(method, &self.url(path))
+            .set("Content-Type", content_type);
+        if let Some(token) = token {
+            request = request.set("Authorization", &format!("Bearer {token}"));
+        }
+        Self::answer(request.send_bytes(bytes))
+    }
+
+    pub fn get(&self, path: &str) -> Answer {
+        self.request("GET", path, None, None)
+    }
+
+    pub fn get_as(&self, path: &str, token: &str) -> Answer {
+        self.request("GET", path, Some(token), None)
+    }
+
+    pub fn post(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.request("POST", path, Some(token), Some(&body))
+    }
+
+    /// A walk-in ticket from the demo kiosk.
+    pub fn issue_ticket(&self, service: &str) -> Value {
+        let answer = self.post(
+            "/api/v1/tickets",
+            KIOSK,
+            json!({"service": service, "channel": "kiosk", "priority": "normal"}),
+        );
+        assert_eq!(answer.status, 201, "{}", answer.text);
+        answer.body
+    }
+
+    pub fn issue_with_key(&self, service: &str, key: &str) -> Answer {
+        let request = self
+            .agent
+            .post(&self.url("/api/v1/tickets"))
+            .set("Authorization", &format!("Bearer {KIOSK}"))
+            .set("Idempotency-Key", key);
+        Self::answer(request.send_json(json!({"service": service})))
+    }
+
+    pub fn sign_in(&self, staff: &str, pin: &str, window: Option<&str>) -> Answer {
+        let mut body = json!({"staff": staff, "pin": pin});
+        if let Some(window) = window {
+            body["window"] = json!(window);
+        }
+        self.request("POST", "/api/v1/sessions", None, Some(&body))
+    }
+
+    /// A demo-staff session at `window`.
+    pub fn staff_token(&self, window: &str) -> String {
+        let answer = self.sign_in("demo-staff", "246810", Some(window));
+        assert_eq!(answer.status, 201, "{}", answer.text);
+        answer.body["token"].as_str().expect("token").to_owned()
+    }
+
+    pub fn manager_token(&self) -> String {
+        let answer = self.sign_in("demo-manager", "135790", None);
+        assert_eq!(answer.status, 201, "{}", answer.text);
+        answer.body["token"].as_str().expect("token").to_owned()
+    }
+
+    pub fn window_action(
+        &self,
+        token: &str,
+        window: &str,
+        action: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        self.request(
+            "POST",
+            &format!("/api/v1/windows/{window}/{action}"),
+            Some(token),
+            body.as_ref(),
+        )
+    }
+
+    pub fn call_next(&self, token: &str, window: &str) -> Answer {
+        self.window_action(token, window, "call-next", None)
+    }
+
+    pub fn waiting(&self, service: &str) -> u64 {
+        let queues = self.get("/api/v1/queues").body;
+        queues["services"]
+            .as_array()
+            .expect("services")
+            .iter()
+            .find(|s| s["service"] == service)
+            .and_then(|s| s["waiting"].as_u64())
+            .expect("service in queues")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A Server-Sent Events reader on a raw TCP connection, so that tests can cut it at will.
+pub struct EventStream {
+    reader: BufReader<std::net::TcpStream>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SseEvent {
+    pub id: Option<u64>,
+    pub kind: String,
+    pub data: Value,
+}
+
+impl EventStream {
+    pub fn open(app: &TestApp, last_event_id: Option<u64>) -> Self {
+        let address = app.base.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut request = format!(
+            "GET /api/v1/events HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n"
+        );
+        if let Some(id) = last_event_id {
+            request.push_str(&format!("Last-Event-ID: {id}\r\n"));
+        }
+        request.push_str("\r\n");
+        std::io::Write::write_all(&mut stream, request.as_bytes()).unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut status = String::new();
+        reader.read_line(&mut status).unwrap();
+        assert!(status.contains("200"), "{status}");
+        // Skip the headers.
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+        }
+        Self { reader }
+    }
+
+    /// The next event (skipping comments and chunk-size lines), or None at the end.
+    pub fn next_event(&mut self) -> Option<SseEvent> {
+        let mut id = None;
+        let mut kind = String::new();
+        let mut data = String::new();
+        loop {
+            let mut line = String::new();
+            match self.reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => {}
+            }
+            let line = line.trim_end_matches(['\r', '\n']);
+            if let Some(value) = line.strip_prefix("id: ") {
+                id = value.parse().ok();
+            } else if let Some(value) = line.strip_prefix("event: ") {
+                kind = value.to_owned();
+            } else if let Some(value) = line.strip_prefix("data: ") {
+                data = value.to_owned();
+            } else if line.is_empty() && !kind.is_empty() {
+                return Some(SseEvent {
+                    id,
+                    kind,
+                    data: serde_json::from_str(&data).unwrap_or(Value::Null),
+                });
+            }
+            // Anything else: chunked-encoding sizes, `retry:`, keep-alive comments.
+        }
+    }
+
+    /// The next event that is not the `hello` greeting.
+    pub fn next_log_event(&mut self) -> Option<SseEvent> {
+        loop {
+            let event = self.next_event()?;
+            if event.kind != "hello" {
+                return Some(event);
+            }
+        }
+    }
+}
