@@ -266,7 +266,9 @@ fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         .unwrap()
         .to_owned();
 
-    let cases: Vec<(&str, &str, &str, Vec<u8>, u16, &str)> = vec![
+    // (method, path, content type, body, expected status, expected error code)
+    type Case = (&'static str, &'static str, &'static str, Vec<u8>, u16, &'static str);
+    let cases: Vec<Case> = vec![
         (
             "POST",
             "/api/v1/tickets",
