@@ -267,7 +267,14 @@ fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         .to_owned();
 
     // (method, path, content type, body, expected status, expected error code)
-    type Case = (&'static str, &'static str, &'static str, Vec<u8>, u16, &'static str);
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static str,
+        Vec<u8>,
+        u16,
+        &'static str,
+    );
     let cases: Vec<Case> = vec![
         (
             "POST",
