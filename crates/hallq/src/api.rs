@@ -36,6 +36,22 @@ pub fn caller(request: &HttpRequest, state: &AppState) -> Result<Principal, ApiE
         })
 }
 
+/// Roles that may issue, look up and cancel tickets.
+const TICKET_ROLES: &[Role] = &[Role::Kiosk, Role::Staff, Role::Manager, Role::Admin];
+/// Roles that may operate windows (staff only their own) and read the day's figures.
+const WINDOW_ROLES: &[Role] = &[Role::Staff, Role::Manager, Role::Admin];
+
+/// The caller, if it holds one of `roles`; 401 or 403 otherwise.
+fn authorize(
+    request: &HttpRequest,
+    state: &AppState,
+    roles: &[Role],
+) -> Result<Principal, ApiError> {
+    let principal = caller(request, state)?;
+    require(&principal, roles)?;
+    Ok(principal)
+}
+
 fn require(principal: &Principal, roles: &[Role]) -> Result<(), ApiError> {
     if principal.is_any(roles) {
         Ok(())
@@ -104,8 +120,7 @@ pub async fn stats_today(
     request: HttpRequest,
     state: Data,
 ) -> Result<web::Json<StatsView>, ApiError> {
-    let principal = caller(&request, &state)?;
-    require(&principal, &[Role::Staff, Role::Manager, Role::Admin])?;
+    authorize(&request, &state, WINDOW_ROLES)?;
     let view = state
         .engine
         .read(|hall, now| views::stats_view(hall, &hall.queue_stats(now)))
@@ -163,11 +178,7 @@ pub async fn issue_ticket(
     state: Data,
     body: web::Json<IssueRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = caller(&request, &state)?;
-    require(
-        &principal,
-        &[Role::Kiosk, Role::Staff, Role::Manager, Role::Admin],
-    )?;
+    let principal = authorize(&request, &state, TICKET_ROLES)?;
     let body = body.into_inner();
     let channel = match body.channel.as_str() {
         "kiosk" | "staff" | "online" => Channel::parse(&body.channel).unwrap_or(Channel::Kiosk),
@@ -262,11 +273,7 @@ pub async fn get_ticket(
     state: Data,
     path: web::Path<u64>,
 ) -> Result<web::Json<TicketView>, ApiError> {
-    let principal = caller(&request, &state)?;
-    require(
-        &principal,
-        &[Role::Kiosk, Role::Staff, Role::Manager, Role::Admin],
-    )?;
+    authorize(&request, &state, TICKET_ROLES)?;
     let id = TicketId(path.into_inner());
     let live = state
         .engine
@@ -303,11 +310,7 @@ pub async fn cancel_ticket(
     state: Data,
     path: web::Path<u64>,
 ) -> Result<web::Json<TicketView>, ApiError> {
-    let principal = caller(&request, &state)?;
-    require(
-        &principal,
-        &[Role::Kiosk, Role::Staff, Role::Manager, Role::Admin],
-    )?;
+    authorize(&request, &state, TICKET_ROLES)?;
     let executed = state
         .engine
         .execute(Command::Cancel {
@@ -368,17 +371,21 @@ pub async fn get_window(
     state: Data,
     path: web::Path<String>,
 ) -> Result<web::Json<WindowEnvelope>, ApiError> {
-    let id = WindowId::new(path.into_inner());
-    let view = state
+    let view = window_answer(&state, WindowId::new(path.into_inner())).await?;
+    Ok(web::Json(view))
+}
+
+/// A window as it stands now, committed state.
+async fn window_answer(state: &AppState, id: WindowId) -> Result<WindowEnvelope, ApiError> {
+    state
         .engine
         .read(move |hall, _| {
             let spec = hall.spec().windows.iter().find(|w| w.id == id)?;
-            let window = hall.window(&id)?;
-            Some(views::window_view(hall, spec, window))
+            Some(views::window_view(hall, spec, hall.window(&id)?))
         })
         .await?
-        .ok_or_else(|| ApiError::not_found("there is no such window in this hall"))?;
-    Ok(web::Json(WindowEnvelope { window: view }))
+        .map(|window| WindowEnvelope { window })
+        .ok_or_else(|| ApiError::not_found("there is no such window in this hall"))
 }
 
 /// The window actions, all `POST /api/v1/windows/{id}/{action}`.
@@ -397,8 +404,7 @@ pub async fn window_action(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (window, action) = path.into_inner();
-    let principal = caller(&request, &state)?;
-    require(&principal, &[Role::Staff, Role::Manager, Role::Admin])?;
+    let principal = authorize(&request, &state, WINDOW_ROLES)?;
     let window = WindowId::new(window);
     if !state.config.spec.windows.iter().any(|w| w.id == window) {
         return Err(ApiError::not_found(format!(
@@ -434,24 +440,15 @@ pub async fn window_action(
             )))
         }
     };
-    let is_window_change = matches!(command, Command::Pause { .. } | Command::Resume { .. });
     let is_call = matches!(command, Command::CallNext { .. });
+    // Pause and resume answer with the window, the others with the ticket.
     let target = match &command {
         Command::Pause { window } | Command::Resume { window } => Some(window.clone()),
         _ => None,
     };
     let executed = state.engine.execute(command).await?;
-    if is_window_change {
-        let id = target.unwrap_or_else(|| WindowId::new(""));
-        let view = state
-            .engine
-            .read(move |hall, _| {
-                let spec = hall.spec().windows.iter().find(|w| w.id == id)?;
-                Some(views::window_view(hall, spec, hall.window(&id)?))
-            })
-            .await?
-            .ok_or_else(|| ApiError::not_found("the window vanished"))?;
-        return Ok(HttpResponse::Ok().json(WindowEnvelope { window: view }));
+    if let Some(window) = target {
+        return Ok(HttpResponse::Ok().json(window_answer(&state, window).await?));
     }
     let completed = if is_call {
         completed_view(&state, &executed).await?
