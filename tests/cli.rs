@@ -126,3 +126,25 @@ fn environment_variables_configure_serve_and_verify_log_checks_the_log() {
     assert!(ok, "{stderr}");
     assert!(stdout.contains("gap-free"), "{stdout}");
 }
+
+#[test]
+fn a_real_hall_with_demo_credentials_is_warned_about_loudly() {
+    let temp = tempfile::tempdir().unwrap();
+    let config = temp.path().join("real-hall.toml");
+    let text = std::fs::read_to_string(demo_config())
+        .unwrap()
+        .replace("demo = true", "demo = false");
+    std::fs::write(&config, text).unwrap();
+    let (ok, stdout, _) = run(&["check-config", config.to_str().unwrap()]);
+    assert!(ok);
+    assert!(
+        stdout.contains("warning") && stdout.contains("demo-staff"),
+        "{stdout}"
+    );
+    let app = TestApp::spawn_in(&temp.path().join("data"), &config);
+    let log = app.log();
+    assert!(
+        log.contains("PUBLIC DEMO CREDENTIALS") && log.contains("kiosk-lobby"),
+        "{log}"
+    );
+}

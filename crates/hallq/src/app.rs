@@ -85,6 +85,17 @@ impl Application {
             config.staff.clone(),
             config.spec.windows.iter().map(|w| w.id.clone()).collect(),
         );
+        if !config.demo {
+            let exposed = auth.demo_credentials_in_use();
+            if !exposed.is_empty() {
+                for _ in 0..3 {
+                    tracing::warn!(
+                        entries = %exposed.join(", "),
+                        "THIS HALL USES THE PUBLIC DEMO CREDENTIALS: anyone can issue and call                          tickets. Give these devices and staff their own secrets                          (hallq hash-secret) and restart."
+                    );
+                }
+            }
+        }
         let (shutdown, shutdown_signal) = watch::channel(false);
         let state = web::Data::new(AppState {
             engine: handle,
