@@ -53,4 +53,17 @@ pub enum Command {
     Cancel {
         ticket: TicketId,
     },
+    /// A device (printer, display) reported a new condition, for managers and the record.
+    RecordDeviceStatus {
+        device: String,
+        condition: String,
+        detail: Option<String>,
+    },
+    /// A ticket could not be printed; it stays valid and is shown on the kiosk's screen.
+    RecordPrintFailure {
+        ticket: TicketId,
+        printer: String,
+        condition: String,
+        reason: String,
+    },
 }

@@ -84,6 +84,21 @@ pub enum Event {
         window: WindowId,
         at: Timestamp,
     },
+    DeviceStatusChanged {
+        device: String,
+        /// ready, paper_near_end, paper_out, cover_open, offline, unreachable, unknown
+        condition: String,
+        detail: Option<String>,
+        at: Timestamp,
+    },
+    TicketPrintFailed {
+        ticket: TicketId,
+        number: String,
+        printer: String,
+        condition: String,
+        reason: String,
+        at: Timestamp,
+    },
 }
 
 impl Event {
@@ -102,6 +117,8 @@ impl Event {
             Event::TicketExpired { .. } => "ticket_expired",
             Event::WindowPaused { .. } => "window_paused",
             Event::WindowResumed { .. } => "window_resumed",
+            Event::DeviceStatusChanged { .. } => "device_status_changed",
+            Event::TicketPrintFailed { .. } => "ticket_print_failed",
         }
     }
 
@@ -117,7 +134,9 @@ impl Event {
             | Event::TicketCancelled { at, .. }
             | Event::TicketExpired { at, .. }
             | Event::WindowPaused { at, .. }
-            | Event::WindowResumed { at, .. } => *at,
+            | Event::WindowResumed { at, .. }
+            | Event::DeviceStatusChanged { at, .. }
+            | Event::TicketPrintFailed { at, .. } => *at,
             Event::TicketIssued { ticket } => ticket.issued_at,
         }
     }
@@ -134,9 +153,12 @@ impl Event {
             | Event::TicketCompleted { ticket, .. }
             | Event::TicketCancelled { ticket, .. }
             | Event::TicketExpired { ticket, .. } => Some(*ticket),
+            // A print failure changes nothing about the ticket itself.
             Event::ServiceDayStarted { .. }
             | Event::WindowPaused { .. }
-            | Event::WindowResumed { .. } => None,
+            | Event::WindowResumed { .. }
+            | Event::DeviceStatusChanged { .. }
+            | Event::TicketPrintFailed { .. } => None,
         }
     }
 

@@ -480,6 +480,38 @@ impl Hall {
                     at: now,
                 })
             }
+            Command::RecordDeviceStatus {
+                device,
+                condition,
+                detail,
+            } => single(Event::DeviceStatusChanged {
+                device: device.clone(),
+                condition: condition.clone(),
+                detail: detail.clone(),
+                at: now,
+            }),
+            Command::RecordPrintFailure {
+                ticket,
+                printer,
+                condition,
+                reason,
+            } => {
+                let found = self
+                    .tickets
+                    .get(ticket)
+                    .ok_or(DomainError::UnknownTicket(*ticket))?;
+                Ok(Outcome {
+                    events: vec![Event::TicketPrintFailed {
+                        ticket: *ticket,
+                        number: found.number.clone(),
+                        printer: printer.clone(),
+                        condition: condition.clone(),
+                        reason: reason.clone(),
+                        at: now,
+                    }],
+                    ticket: Some(*ticket),
+                })
+            }
             Command::Cancel { ticket } => {
                 let found = self
                     .tickets
@@ -782,6 +814,8 @@ impl Hall {
                     self.windows[index].status = WindowStatus::Open;
                 }
             }
+            // Records for people; the queue does not change.
+            Event::DeviceStatusChanged { .. } | Event::TicketPrintFailed { .. } => {}
         }
     }
 

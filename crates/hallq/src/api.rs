@@ -3,6 +3,7 @@
 
 use crate::auth::{random_token, Principal, Role, SessionInfo, SignInError};
 use crate::error::{ApiError, ErrorBody};
+use crate::printing::{PrintReport, PrinterView};
 use crate::state::AppState;
 use crate::views::{self, HallView, QueuesView, StatsView, TicketView, WindowView};
 use actix_web::http::StatusCode;
@@ -252,7 +253,18 @@ pub async fn issue_ticket(
     let ticket = executed
         .ticket
         .ok_or_else(|| ApiError::unavailable("the ticket was not found after issuing"))?;
-    let view = views::ticket_view(&state.config.spec, &ticket, executed.position);
+    let mut view = views::ticket_view(&state.config.spec, &ticket, executed.position);
+    // A retry does not print again (the first answer may have been lost after printing);
+    // the kiosk asks for a reprint when it needs one.
+    if !retry {
+        if let Some(printer) = ticket
+            .kiosk
+            .as_deref()
+            .and_then(|k| state.printers.for_kiosk(k))
+        {
+            view.print = Some(print_and_record(&state, printer, &ticket, executed.position).await);
+        }
+    }
     let status = if retry {
         StatusCode::OK
     } else {
@@ -318,6 +330,171 @@ pub async fn cancel_ticket(
         })
         .await?;
     ticket_answer(&state, executed)
+}
+
+/// Prints a ticket; a failure is recorded as an event so managers see it.
+async fn print_and_record(
+    state: &AppState,
+    printer: &str,
+    ticket: &hallq_core::Ticket,
+    position: Option<(usize, u64)>,
+) -> PrintReport {
+    let report = state.printers.print(printer, ticket, position).await;
+    if report.status == "failed" {
+        let command = Command::RecordPrintFailure {
+            ticket: ticket.id,
+            printer: printer.to_owned(),
+            condition: report.condition.clone().unwrap_or_default(),
+            reason: report.message.clone().unwrap_or_default(),
+        };
+        if let Err(error) = state.engine.execute(command).await {
+            tracing::warn!(%error, "cannot record a print failure");
+        }
+    }
+    report
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ReprintRequest {
+    /// Which printer; a kiosk's own printer by default.
+    pub printer: Option<String>,
+}
+
+/// Prints a waiting or called ticket again (the first copy jammed, or never came out).
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/reprint", tag = "tickets",
+    security(("bearer" = [])),
+    params(("id" = u64, Path, description = "ticket id")),
+    request_body(content = Option<ReprintRequest>),
+    responses((status = 200, body = TicketView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn reprint_ticket(
+    request: HttpRequest,
+    state: Data,
+    path: web::Path<u64>,
+    body: web::Bytes,
+) -> Result<web::Json<TicketView>, ApiError> {
+    let principal = authorize(&request, &state, TICKET_ROLES)?;
+    let body: ReprintRequest = if body.is_empty() {
+        ReprintRequest::default()
+    } else {
+        json_body(&body)?
+    };
+    let id = TicketId(path.into_inner());
+    let (ticket, position) = state
+        .engine
+        .read(move |hall, now| {
+            hall.ticket(id)
+                .cloned()
+                .map(|t| (t, hall.position(id, now)))
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("there is no ticket {id} open today")))?;
+    if ticket.status.is_final() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "invalid_state",
+            format!(
+                "ticket {} is {} and needs no paper",
+                ticket.number,
+                ticket.status.as_str()
+            ),
+        ));
+    }
+    let printer = match (&body.printer, principal.role) {
+        (Some(printer), _) => printer.clone(),
+        (None, Role::Kiosk) => state
+            .printers
+            .for_kiosk(&principal.id)
+            .ok_or_else(|| {
+                ApiError::bad_request("no_printer", "this kiosk has no printer configured")
+            })?
+            .to_owned(),
+        (None, _) => ticket
+            .kiosk
+            .as_deref()
+            .and_then(|kiosk| state.printers.for_kiosk(kiosk))
+            .ok_or_else(|| {
+                ApiError::bad_request("no_printer", "name the printer: {\"printer\": ID}")
+            })?
+            .to_owned(),
+    };
+    if !state.printers.exists(&printer) {
+        return Err(ApiError::not_found(format!(
+            "there is no printer '{printer}' in this hall"
+        )));
+    }
+    let mut view = views::ticket_view(&state.config.spec, &ticket, position);
+    view.print = Some(print_and_record(&state, &printer, &ticket, position).await);
+    Ok(web::Json(view))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeviceView {
+    pub id: String,
+    /// kiosk or display
+    pub kind: String,
+    pub name: String,
+    pub printer: Option<String>,
+    /// Seconds since it last called the API; null when not since the daemon started.
+    pub last_seen_s: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DevicesView {
+    pub printers: Vec<PrinterView>,
+    pub devices: Vec<DeviceView>,
+}
+
+/// Printers with their condition, kiosks and displays with when they were last heard from.
+#[utoipa::path(get, path = "/api/v1/devices", tag = "devices",
+    security(("bearer" = [])),
+    responses((status = 200, body = DevicesView), (status = 401, body = ErrorBody)))]
+pub async fn devices(
+    request: HttpRequest,
+    state: Data,
+) -> Result<web::Json<DevicesView>, ApiError> {
+    authorize(
+        &request,
+        &state,
+        &[
+            Role::Kiosk,
+            Role::Display,
+            Role::Staff,
+            Role::Manager,
+            Role::Admin,
+        ],
+    )?;
+    let now = state.clock.now();
+    let seen: std::collections::HashMap<String, Option<hallq_core::jiff::Timestamp>> = state
+        .auth
+        .device_health()
+        .into_iter()
+        .map(|(id, _, seen)| (id, seen))
+        .collect();
+    Ok(web::Json(DevicesView {
+        printers: state.printers.views(),
+        devices: state
+            .config
+            .devices
+            .iter()
+            .map(|device| DeviceView {
+                id: device.id.clone(),
+                kind: if device.kind == crate::config::DeviceKind::Kiosk {
+                    "kiosk"
+                } else {
+                    "display"
+                }
+                .into(),
+                name: device.name.clone(),
+                printer: device.printer.clone(),
+                last_seen_s: seen
+                    .get(&device.id)
+                    .copied()
+                    .flatten()
+                    .map(|t| (now.as_second() - t.as_second()).max(0)),
+            })
+            .collect(),
+    }))
 }
 
 fn ticket_answer(
@@ -586,7 +763,7 @@ pub async fn sign_out(request: HttpRequest, state: Data) -> Result<HttpResponse,
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "hallq", description = "Queue and appointment daemon of a government service hall"),
-    paths(hall, queues, stats_today, issue_ticket, get_ticket, cancel_ticket, get_window, window_action, sign_in, sign_out,
+    paths(hall, queues, stats_today, issue_ticket, get_ticket, cancel_ticket, reprint_ticket, devices, get_window, window_action, sign_in, sign_out,
         crate::sse::events, crate::health::healthz, crate::health::readyz, crate::health::metrics),
     components(schemas(ErrorBody, crate::error::ErrorDetail, IssueRequest, TransferRequest, RequeueRequest, SignInRequest)),
     modifiers(&BearerAuth)

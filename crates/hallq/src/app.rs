@@ -8,6 +8,7 @@ use crate::error::ApiError;
 use crate::health;
 use crate::metrics::RequestMetrics;
 use crate::pages;
+use crate::printing::Printers;
 use crate::sse;
 use crate::state::{AppState, ReaderPool};
 use actix_web::dev::{Server, Service};
@@ -96,8 +97,20 @@ impl Application {
                 }
             }
         }
+        // Device reports become commands, executed in order by one task.
+        let (reports, mut report_queue) = tokio::sync::mpsc::unbounded_channel();
+        let printers = Printers::start(config.clone(), &data_dir, reports);
+        let recorder = handle.clone();
+        actix_web::rt::spawn(async move {
+            while let Some(command) = report_queue.recv().await {
+                if let Err(error) = recorder.execute(command).await {
+                    tracing::warn!(%error, "cannot record a device report");
+                }
+            }
+        });
         let (shutdown, shutdown_signal) = watch::channel(false);
         let state = web::Data::new(AppState {
+            printers,
             engine: handle,
             auth,
             config: config.clone(),
@@ -237,6 +250,10 @@ fn routes(config: &mut web::ServiceConfig) {
         .service(resource("/api/v1/tickets").route(web::post().to(api::issue_ticket)))
         .service(resource("/api/v1/tickets/{id}").route(web::get().to(api::get_ticket)))
         .service(resource("/api/v1/tickets/{id}/cancel").route(web::post().to(api::cancel_ticket)))
+        .service(
+            resource("/api/v1/tickets/{id}/reprint").route(web::post().to(api::reprint_ticket)),
+        )
+        .service(resource("/api/v1/devices").route(web::get().to(api::devices)))
         .service(resource("/api/v1/windows/{id}").route(web::get().to(api::get_window)))
         .service(
             resource("/api/v1/windows/{id}/{action}")

@@ -5,6 +5,7 @@
 use crate::auth::{Role, SecretHash};
 use hallq_core::jiff::tz::TimeZone;
 use hallq_core::{HallSpec, Policy, ServiceSpec, WindowSpec};
+use hallq_devices::{DeviceUrl, PaperWidth, QrMode};
 use hallq_store::StoreOptions;
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -26,9 +27,66 @@ struct ConfigFile {
     services: Vec<ServiceSpec>,
     windows: Vec<WindowSpec>,
     #[serde(default)]
+    ticket: TicketSection,
+    #[serde(default)]
+    printers: Vec<PrinterSection>,
+    #[serde(default)]
     devices: Vec<DeviceSection>,
     #[serde(default)]
     staff: Vec<StaffSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TicketSection {
+    /// Where citizens' phones reach the hall's status pages (the QR code on the ticket).
+    #[serde(default = "default_public_base_url")]
+    public_base_url: String,
+    #[serde(default)]
+    footer: Vec<String>,
+    qr_caption: Option<String>,
+}
+
+impl Default for TicketSection {
+    fn default() -> Self {
+        Self {
+            public_base_url: default_public_base_url(),
+            footer: Vec::new(),
+            qr_caption: None,
+        }
+    }
+}
+
+fn default_public_base_url() -> String {
+    "http://127.0.0.1:8080".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrinterSection {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    /// tcp://HOST:9100, serial:///dev/ttyUSB0?baud=9600, usb:///dev/usb/lp0, file:NAME
+    url: String,
+    #[serde(default = "default_paper")]
+    paper: String,
+    #[serde(default = "default_qr")]
+    qr: String,
+    #[serde(default = "default_status_interval_s")]
+    status_interval_s: u64,
+}
+
+fn default_paper() -> String {
+    "80mm".into()
+}
+
+fn default_qr() -> String {
+    "native".into()
+}
+
+fn default_status_interval_s() -> u64 {
+    10
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +126,9 @@ struct DeviceSection {
     name: String,
     /// `hallq hash-secret --token TOKEN` prints it.
     token_sha256: String,
+    /// The printer a kiosk prints its tickets on.
+    #[serde(default)]
+    printer: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,6 +151,26 @@ pub struct Device {
     pub kind: DeviceKind,
     pub name: String,
     pub token: SecretHash,
+    pub printer: Option<String>,
+}
+
+/// How tickets look and where their QR codes point.
+#[derive(Clone, Debug)]
+pub struct TicketSettings {
+    pub public_base_url: String,
+    pub footer: Vec<String>,
+    pub qr_caption: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PrinterSettings {
+    pub id: String,
+    pub name: String,
+    /// As configured; `file:` paths are relative to the data directory.
+    pub url: DeviceUrl,
+    pub paper: PaperWidth,
+    pub qr: QrMode,
+    pub status_interval_s: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -111,6 +192,8 @@ pub struct HallConfig {
     pub time_zone_name: String,
     pub demo: bool,
     pub storage: StoreOptions,
+    pub ticket: TicketSettings,
+    pub printers: Vec<PrinterSettings>,
     pub devices: Vec<Device>,
     pub staff: Vec<StaffMember>,
 }
@@ -203,6 +286,65 @@ impl HallConfig {
             }
         };
         let mut ids = HashSet::new();
+        let base_url = raw
+            .ticket
+            .public_base_url
+            .trim()
+            .trim_end_matches('/')
+            .to_owned();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://"))
+            || base_url.len() < 10
+        {
+            errors.push(error_at(
+                "ticket.public_base_url".into(),
+                "must be the http:// or https:// address phones use to reach this hall".into(),
+            ));
+        }
+        let mut printers = Vec::new();
+        for (index, printer) in raw.printers.into_iter().enumerate() {
+            let at = |key: &str| format!("printers[{index}].{key}");
+            if !hallq_core::is_valid_id(&printer.id) || !ids.insert(printer.id.clone()) {
+                errors.push(error_at(
+                    at("id"),
+                    format!(
+                        "'{}' must be unique and use a-z, 0-9, '-' or '_'",
+                        printer.id
+                    ),
+                ));
+            }
+            let url = printer
+                .url
+                .parse::<DeviceUrl>()
+                .map_err(|e| errors.push(error_at(at("url"), e.to_string())))
+                .ok();
+            let paper = PaperWidth::parse(&printer.paper);
+            if paper.is_none() {
+                errors.push(error_at(at("paper"), "use \"58mm\" or \"80mm\"".into()));
+            }
+            let qr = QrMode::parse(&printer.qr);
+            if qr.is_none() {
+                errors.push(error_at(
+                    at("qr"),
+                    "use \"native\" (GS ( k) or \"raster\"".into(),
+                ));
+            }
+            if !(1..=3600).contains(&printer.status_interval_s) {
+                errors.push(error_at(
+                    at("status_interval_s"),
+                    "must be between 1 and 3600".into(),
+                ));
+            }
+            if let (Some(url), Some(paper), Some(qr)) = (url, paper, qr) {
+                printers.push(PrinterSettings {
+                    name: printer.name.unwrap_or_else(|| printer.id.clone()),
+                    id: printer.id,
+                    url,
+                    paper,
+                    qr,
+                    status_interval_s: printer.status_interval_s,
+                });
+            }
+        }
         let mut devices = Vec::new();
         for (index, device) in raw.devices.into_iter().enumerate() {
             if !hallq_core::is_valid_id(&device.id) || !ids.insert(device.id.clone()) {
@@ -214,12 +356,26 @@ impl HallConfig {
                     ),
                 ));
             }
+            if let Some(printer) = &device.printer {
+                if device.kind != DeviceKind::Kiosk {
+                    errors.push(error_at(
+                        format!("devices[{index}].printer"),
+                        "only kiosks have printers".into(),
+                    ));
+                } else if !printers.iter().any(|p| &p.id == printer) {
+                    errors.push(error_at(
+                        format!("devices[{index}].printer"),
+                        format!("unknown printer '{printer}'"),
+                    ));
+                }
+            }
             match SecretHash::sha256_from_hex(&device.token_sha256) {
                 Some(token) => devices.push(Device {
                     id: device.id,
                     kind: device.kind,
                     name: device.name,
                     token,
+                    printer: device.printer,
                 }),
                 None => errors.push(error_at(
                     format!("devices[{index}].token_sha256"),
@@ -284,6 +440,12 @@ impl HallConfig {
                 storage: StoreOptions {
                     max_size_bytes: raw.storage.max_size_mb.map(|mb| mb * 1024 * 1024),
                 },
+                ticket: TicketSettings {
+                    public_base_url: base_url,
+                    footer: raw.ticket.footer,
+                    qr_caption: raw.ticket.qr_caption,
+                },
+                printers,
                 devices,
                 staff,
             }),
@@ -304,7 +466,7 @@ impl HallConfig {
             .count();
         format!(
             "{} ({}), time zone {}: {} services ({} immediate, {} commitment), {} windows, \
-             {} devices, {} staff{}",
+             {} printers, {} devices, {} staff{}",
             self.spec.name,
             self.spec.level,
             self.time_zone_name,
@@ -312,6 +474,7 @@ impl HallConfig {
             immediate,
             self.spec.services.len() - immediate,
             self.spec.windows.len(),
+            self.printers.len(),
             self.devices.len(),
             self.staff.len(),
             if self.demo { "; demo hall" } else { "" }

@@ -236,6 +236,49 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         "Seconds since the device last called the API (-1: not since start).",
         &devices,
     );
+    let printers = state.printers.views();
+    const CONDITIONS: [&str; 7] = [
+        "ready",
+        "paper_near_end",
+        "paper_out",
+        "cover_open",
+        "offline",
+        "unreachable",
+        "unknown",
+    ];
+    let mut conditions = Vec::new();
+    let mut jobs = Vec::new();
+    for printer in &printers {
+        let id = escape(&printer.id);
+        for condition in CONDITIONS {
+            conditions.push((
+                format!("printer=\"{id}\",condition=\"{condition}\""),
+                f64::from(u8::from(printer.condition == condition)),
+            ));
+        }
+        jobs.push((
+            format!("printer=\"{id}\",outcome=\"printed\""),
+            printer.printed as f64,
+        ));
+        jobs.push((
+            format!("printer=\"{id}\",outcome=\"failed\""),
+            printer.failed as f64,
+        ));
+    }
+    family(
+        &mut out,
+        "hallq_printer_condition",
+        "gauge",
+        "1 for the printer's current condition (paper_near_end warns before paper_out).",
+        &conditions,
+    );
+    family(
+        &mut out,
+        "hallq_printer_jobs_total",
+        "counter",
+        "Print jobs by outcome since start.",
+        &jobs,
+    );
     family(
         &mut out,
         "hallq_sse_clients",

@@ -11,6 +11,7 @@ pub mod error;
 pub mod health;
 pub mod metrics;
 pub mod pages;
+pub mod printing;
 pub mod sse;
 pub mod state;
 pub mod views;

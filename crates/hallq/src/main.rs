@@ -36,6 +36,19 @@ enum Commands {
         #[arg(long)]
         pin: Option<String>,
     },
+    /// Print a test ticket (Chinese text and a QR code) on a printer; exits non-zero, saying
+    /// why, when the printer reports paper out, cover open or offline, or cannot be reached.
+    PrintTest {
+        /// tcp://HOST:9100, serial:///dev/ttyUSB0?baud=9600, usb:///dev/usb/lp0, file:///PATH
+        #[arg(long)]
+        to: String,
+        /// 58mm or 80mm
+        #[arg(long, default_value = "80mm")]
+        paper: String,
+        /// native (GS ( k) or raster
+        #[arg(long, default_value = "native")]
+        qr: String,
+    },
     /// Check that the event log in a data directory has no gap; exits non-zero if it has.
     VerifyLog {
         #[arg(long, env = "HALLQ_DATA", default_value = "var")]
@@ -67,6 +80,7 @@ fn main() -> ExitCode {
         Some(Commands::CheckConfig { file }) => check_config(&file),
         Some(Commands::HashSecret { token, pin }) => hash_secret(token, pin),
         Some(Commands::VerifyLog { data }) => verify_log(&data),
+        Some(Commands::PrintTest { to, paper, qr }) => print_test(&to, &paper, &qr),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -181,5 +195,29 @@ fn verify_log(data: &Path) -> Result<(), String> {
         Ok(())
     } else {
         Err("the event log has a gap: restore the database from a backup and report it".into())
+    }
+}
+
+fn print_test(to: &str, paper: &str, qr: &str) -> Result<(), String> {
+    use hallq_devices::printer::{print_with_retry, PrintOutcome};
+    use hallq_devices::{render_test_ticket, DeviceUrl, PaperWidth, QrMode, TicketLayout};
+    let url: DeviceUrl = to.parse().map_err(|e| format!("{e}"))?;
+    let layout = TicketLayout {
+        paper: PaperWidth::parse(paper).ok_or("--paper is 58mm or 80mm")?,
+        qr: QrMode::parse(qr).ok_or("--qr is native or raster")?,
+        ..TicketLayout::default()
+    };
+    let now = hallq_core::jiff::Zoned::now()
+        .strftime("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let mut connection = None;
+    match print_with_retry(&mut connection, &url, &render_test_ticket(&layout, &now)) {
+        PrintOutcome::Printed => {
+            println!("printed a test ticket on {url}: check the Chinese text and scan the QR code");
+            Ok(())
+        }
+        PrintOutcome::Failed { condition, reason } => {
+            Err(format!("{url}: {}: {reason}", condition.as_str()))
+        }
     }
 }

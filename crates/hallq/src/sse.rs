@@ -44,6 +44,24 @@ pub fn public_data(seq: u64, event: &Event) -> Value {
             "service_day": ticket.service_day,
             "at": ticket.issued_at,
         }),
+        // Device details name addresses and errors: for managers (GET /api/v1/devices), not
+        // for every screen.
+        Event::DeviceStatusChanged {
+            device,
+            condition,
+            at,
+            ..
+        } => json!({"device": device, "condition": condition, "at": at}),
+        Event::TicketPrintFailed {
+            ticket,
+            number,
+            printer,
+            condition,
+            at,
+            ..
+        } => {
+            json!({"ticket": ticket, "number": number, "printer": printer, "condition": condition, "at": at})
+        }
         other => serde_json::to_value(other).unwrap_or(Value::Null),
     };
     if let Value::Object(map) = &mut data {

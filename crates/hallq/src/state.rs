@@ -4,6 +4,7 @@ use crate::auth::Authenticator;
 use crate::config::HallConfig;
 use crate::error::ApiError;
 use crate::metrics::RequestMetrics;
+use crate::printing::Printers;
 use hallq_core::{Ticket, TicketId};
 use hallq_engine::{Clock, EngineHandle};
 use hallq_store::{Store, StoreError, StoredEvent};
@@ -17,6 +18,7 @@ pub struct AppState {
     pub auth: Authenticator,
     pub config: Arc<HallConfig>,
     pub readers: ReaderPool,
+    pub printers: Printers,
     pub clock: Arc<dyn Clock>,
     pub metrics: RequestMetrics,
     /// Flips to true when the daemon is shutting down: event streams end.

@@ -88,6 +88,9 @@ pub struct TicketView {
     /// For SMS calling; only ever shown masked (138****8000).
     pub phone_masked: Option<String>,
     pub kiosk: Option<String>,
+    /// When the ticket was just printed (issue, reprint): how that went.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub print: Option<crate::printing::PrintReport>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -182,6 +185,7 @@ pub fn ticket_view(spec: &HallSpec, ticket: &Ticket, position: Option<(usize, u6
         transfers: ticket.transfers,
         phone_masked: ticket.phone.as_deref().map(mask_phone),
         kiosk: ticket.kiosk.clone(),
+        print: None,
     }
 }
 
