@@ -282,6 +282,43 @@ mod tests {
         assert!(lines.contains(&"大厅@V".to_owned()), "{lines:?}");
     }
 
+    /// Finds the GS v 0 image in a job and reads it back as rows of dots.
+    fn raster_image(bytes: &[u8]) -> (usize, usize, Vec<bool>) {
+        let at = bytes
+            .windows(4)
+            .position(|w| w == [0x1D, b'v', b'0', 0])
+            .expect("a raster image");
+        let header = &bytes[at..at + 8];
+        let bytes_per_row = usize::from(header[4]) + 256 * usize::from(header[5]);
+        let height = usize::from(header[6]) + 256 * usize::from(header[7]);
+        let data = &bytes[at + 8..at + 8 + bytes_per_row * height];
+        let width = bytes_per_row * 8;
+        let dots = (0..height * width)
+            .map(|i| data[(i / width) * bytes_per_row + (i % width) / 8] & (0x80 >> (i % 8)) != 0)
+            .collect();
+        (width, height, dots)
+    }
+
+    #[test]
+    fn the_raster_qr_code_scans_back_to_the_status_page() {
+        for paper in [PaperWidth::Mm58, PaperWidth::Mm80] {
+            let bytes = render_ticket(&content(), &layout(paper, QrMode::Raster));
+            let (width, height, dots) = raster_image(&bytes);
+            assert!(width <= paper.dots(), "the QR code fits on {paper:?}");
+            let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+                if dots[y * width + x] {
+                    0
+                } else {
+                    255
+                }
+            });
+            let grids = image.detect_grids();
+            assert_eq!(grids.len(), 1, "one QR code on {paper:?}");
+            let (_, decoded) = grids[0].decode().expect("the QR code decodes");
+            assert_eq!(decoded, content().status_url.unwrap());
+        }
+    }
+
     #[test]
     fn the_test_ticket_has_chinese_and_a_qr_code() {
         let bytes = render_test_ticket(&TicketLayout::default(), "2026-11-27 10:00");
