@@ -6,6 +6,7 @@
 //! supervisor thread per printer so that a dead printer never blocks anything else.
 
 pub mod decode;
+pub mod display;
 pub mod escpos;
 pub mod printer;
 pub mod simulator;
