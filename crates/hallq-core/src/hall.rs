@@ -297,6 +297,18 @@ impl Hall {
         self.tickets.values()
     }
 
+    /// Today's calls, newest first: what the TV board lists.
+    pub fn recent_calls(&self, limit: usize) -> Vec<&Ticket> {
+        let mut called: Vec<&Ticket> = self
+            .tickets
+            .values()
+            .filter(|t| Some(t.service_day) == self.day && t.called_at.is_some())
+            .collect();
+        called.sort_by_key(|t| std::cmp::Reverse((t.called_at, t.id)));
+        called.truncate(limit);
+        called
+    }
+
     pub fn windows(&self) -> &[WindowState] {
         &self.windows
     }

@@ -50,6 +50,9 @@ pub struct ServiceSpec {
 pub struct WindowSpec {
     pub id: WindowId,
     pub name: String,
+    /// What calls and boards say ("3号窗口"); the name when absent.
+    #[serde(default)]
+    pub call_name: Option<String>,
     /// Services in the order the window serves them: the first is its primary service.
     pub services: Vec<ServiceId>,
     /// A green-channel (绿色通道) window; informational for boards and lists.
@@ -73,6 +76,13 @@ pub struct Policy {
     pub requeue_limit: u32,
     /// Weight of the newest service time in the moving average, in percent (1..=100).
     pub service_time_weight_percent: u32,
+}
+
+impl WindowSpec {
+    /// The short name used when calling ("请A001号到3号窗口办理").
+    pub fn call_name(&self) -> &str {
+        self.call_name.as_deref().unwrap_or(&self.name)
+    }
 }
 
 impl Default for Policy {

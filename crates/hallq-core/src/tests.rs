@@ -39,6 +39,7 @@ fn window(id: &str, services: &[&str]) -> WindowSpec {
         id: WindowId::new(id),
         name: format!("{id}号窗口"),
         services: services.iter().map(|s| ServiceId::new(*s)).collect(),
+        call_name: None,
         green_channel: false,
         duty: false,
     }
@@ -422,6 +423,24 @@ fn window_actions_in_the_wrong_state_are_refused_and_change_nothing() {
             .code(),
         "invalid_state"
     );
+}
+
+#[test]
+fn recent_calls_are_newest_first() {
+    let mut hall = hall_at(at(0));
+    for i in 0..4 {
+        walk_in(&mut hall, "a", at(i));
+    }
+    call(&mut hall, "w1", at(10));
+    call(&mut hall, "w3", at(20));
+    call(&mut hall, "w1", at(30));
+    let numbers: Vec<&str> = hall
+        .recent_calls(2)
+        .iter()
+        .map(|t| t.number.as_str())
+        .collect();
+    assert_eq!(numbers, ["A003", "A002"]);
+    assert_eq!(hall.recent_calls(10).len(), 3);
 }
 
 #[test]

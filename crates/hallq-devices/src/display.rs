@@ -183,6 +183,15 @@ impl DisplayLine {
         }
     }
 
+    /// Sends `text` even if the display already shows it (a recall flashes it again).
+    pub fn refresh(&self, address: u8, text: &str) {
+        let (state, wake) = &*self.shared;
+        let Ok(mut state) = state.lock() else { return };
+        state.texts.insert(address, text.to_owned());
+        state.dirty.insert(address);
+        wake.notify_one();
+    }
+
     pub fn text(&self, address: u8) -> Option<String> {
         self.shared.0.lock().ok()?.texts.get(&address).cloned()
     }

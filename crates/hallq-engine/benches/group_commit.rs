@@ -38,6 +38,7 @@ fn spec() -> HallSpec {
             id: WindowId::new(format!("w{i}")),
             name: format!("{i}号窗口"),
             services: vec![services[i].id.clone()],
+            call_name: None,
             green_channel: false,
             duty: false,
         })

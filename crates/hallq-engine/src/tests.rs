@@ -49,6 +49,7 @@ fn spec() -> HallSpec {
             id: WindowId::new("w1"),
             name: "1号窗口".into(),
             services: vec![ServiceId::new("a")],
+            call_name: None,
             green_channel: false,
             duty: false,
         }],

@@ -442,6 +442,7 @@ pub struct DeviceView {
 #[derive(Serialize, ToSchema)]
 pub struct DevicesView {
     pub printers: Vec<PrinterView>,
+    pub displays: Vec<crate::calling::DisplayView>,
     pub devices: Vec<DeviceView>,
 }
 
@@ -473,6 +474,7 @@ pub async fn devices(
         .collect();
     Ok(web::Json(DevicesView {
         printers: state.printers.views(),
+        displays: state.displays.views(),
         devices: state
             .config
             .devices
@@ -764,7 +766,7 @@ pub async fn sign_out(request: HttpRequest, state: Data) -> Result<HttpResponse,
 #[openapi(
     info(title = "hallq", description = "Queue and appointment daemon of a government service hall"),
     paths(hall, queues, stats_today, issue_ticket, get_ticket, cancel_ticket, reprint_ticket, devices, get_window, window_action, sign_in, sign_out,
-        crate::sse::events, crate::health::healthz, crate::health::readyz, crate::health::metrics),
+        crate::sse::events, crate::public::board, crate::public::ticket_by_token, crate::health::healthz, crate::health::readyz, crate::health::metrics),
     components(schemas(ErrorBody, crate::error::ErrorDetail, IssueRequest, TransferRequest, RequeueRequest, SignInRequest)),
     modifiers(&BearerAuth)
 )]

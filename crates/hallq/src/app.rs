@@ -3,6 +3,7 @@
 
 use crate::api;
 use crate::auth::Authenticator;
+use crate::calling::Displays;
 use crate::config::HallConfig;
 use crate::error::ApiError;
 use crate::health;
@@ -97,20 +98,34 @@ impl Application {
                 }
             }
         }
-        // Device reports become commands, executed in order by one task.
+        // Device reports become commands, executed in order by one task; it and the caller
+        // stop with the daemon, so that the engine can finish cleanly.
+        let (shutdown, shutdown_signal) = watch::channel(false);
         let (reports, mut report_queue) = tokio::sync::mpsc::unbounded_channel();
-        let printers = Printers::start(config.clone(), &data_dir, reports);
+        let printers = Printers::start(config.clone(), &data_dir, reports.clone());
+        let displays = Arc::new(Displays::start(config.clone(), &data_dir, reports));
+        actix_web::rt::spawn(crate::calling::run_caller(
+            handle.clone(),
+            displays.clone(),
+            shutdown_signal.clone(),
+        ));
         let recorder = handle.clone();
+        let mut stop_recording = shutdown_signal.clone();
         actix_web::rt::spawn(async move {
-            while let Some(command) = report_queue.recv().await {
+            loop {
+                let command = tokio::select! {
+                    command = report_queue.recv() => command,
+                    _ = stop_recording.changed() => None,
+                };
+                let Some(command) = command else { return };
                 if let Err(error) = recorder.execute(command).await {
                     tracing::warn!(%error, "cannot record a device report");
                 }
             }
         });
-        let (shutdown, shutdown_signal) = watch::channel(false);
         let state = web::Data::new(AppState {
             printers,
+            displays,
             engine: handle,
             auth,
             config: config.clone(),
@@ -263,6 +278,10 @@ fn routes(config: &mut web::ServiceConfig) {
         .service(resource("/api/v1/sessions").route(web::post().to(api::sign_in)))
         .service(resource("/api/v1/sessions/current").route(web::delete().to(api::sign_out)))
         .service(resource("/api/v1/events").route(web::get().to(sse::events)))
+        .service(resource("/api/v1/board").route(web::get().to(crate::public::board)))
+        .service(resource("/api/v1/t/{token}").route(web::get().to(crate::public::ticket_by_token)))
+        .service(resource("/board").route(web::get().to(pages::board)))
+        .service(resource("/t/{token}").route(web::get().to(pages::citizen)))
         .service(resource("/api/v1/openapi.json").route(web::get().to(api::openapi)))
         .service(resource("/healthz").route(web::get().to(health::healthz)))
         .service(resource("/readyz").route(web::get().to(health::readyz)))

@@ -31,6 +31,11 @@ struct ConfigFile {
     #[serde(default)]
     printers: Vec<PrinterSection>,
     #[serde(default)]
+    calling: CallingSection,
+    #[serde(default)]
+    displays: Vec<DisplaySection>,
+    sms: Option<SmsSection>,
+    #[serde(default)]
     devices: Vec<DeviceSection>,
     #[serde(default)]
     staff: Vec<StaffSection>,
@@ -59,6 +64,74 @@ impl Default for TicketSection {
 
 fn default_public_base_url() -> String {
     "http://127.0.0.1:8080".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct CallingSection {
+    call_template: String,
+    idle_text: String,
+    paused_text: String,
+    board_notice: String,
+}
+
+impl Default for CallingSection {
+    fn default() -> Self {
+        Self {
+            call_template: "请{number}号到{window}办理".into(),
+            idle_text: "欢迎光临".into(),
+            paused_text: "暂停服务".into(),
+            board_notice: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DisplaySection {
+    id: String,
+    window: String,
+    url: String,
+    #[serde(default = "default_protocol")]
+    protocol: String,
+    #[serde(default = "default_address")]
+    address: u8,
+    #[serde(default)]
+    register: u16,
+}
+
+fn default_protocol() -> String {
+    "framed".into()
+}
+
+fn default_address() -> u8 {
+    1
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmsSection {
+    gateway_url: String,
+    #[serde(default)]
+    gateway_token: Option<String>,
+    #[serde(default = "default_notify_ahead")]
+    notify_ahead: usize,
+    #[serde(default = "default_approaching_template")]
+    approaching_template: String,
+    #[serde(default = "default_called_template")]
+    called_template: String,
+}
+
+fn default_notify_ahead() -> usize {
+    3
+}
+
+fn default_approaching_template() -> String {
+    "【{hall}】您的{number}号前面还有{ahead}人，请回到大厅留意叫号。".into()
+}
+
+fn default_called_template() -> String {
+    "【{hall}】请{number}号到{window}办理。".into()
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,6 +235,43 @@ pub struct TicketSettings {
     pub qr_caption: Option<String>,
 }
 
+/// Texts for calling: displays, boards, SMS.
+#[derive(Clone, Debug)]
+pub struct CallingSettings {
+    pub call_template: String,
+    pub idle_text: String,
+    pub paused_text: String,
+    pub board_notice: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct DisplaySettings {
+    pub id: String,
+    pub window: hallq_core::WindowId,
+    pub url: DeviceUrl,
+    pub protocol: hallq_devices::display::Protocol,
+    pub address: u8,
+    pub register: u16,
+}
+
+#[derive(Clone, Debug)]
+pub struct SmsSettings {
+    pub gateway_url: String,
+    pub gateway_token: Option<String>,
+    pub notify_ahead: usize,
+    pub approaching_template: String,
+    pub called_template: String,
+}
+
+/// Fills a message template: `{number}`, `{window}`, `{service}`, `{hall}`, `{ahead}`.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    values
+        .iter()
+        .fold(template.to_owned(), |text, (key, value)| {
+            text.replace(&format!("{{{key}}}"), value)
+        })
+}
+
 #[derive(Clone, Debug)]
 pub struct PrinterSettings {
     pub id: String,
@@ -194,6 +304,9 @@ pub struct HallConfig {
     pub storage: StoreOptions,
     pub ticket: TicketSettings,
     pub printers: Vec<PrinterSettings>,
+    pub calling: CallingSettings,
+    pub displays: Vec<DisplaySettings>,
+    pub sms: Option<SmsSettings>,
     pub devices: Vec<Device>,
     pub staff: Vec<StaffMember>,
 }
@@ -345,6 +458,118 @@ impl HallConfig {
                 });
             }
         }
+        if !raw.calling.call_template.contains("{number}") {
+            errors.push(error_at(
+                "calling.call_template".into(),
+                "must contain {number}".into(),
+            ));
+        }
+        let window_ids: HashSet<&str> = spec.windows.iter().map(|w| w.id.as_str()).collect();
+        let mut displays = Vec::new();
+        let mut line_protocols: Vec<(String, hallq_devices::display::Protocol, u8, usize)> =
+            Vec::new();
+        for (index, display) in raw.displays.into_iter().enumerate() {
+            let at = |key: &str| format!("displays[{index}].{key}");
+            if !hallq_core::is_valid_id(&display.id) || !ids.insert(display.id.clone()) {
+                errors.push(error_at(
+                    at("id"),
+                    format!(
+                        "'{}' must be unique and use a-z, 0-9, '-' or '_'",
+                        display.id
+                    ),
+                ));
+            }
+            if !window_ids.contains(display.window.as_str()) {
+                errors.push(error_at(
+                    at("window"),
+                    format!("unknown window '{}'", display.window),
+                ));
+            }
+            let protocol = hallq_devices::display::Protocol::parse(&display.protocol);
+            if protocol.is_none() {
+                errors.push(error_at(
+                    at("protocol"),
+                    "use plain, framed or modbus".into(),
+                ));
+            }
+            if display.address == 0
+                || (protocol == Some(hallq_devices::display::Protocol::Modbus)
+                    && display.address > 247)
+                || display.address == 255
+            {
+                errors.push(error_at(
+                    at("address"),
+                    "must be 1-254 (1-247 for modbus)".into(),
+                ));
+            }
+            let url = display
+                .url
+                .parse::<DeviceUrl>()
+                .map_err(|e| errors.push(error_at(at("url"), e.to_string())))
+                .ok();
+            if let (Some(url), Some(protocol)) = (url, protocol) {
+                let key = url.to_string();
+                for (_, other, address, other_index) in
+                    line_protocols.iter().filter(|(k, ..)| *k == key)
+                {
+                    if *other != protocol {
+                        errors.push(error_at(
+                            at("protocol"),
+                            format!("displays on one line share a protocol: displays[{other_index}] uses {}", other.as_str()),
+                        ));
+                    }
+                    if *address == display.address {
+                        errors.push(error_at(
+                            at("address"),
+                            format!("address {address} is already used on this line by displays[{other_index}]"),
+                        ));
+                    }
+                }
+                line_protocols.push((key, protocol, display.address, index));
+                displays.push(DisplaySettings {
+                    id: display.id,
+                    window: hallq_core::WindowId::new(display.window),
+                    url,
+                    protocol,
+                    address: display.address,
+                    register: display.register,
+                });
+            }
+        }
+        let sms = match raw.sms {
+            None => None,
+            Some(sms) => {
+                if !(sms.gateway_url.starts_with("http://")
+                    || sms.gateway_url.starts_with("https://"))
+                {
+                    errors.push(error_at(
+                        "sms.gateway_url".into(),
+                        "must be an http:// or https:// address".into(),
+                    ));
+                }
+                if !(1..=50).contains(&sms.notify_ahead) {
+                    errors.push(error_at(
+                        "sms.notify_ahead".into(),
+                        "must be between 1 and 50".into(),
+                    ));
+                }
+                for (key, template) in [
+                    ("sms.approaching_template", &sms.approaching_template),
+                    ("sms.called_template", &sms.called_template),
+                ] {
+                    if !template.contains("{number}") {
+                        errors.push(error_at(key.into(), "must contain {number}".into()));
+                    }
+                }
+                Some(SmsSettings {
+                    gateway_url: sms.gateway_url,
+                    gateway_token: sms.gateway_token,
+                    notify_ahead: sms.notify_ahead,
+                    approaching_template: sms.approaching_template,
+                    called_template: sms.called_template,
+                })
+            }
+        };
         let mut devices = Vec::new();
         for (index, device) in raw.devices.into_iter().enumerate() {
             if !hallq_core::is_valid_id(&device.id) || !ids.insert(device.id.clone()) {
@@ -383,7 +608,6 @@ impl HallConfig {
                 )),
             }
         }
-        let window_ids: HashSet<&str> = spec.windows.iter().map(|w| w.id.as_str()).collect();
         let mut staff = Vec::new();
         for (index, member) in raw.staff.into_iter().enumerate() {
             if !hallq_core::is_valid_id(&member.id) || !ids.insert(member.id.clone()) {
@@ -446,6 +670,14 @@ impl HallConfig {
                     qr_caption: raw.ticket.qr_caption,
                 },
                 printers,
+                calling: CallingSettings {
+                    call_template: raw.calling.call_template,
+                    idle_text: raw.calling.idle_text,
+                    paused_text: raw.calling.paused_text,
+                    board_notice: raw.calling.board_notice,
+                },
+                displays,
+                sms,
                 devices,
                 staff,
             }),

@@ -279,6 +279,28 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         "Print jobs by outcome since start.",
         &jobs,
     );
+    let displays: Vec<(String, f64)> = state
+        .displays
+        .views()
+        .iter()
+        .map(|d| {
+            (
+                format!(
+                    "display=\"{}\",window=\"{}\"",
+                    escape(&d.id),
+                    escape(&d.window)
+                ),
+                f64::from(u8::from(d.connected)),
+            )
+        })
+        .collect();
+    family(
+        &mut out,
+        "hallq_display_connected",
+        "gauge",
+        "1 while the display's line is open.",
+        &displays,
+    );
     family(
         &mut out,
         "hallq_sse_clients",

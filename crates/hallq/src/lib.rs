@@ -6,12 +6,14 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod calling;
 pub mod config;
 pub mod error;
 pub mod health;
 pub mod metrics;
 pub mod pages;
 pub mod printing;
+pub mod public;
 pub mod sse;
 pub mod state;
 pub mod views;

@@ -49,6 +49,23 @@ enum Commands {
         #[arg(long, default_value = "native")]
         qr: String,
     },
+    /// Send one frame to an LED window display, for installers checking wiring and addresses.
+    DisplayTest {
+        /// serial:///dev/ttyUSB0?baud=9600, tcp://HOST:PORT (serial-over-IP), file:///PATH
+        #[arg(long)]
+        to: String,
+        /// plain, framed or modbus
+        #[arg(long, default_value = "framed")]
+        protocol: String,
+        /// The display's address on the line
+        #[arg(long, default_value_t = 1)]
+        address: u8,
+        /// First register (modbus)
+        #[arg(long, default_value_t = 0)]
+        register: u16,
+        #[arg(long, default_value = "请A001号到1号窗口办理")]
+        text: String,
+    },
     /// Check that the event log in a data directory has no gap; exits non-zero if it has.
     VerifyLog {
         #[arg(long, env = "HALLQ_DATA", default_value = "var")]
@@ -81,6 +98,13 @@ fn main() -> ExitCode {
         Some(Commands::HashSecret { token, pin }) => hash_secret(token, pin),
         Some(Commands::VerifyLog { data }) => verify_log(&data),
         Some(Commands::PrintTest { to, paper, qr }) => print_test(&to, &paper, &qr),
+        Some(Commands::DisplayTest {
+            to,
+            protocol,
+            address,
+            register,
+            text,
+        }) => display_test(&to, &protocol, address, register, &text),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -220,4 +244,25 @@ fn print_test(to: &str, paper: &str, qr: &str) -> Result<(), String> {
             Err(format!("{url}: {}: {reason}", condition.as_str()))
         }
     }
+}
+
+fn display_test(
+    to: &str,
+    protocol: &str,
+    address: u8,
+    register: u16,
+    text: &str,
+) -> Result<(), String> {
+    use hallq_devices::display::{encode, Protocol};
+    let url: hallq_devices::DeviceUrl = to.parse().map_err(|e| format!("{e}"))?;
+    let protocol = Protocol::parse(protocol).ok_or("--protocol is plain, framed or modbus")?;
+    let frame = encode(protocol, address, register, text);
+    let mut transport = hallq_devices::transport::open(&url, std::time::Duration::from_secs(2))
+        .map_err(|e| format!("{url}: unreachable: {e}"))?;
+    transport
+        .write_all(&frame)
+        .map_err(|e| format!("{url}: writing failed: {e}"))?;
+    let hex: Vec<String> = frame.iter().map(|b| format!("{b:02X}")).collect();
+    println!("sent to {url}, address {address}: {}", hex.join(" "));
+    Ok(())
 }

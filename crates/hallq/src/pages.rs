@@ -11,6 +11,7 @@ const INDEX_HTML: &str = r#"<!doctype html>
 <h1>hallq 政务服务大厅排队叫号</h1>
 <p>The queue daemon is running. 排队叫号服务已启动。</p>
 <ul>
+<li><a href="/board">/board</a> — 叫号大屏 TV board</li>
 <li><a href="/api/v1/hall">/api/v1/hall</a> — 大厅、事项与窗口 services and windows</li>
 <li><a href="/api/v1/queues">/api/v1/queues</a> — 排队情况 queues</li>
 <li><a href="/api/v1/openapi.json">/api/v1/openapi.json</a> — API description</li>
@@ -18,6 +19,39 @@ const INDEX_HTML: &str = r#"<!doctype html>
 <li><a href="/metrics">/metrics</a>, <a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a></li>
 </ul>
 </body></html>"#;
+
+const BOARD_HTML: &str = include_str!("../assets/board.html");
+const TICKET_HTML: &str = include_str!("../assets/ticket.html");
+const NOT_FOUND_HTML: &str = "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>未找到</title></head>\
+<body style=\"font-family:sans-serif;text-align:center;padding:3rem\"><h1>未找到该号票</h1>\
+<p>Ticket not found. 请核对二维码，或到服务台咨询。</p></body></html>";
+
+fn html(body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-cache"))
+        .body(body)
+}
+
+/// The TV board (`/board`).
+pub async fn board() -> HttpResponse {
+    html(BOARD_HTML)
+}
+
+/// A citizen's ticket page (`/t/{token}`), 404 for a token no ticket has.
+pub async fn citizen(
+    state: actix_web::web::Data<crate::state::AppState>,
+    path: actix_web::web::Path<String>,
+) -> HttpResponse {
+    match crate::public::citizen_ticket(&state, path.into_inner()).await {
+        Ok(Some(_)) => html(TICKET_HTML),
+        Ok(None) => HttpResponse::NotFound()
+            .content_type("text/html; charset=utf-8")
+            .body(NOT_FOUND_HTML),
+        Err(error) => actix_web::ResponseError::error_response(&error),
+    }
+}
 
 pub async fn index() -> HttpResponse {
     HttpResponse::Ok()

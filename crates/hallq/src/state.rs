@@ -1,6 +1,7 @@
 //! What every request handler shares.
 
 use crate::auth::Authenticator;
+use crate::calling::Displays;
 use crate::config::HallConfig;
 use crate::error::ApiError;
 use crate::metrics::RequestMetrics;
@@ -19,6 +20,7 @@ pub struct AppState {
     pub config: Arc<HallConfig>,
     pub readers: ReaderPool,
     pub printers: Printers,
+    pub displays: Arc<Displays>,
     pub clock: Arc<dyn Clock>,
     pub metrics: RequestMetrics,
     /// Flips to true when the daemon is shutting down: event streams end.
