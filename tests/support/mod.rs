@@ -131,6 +131,18 @@ impl TestApp {
         panic!("hallq never answered /healthz");
     }
 
+    /// A handle on a daemon another `TestApp` owns (for use from other threads).
+    pub fn attach(base: &str) -> Self {
+        Self {
+            child: None,
+            base: base.to_owned(),
+            data_dir: PathBuf::new(),
+            _temp: None,
+            agent: agent(),
+            log: Default::default(),
+        }
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }

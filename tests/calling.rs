@@ -1,0 +1,232 @@
+//! Silent calling as people see it: the TV board and the citizen's own page in headless
+//! Chromium, and the LED display above the window on a serial line (a pseudo-terminal).
+
+mod support;
+
+#[path = "support/browser.rs"]
+mod browser;
+
+use browser::Browser;
+use serde_json::json;
+use std::io::Read;
+use std::time::{Duration, Instant};
+use support::{TestApp, KIOSK};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_shows_each_call_at_once_and_no_personal_data() {
+    let app = TestApp::spawn();
+    let browser = Browser::start(1920, 1080).await;
+    browser.client.goto(&app.url("/board")).await.unwrap();
+    browser
+        .wait_for_text("#hall", |t| t == "江州市政务服务中心")
+        .await;
+
+    let (staff, ticket) = tokio::task::spawn_blocking({
+        let base = app.base.clone();
+        move || {
+            let app = TestApp::attach(&base);
+            let ticket = app.post(
+                "/api/v1/tickets",
+                KIOSK,
+                json!({"service": "tax-general", "phone": "13912345678"}),
+            );
+            (app.staff_token("w02"), ticket.body)
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(ticket["number"], "A001");
+    browser
+        .wait_for_text("#queue-rows", |t| {
+            t.contains("涉税综合业务") && t.contains("1 人")
+        })
+        .await;
+
+    let base = app.base.clone();
+    let call = {
+        let staff = staff.clone();
+        move || TestApp::attach(&base).call_next(&staff, "w02")
+    };
+    tokio::task::spawn_blocking(call.clone()).await.unwrap();
+    browser.wait_for_text("#now-number", |t| t == "A001").await;
+    browser
+        .wait_for_text("#now-window", |t| t.contains("2号窗口"))
+        .await;
+    browser.screenshot("board-1920x1080.png").await;
+
+    // The next call moves A001 to the recent list.
+    tokio::task::spawn_blocking({
+        let base = app.base.clone();
+        move || TestApp::attach(&base).issue_ticket("tax-general")
+    })
+    .await
+    .unwrap();
+    tokio::task::spawn_blocking(call).await.unwrap();
+    browser.wait_for_text("#now-number", |t| t == "A002").await;
+    browser
+        .wait_for_text("#recent-calls", |t| t.contains("A001"))
+        .await;
+    let source = browser.client.source().await.unwrap();
+    assert!(
+        !source.contains("13912345678") && !source.contains("139****5678"),
+        "the board shows a phone number"
+    );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_citizen_page_follows_the_ticket_until_it_is_called() {
+    let app = TestApp::spawn();
+    let base = app.base.clone();
+    let (ticket, staff) = tokio::task::spawn_blocking(move || {
+        let app = TestApp::attach(&base);
+        app.issue_ticket("entry-exit");
+        (app.issue_ticket("entry-exit"), app.staff_token("w08"))
+    })
+    .await
+    .unwrap();
+    let browser = Browser::start(390, 844).await;
+    browser
+        .client
+        .goto(&app.url(ticket["status_url"].as_str().unwrap()))
+        .await
+        .unwrap();
+    browser.wait_for_text("#number", |t| t == "H002").await;
+    browser
+        .wait_for_text("#state", |t| t.contains("前面还有 1 人"))
+        .await;
+
+    let base = app.base.clone();
+    let call = move || TestApp::attach(&base).call_next(&staff, "w08");
+    tokio::task::spawn_blocking(call.clone()).await.unwrap();
+    browser
+        .wait_for_text("#state", |t| t.contains("即将叫号"))
+        .await;
+    tokio::task::spawn_blocking(call).await.unwrap();
+    browser
+        .wait_for_text("#state", |t| t == "请到 8号窗口 办理")
+        .await;
+    browser.screenshot("citizen-page-called-390x844.png").await;
+    browser.close().await;
+
+    // Unknown and malformed tokens: 404, for the page and the API alike.
+    for path in [
+        "/t/0123456789abcdef0123456789abcdef",
+        "/t/not-a-token",
+        "/t/0123456789ABCDEF0123456789ABCDEF",
+        "/t/%3Cscript%3E",
+    ] {
+        assert_eq!(app.get(path).status, 404, "{path}");
+    }
+    assert_eq!(
+        app.get("/api/v1/t/0123456789abcdef0123456789abcdef").code(),
+        "not_found"
+    );
+    let own = app.get(&format!("/api/v1/t/{}", ticket["token"].as_str().unwrap()));
+    assert_eq!(own.body["status"], "called");
+    assert_eq!(own.body["window_name"], "8号窗口");
+}
+
+/// Reads from a pty master until `wanted` bytes came or 10 s passed.
+fn read_bytes(master: &mut serialport::TTYPort, wanted: &[u8]) -> Vec<u8> {
+    serialport::SerialPort::set_timeout(master, Duration::from_millis(100)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut bytes = Vec::new();
+    let mut buffer = [0u8; 512];
+    while Instant::now() < deadline {
+        if bytes.windows(wanted.len()).any(|w| w == wanted) {
+            return bytes;
+        }
+        if let Ok(n) = master.read(&mut buffer) {
+            bytes.extend_from_slice(&buffer[..n]);
+        }
+    }
+    panic!("the display never got {wanted:02X?}; it got {bytes:02X?}");
+}
+
+#[test]
+fn the_window_display_shows_the_call_on_its_serial_line() {
+    use hallq_devices::display::{encode, Protocol};
+    let (mut master, slave) = serialport::TTYPort::pair().unwrap();
+    let path = serialport::SerialPort::name(&slave).unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let demo = std::fs::read_to_string(support::demo_config()).unwrap();
+    let text = demo.replace(
+        "url = \"file:spool/led-line-1.frames\"\nprotocol = \"framed\"\naddress = 2",
+        &format!("url = \"serial://{path}?baud=9600\"\nprotocol = \"modbus\"\naddress = 2"),
+    );
+    let text = text.replace(
+        "url = \"file:spool/led-line-1.frames\"\nprotocol = \"framed\"\naddress = 3",
+        &format!("url = \"serial://{path}?baud=9600\"\nprotocol = \"modbus\"\naddress = 3"),
+    );
+    let config = temp.path().join("hall.toml");
+    std::fs::write(&config, text).unwrap();
+    let app = TestApp::spawn_in(&temp.path().join("data"), &config);
+
+    // At start every display shows the idle text.
+    read_bytes(&mut master, &encode(Protocol::Modbus, 2, 0, "欢迎光临"));
+    let staff = app.staff_token("w02");
+    app.issue_ticket("tax-general");
+    app.call_next(&staff, "w02");
+    read_bytes(
+        &mut master,
+        &encode(Protocol::Modbus, 2, 0, "请A001号到2号窗口办理"),
+    );
+    app.window_action(&staff, "w02", "complete", None);
+    app.window_action(&staff, "w02", "pause", None);
+    read_bytes(&mut master, &encode(Protocol::Modbus, 2, 0, "暂停服务"));
+    let devices = app.get_as("/api/v1/devices", KIOSK).body;
+    let display = devices["displays"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == "led-w02")
+        .unwrap()
+        .clone();
+    assert_eq!(display["connected"], true);
+    assert_eq!(display["text"], "暂停服务");
+    drop(slave);
+}
+
+#[test]
+fn display_test_sends_one_frame() {
+    use hallq_devices::display::{encode, Protocol};
+    let (mut master, slave) = serialport::TTYPort::pair().unwrap();
+    let path = serialport::SerialPort::name(&slave).unwrap();
+    let output = std::process::Command::new(support::hallq_binary())
+        .args([
+            "display-test",
+            "--to",
+            &format!("serial://{path}"),
+            "--protocol",
+            "framed",
+            "--address",
+            "5",
+            "--text",
+            "请A001号到5号窗口",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    read_bytes(
+        &mut master,
+        &encode(Protocol::Framed, 5, 0, "请A001号到5号窗口"),
+    );
+    let output = std::process::Command::new(support::hallq_binary())
+        .args([
+            "display-test",
+            "--to",
+            "serial:///dev/nonexistent-tty",
+            "--protocol",
+            "framed",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unreachable"));
+    drop(slave);
+}
