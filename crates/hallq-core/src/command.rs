@@ -59,6 +59,14 @@ pub enum Command {
         condition: String,
         detail: Option<String>,
     },
+    /// An SMS about a ticket went to the gateway (or could not).
+    RecordSms {
+        ticket: TicketId,
+        /// approaching or called
+        purpose: String,
+        delivered: bool,
+        detail: Option<String>,
+    },
     /// A ticket could not be printed; it stays valid and is shown on the kiosk's screen.
     RecordPrintFailure {
         ticket: TicketId,

@@ -99,6 +99,15 @@ pub enum Event {
         reason: String,
         at: Timestamp,
     },
+    /// An SMS about a ticket was handed to the gateway, or failed. Never carries the phone.
+    SmsNotified {
+        ticket: TicketId,
+        number: String,
+        purpose: String,
+        delivered: bool,
+        detail: Option<String>,
+        at: Timestamp,
+    },
 }
 
 impl Event {
@@ -119,6 +128,7 @@ impl Event {
             Event::WindowResumed { .. } => "window_resumed",
             Event::DeviceStatusChanged { .. } => "device_status_changed",
             Event::TicketPrintFailed { .. } => "ticket_print_failed",
+            Event::SmsNotified { .. } => "sms_notified",
         }
     }
 
@@ -136,7 +146,8 @@ impl Event {
             | Event::WindowPaused { at, .. }
             | Event::WindowResumed { at, .. }
             | Event::DeviceStatusChanged { at, .. }
-            | Event::TicketPrintFailed { at, .. } => *at,
+            | Event::TicketPrintFailed { at, .. }
+            | Event::SmsNotified { at, .. } => *at,
             Event::TicketIssued { ticket } => ticket.issued_at,
         }
     }
@@ -158,7 +169,8 @@ impl Event {
             | Event::WindowPaused { .. }
             | Event::WindowResumed { .. }
             | Event::DeviceStatusChanged { .. }
-            | Event::TicketPrintFailed { .. } => None,
+            | Event::TicketPrintFailed { .. }
+            | Event::SmsNotified { .. } => None,
         }
     }
 

@@ -502,6 +502,28 @@ impl Hall {
                 detail: detail.clone(),
                 at: now,
             }),
+            Command::RecordSms {
+                ticket,
+                purpose,
+                delivered,
+                detail,
+            } => {
+                let found = self
+                    .tickets
+                    .get(ticket)
+                    .ok_or(DomainError::UnknownTicket(*ticket))?;
+                Ok(Outcome {
+                    events: vec![Event::SmsNotified {
+                        ticket: *ticket,
+                        number: found.number.clone(),
+                        purpose: purpose.clone(),
+                        delivered: *delivered,
+                        detail: detail.clone(),
+                        at: now,
+                    }],
+                    ticket: Some(*ticket),
+                })
+            }
             Command::RecordPrintFailure {
                 ticket,
                 printer,
@@ -827,7 +849,9 @@ impl Hall {
                 }
             }
             // Records for people; the queue does not change.
-            Event::DeviceStatusChanged { .. } | Event::TicketPrintFailed { .. } => {}
+            Event::DeviceStatusChanged { .. }
+            | Event::TicketPrintFailed { .. }
+            | Event::SmsNotified { .. } => {}
         }
     }
 

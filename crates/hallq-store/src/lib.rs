@@ -22,7 +22,10 @@ use std::time::Duration;
 
 /// The schema, compiled in; migrations run at every open.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("../migrations/001-initial.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("../migrations/001-initial.sql")),
+        M::up(include_str!("../migrations/002-events-by-kind.sql")),
+    ])
 }
 
 /// How long a connection waits for a lock held by another before it reports busy.
@@ -273,17 +276,25 @@ impl Store {
         let mut statement = self
             .conn
             .prepare_cached("SELECT seq, data FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
-        let rows = statement.query_map(params![after, limit as i64], |row| {
-            Ok((row.get::<_, u64>(0)?, row.get::<_, String>(1)?))
-        })?;
-        let mut events = Vec::new();
-        for row in rows {
-            let (seq, data) = row?;
-            let event = serde_json::from_str(&data)
-                .map_err(|e| StoreError::other(format!("event {seq} cannot be read: {e}")))?;
-            events.push(StoredEvent { seq, event });
-        }
-        Ok(events)
+        let rows = statement.query_map(params![after, limit as i64], event_row)?;
+        decode_events(rows)
+    }
+
+    /// Events of one kind at or after an instant, oldest first, at most `limit`.
+    pub fn events_of_kind_since(
+        &self,
+        kind: &str,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT seq, data FROM events WHERE kind = ?1 AND at_ms >= ?2 ORDER BY seq LIMIT ?3",
+        )?;
+        let rows = statement.query_map(
+            params![kind, since.as_millisecond(), limit as i64],
+            event_row,
+        )?;
+        decode_events(rows)
     }
 
     pub fn last_seq(&self) -> Result<u64, StoreError> {
@@ -368,6 +379,22 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+fn event_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(u64, String)> {
+    Ok((row.get(0)?, row.get(1)?))
+}
+
+fn decode_events(
+    rows: impl Iterator<Item = rusqlite::Result<(u64, String)>>,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    rows.map(|row| {
+        let (seq, data) = row?;
+        let event = serde_json::from_str(&data)
+            .map_err(|e| StoreError::other(format!("event {seq} cannot be read: {e}")))?;
+        Ok(StoredEvent { seq, event })
+    })
+    .collect()
 }
 
 #[cfg(test)]

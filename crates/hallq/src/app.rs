@@ -109,6 +109,13 @@ impl Application {
             displays.clone(),
             shutdown_signal.clone(),
         ));
+        let readers = ReaderPool::new(database);
+        actix_web::rt::spawn(crate::sms::run_sms(
+            handle.clone(),
+            config.clone(),
+            readers.clone(),
+            shutdown_signal.clone(),
+        ));
         let recorder = handle.clone();
         let mut stop_recording = shutdown_signal.clone();
         actix_web::rt::spawn(async move {
@@ -129,7 +136,7 @@ impl Application {
             engine: handle,
             auth,
             config: config.clone(),
-            readers: ReaderPool::new(database),
+            readers,
             clock,
             metrics: RequestMetrics::default(),
             shutdown: shutdown_signal,

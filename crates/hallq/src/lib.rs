@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod pages;
 pub mod printing;
 pub mod public;
+pub mod sms;
 pub mod sse;
 pub mod state;
 pub mod views;

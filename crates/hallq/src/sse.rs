@@ -62,6 +62,16 @@ pub fn public_data(seq: u64, event: &Event) -> Value {
         } => {
             json!({"ticket": ticket, "number": number, "printer": printer, "condition": condition, "at": at})
         }
+        Event::SmsNotified {
+            ticket,
+            number,
+            purpose,
+            delivered,
+            at,
+            ..
+        } => {
+            json!({"ticket": ticket, "number": number, "purpose": purpose, "delivered": delivered, "at": at})
+        }
         other => serde_json::to_value(other).unwrap_or(Value::Null),
     };
     if let Value::Object(map) = &mut data {
