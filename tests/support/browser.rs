@@ -24,6 +24,8 @@ fn free_port() -> u16 {
 impl Browser {
     /// A fresh browser (own profile) with a window of `width`×`height`.
     pub async fn start(width: u32, height: u32) -> Self {
+        // Several rustls backends are compiled in across the workspace; choose one.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         for program in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
             assert!(
                 std::path::Path::new(program).exists(),
