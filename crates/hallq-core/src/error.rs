@@ -40,6 +40,13 @@ pub enum DomainError {
     TokenInUse,
     #[error("the service day has not been started for this instant (engine bug)")]
     DayNotStarted,
+    #[error("'{service}' is closed now{}", next_open.map(|t| format!("; it opens again at {t}")).unwrap_or_default())]
+    ServiceClosed {
+        service: ServiceId,
+        next_open: Option<jiff::Timestamp>,
+    },
+    #[error("'{0}' serves booked citizens only now: check in with the appointment code")]
+    AppointmentOnly(ServiceId),
 }
 
 impl DomainError {
@@ -60,6 +67,8 @@ impl DomainError {
             DomainError::IdempotencyKeyReused => "idempotency_key_reused",
             DomainError::TokenInUse => "token_in_use",
             DomainError::DayNotStarted => "day_not_started",
+            DomainError::ServiceClosed { .. } => "service_closed",
+            DomainError::AppointmentOnly(_) => "appointment_only",
         }
     }
 

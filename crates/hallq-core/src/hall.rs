@@ -578,8 +578,36 @@ impl Hall {
         }
     }
 
+    /// A service's mode now, when it next opens or when it closes.
+    pub fn availability(
+        &self,
+        service: &ServiceId,
+        now: Timestamp,
+    ) -> crate::calendar::Availability {
+        self.spec
+            .schedule
+            .availability(&self.spec.calendar, &self.tz, service, now)
+    }
+
     fn decide_issue(&self, issue: &IssueTicket, now: Timestamp) -> Result<Outcome, DomainError> {
         let service = self.service_position(&issue.service)?;
+        if !self.spec.schedule.is_always_open() {
+            let availability = self.availability(&issue.service, now);
+            match availability.mode {
+                crate::calendar::ServiceMode::Closed => {
+                    return Err(DomainError::ServiceClosed {
+                        service: issue.service.clone(),
+                        next_open: availability.next_open,
+                    })
+                }
+                crate::calendar::ServiceMode::AppointmentOnly
+                    if issue.priority != PriorityClass::Appointment =>
+                {
+                    return Err(DomainError::AppointmentOnly(issue.service.clone()))
+                }
+                _ => {}
+            }
+        }
         if let Some(key) = &issue.idempotency_key {
             if let Some(&existing) = self.idempotency.get(key) {
                 let ticket = &self.tickets[&existing];

@@ -8,6 +8,7 @@
 //!
 //! What is not here: SQL, HTTP, JSON shapes of the API, device bytes.
 
+mod calendar;
 mod command;
 mod error;
 mod estimate;
@@ -18,6 +19,9 @@ mod ordering;
 mod spec;
 mod ticket;
 
+pub use calendar::{
+    Availability, Calendar, CalendarDay, CalendarEntry, DayType, Period, Schedule, ServiceMode,
+};
 pub use command::{Command, IssueTicket};
 pub use error::DomainError;
 pub use estimate::ServiceTimeAverage;

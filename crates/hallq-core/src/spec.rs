@@ -105,6 +105,12 @@ pub struct HallSpec {
     pub services: Vec<ServiceSpec>,
     pub windows: Vec<WindowSpec>,
     pub policy: Policy,
+    /// Opening hours and modes per service; empty means always open.
+    #[serde(default)]
+    pub schedule: crate::calendar::Schedule,
+    /// Public holidays and adjusted working days.
+    #[serde(default)]
+    pub calendar: crate::calendar::Calendar,
 }
 
 /// A configuration that cannot describe a working hall. `path` names the offending entry the
@@ -244,6 +250,32 @@ impl HallSpec {
                         service.id
                     ),
                 ));
+            }
+        }
+        let windows: HashSet<&WindowId> = self.windows.iter().map(|w| &w.id).collect();
+        for (index, period) in self.schedule.periods.iter().enumerate() {
+            let at = |key: &str| format!("schedule[{index}].{key}");
+            if period.from >= period.to {
+                errors.push(spec_error(at("to"), "must be after from"));
+            }
+            if period.days.is_empty() {
+                errors.push(spec_error(at("days"), "name at least one day type"));
+            }
+            for service in period.services.iter().flatten() {
+                if !service_ids.contains(service) {
+                    errors.push(spec_error(
+                        at("services"),
+                        format!("unknown service '{service}'"),
+                    ));
+                }
+            }
+            for window in &period.windows {
+                if !windows.contains(window) {
+                    errors.push(spec_error(
+                        at("windows"),
+                        format!("unknown window '{window}'"),
+                    ));
+                }
             }
         }
         let policy = &self.policy;

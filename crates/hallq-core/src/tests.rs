@@ -62,6 +62,8 @@ fn test_spec() -> HallSpec {
             requeue_limit: 1,
             service_time_weight_percent: 20,
         },
+        schedule: Default::default(),
+        calendar: Default::default(),
     }
 }
 
@@ -894,4 +896,300 @@ proptest! {
             }
         }
     }
+}
+
+// ---- calendar and schedule ----
+
+fn entry(date: jiff::civil::Date, name: &str, off: bool) -> CalendarEntry {
+    CalendarEntry {
+        date,
+        name: name.into(),
+        is_off_day: off,
+    }
+}
+
+/// Part of 2026: 春节 (15-23 Feb, Sat 14 and Sat 28 worked), 国庆 (1-7 Oct, Sat 10 worked).
+fn calendar_2026() -> Calendar {
+    let mut entries = vec![
+        entry(date(2026, 2, 14), "春节", false),
+        entry(date(2026, 2, 28), "春节", false),
+    ];
+    entries.extend((15..=23).map(|d| entry(date(2026, 2, d), "春节", true)));
+    entries.extend((1..=7).map(|d| entry(date(2026, 10, d), "国庆节", true)));
+    entries.push(entry(date(2026, 10, 10), "国庆节", false));
+    let mut calendar = Calendar::default();
+    calendar.add_year(2026, &entries).unwrap();
+    calendar
+}
+
+#[test]
+fn day_types_follow_the_calendar_and_fall_back_to_weekdays() {
+    let calendar = calendar_2026();
+    let cases = [
+        (date(2026, 2, 13), DayType::Workday, None, true),
+        (
+            date(2026, 2, 14),
+            DayType::MakeupWorkday,
+            Some("春节"),
+            true,
+        ),
+        (date(2026, 2, 15), DayType::Holiday, Some("春节"), true),
+        (date(2026, 2, 23), DayType::Holiday, Some("春节"), true),
+        (date(2026, 2, 24), DayType::Workday, None, true),
+        (date(2026, 3, 7), DayType::Weekend, None, true),
+        (date(2026, 10, 1), DayType::Holiday, Some("国庆节"), true),
+        (
+            date(2026, 10, 10),
+            DayType::MakeupWorkday,
+            Some("国庆节"),
+            true,
+        ),
+        (date(2026, 10, 11), DayType::Weekend, None, true),
+        // A year without data: a plain guess, flagged as such.
+        (date(2027, 1, 1), DayType::Workday, None, false),
+        (date(2027, 1, 2), DayType::Weekend, None, false),
+    ];
+    for (day, day_type, name, known) in cases {
+        let found = calendar.day(day);
+        assert_eq!(
+            (found.day_type, found.name.as_deref(), found.known),
+            (day_type, name, known),
+            "{day}"
+        );
+    }
+    let mut bad = Calendar::default();
+    assert_eq!(
+        bad.add_year(2026, &[entry(date(2025, 12, 31), "x", true)])
+            .unwrap_err()
+            .0,
+        0
+    );
+    assert_eq!(
+        bad.add_year(
+            2026,
+            &[
+                entry(date(2026, 1, 1), "a", true),
+                entry(date(2026, 1, 1), "b", true)
+            ]
+        )
+        .unwrap_err()
+        .0,
+        1
+    );
+}
+
+fn time(text: &str) -> jiff::civil::Time {
+    text.parse().unwrap()
+}
+
+fn period(
+    name: &str,
+    days: &[DayType],
+    from: &str,
+    to: &str,
+    mode: ServiceMode,
+    services: Option<&[&str]>,
+) -> Period {
+    Period {
+        name: name.into(),
+        days: days.to_vec(),
+        from: time(from),
+        to: time(to),
+        mode,
+        services: services.map(|list| list.iter().map(|s| ServiceId::new(*s)).collect()),
+        windows: vec![],
+        extended: false,
+    }
+}
+
+/// Weekdays 8:30-17:30 with a lunchtime duty window for a, weekend mornings duty for a, and b
+/// by appointment only.
+fn scheduled_spec() -> HallSpec {
+    use DayType::*;
+    use ServiceMode::*;
+    let mut spec = test_spec();
+    spec.services.push(service("c", "C"));
+    spec.windows[2].services.push(ServiceId::new("c"));
+    spec.schedule = Schedule {
+        periods: vec![
+            period(
+                "预约",
+                &[Workday, MakeupWorkday],
+                "08:30",
+                "17:30",
+                AppointmentOnly,
+                Some(&["b"]),
+            ),
+            period(
+                "上午",
+                &[Workday, MakeupWorkday],
+                "08:30",
+                "12:00",
+                Regular,
+                None,
+            ),
+            period(
+                "午间",
+                &[Workday, MakeupWorkday],
+                "12:00",
+                "13:30",
+                Duty,
+                Some(&["a"]),
+            ),
+            period(
+                "下午",
+                &[Workday, MakeupWorkday],
+                "13:30",
+                "17:30",
+                Regular,
+                None,
+            ),
+            period("周末", &[Weekend], "09:00", "12:00", Duty, Some(&["a"])),
+        ],
+    };
+    spec.calendar = calendar_2026();
+    spec
+}
+
+fn local(day: jiff::civil::Date, clock: &str) -> Timestamp {
+    day.to_datetime(time(clock))
+        .to_zoned(shanghai())
+        .unwrap()
+        .timestamp()
+}
+
+#[test]
+fn schedule_decisions_at_the_boundary_minutes() {
+    use ServiceMode::*;
+    let spec = scheduled_spec();
+    let friday = date(2026, 11, 27);
+    let saturday = date(2026, 11, 28);
+    let cases = [
+        (friday, "08:29:59", "a", Closed),
+        (friday, "08:30", "a", Regular),
+        (friday, "08:30", "b", AppointmentOnly),
+        (friday, "11:59:59", "c", Regular),
+        (friday, "12:00", "a", Duty),
+        (friday, "12:00", "c", Closed),
+        (friday, "13:29:59", "a", Duty),
+        (friday, "13:30", "c", Regular),
+        (friday, "17:29:59", "a", Regular),
+        (friday, "17:30", "a", Closed),
+        (saturday, "09:00", "a", Duty),
+        (saturday, "09:00", "c", Closed),
+        (saturday, "12:00", "a", Closed),
+        // 14 Feb is a Saturday worked for the Spring Festival: a weekday schedule.
+        (date(2026, 2, 14), "09:00", "c", Regular),
+        (date(2026, 2, 15), "09:00", "a", Closed),
+        (date(2026, 10, 1), "09:00", "a", Closed),
+    ];
+    for (day, clock, service, mode) in cases {
+        let found = spec.schedule.mode_at(
+            &spec.calendar,
+            &shanghai(),
+            &ServiceId::new(service),
+            local(day, clock),
+        );
+        assert_eq!(found, mode, "{day} {clock} {service}");
+    }
+}
+
+#[test]
+fn next_opening_and_closing() {
+    let spec = scheduled_spec();
+    let hall = Hall::new(spec, shanghai());
+    let friday = date(2026, 11, 27);
+    let cases = [
+        // (now, service, next_open, closes_at)
+        (
+            local(friday, "17:45"),
+            "a",
+            Some(local(date(2026, 11, 28), "09:00")),
+            None,
+        ),
+        (
+            local(friday, "17:45"),
+            "c",
+            Some(local(date(2026, 11, 30), "08:30")),
+            None,
+        ),
+        (
+            local(friday, "12:30"),
+            "c",
+            Some(local(friday, "13:30")),
+            None,
+        ),
+        // Regular, then lunchtime duty, then regular: one stretch until 17:30.
+        (
+            local(friday, "11:00"),
+            "a",
+            None,
+            Some(local(friday, "17:30")),
+        ),
+        (
+            local(friday, "11:00"),
+            "c",
+            None,
+            Some(local(friday, "12:00")),
+        ),
+        // The Spring Festival: closed from Sat 14 Feb evening until Tue 24 Feb.
+        (
+            local(date(2026, 2, 14), "18:00"),
+            "c",
+            Some(local(date(2026, 2, 24), "08:30")),
+            None,
+        ),
+    ];
+    for (now, service, next_open, closes_at) in cases {
+        let availability = hall.availability(&ServiceId::new(service), now);
+        assert_eq!(
+            (availability.next_open, availability.closes_at),
+            (next_open, closes_at),
+            "{now} {service}"
+        );
+    }
+}
+
+#[test]
+fn closed_and_appointment_only_services_refuse_walk_ins() {
+    let friday = date(2026, 11, 27);
+    let mut hall = Hall::new(scheduled_spec(), shanghai());
+    let early = local(friday, "08:00");
+    hall.advance_to(early);
+    match hall
+        .execute(&issue("a", PriorityClass::WalkIn, "t1"), early)
+        .unwrap_err()
+    {
+        DomainError::ServiceClosed { next_open, .. } => {
+            assert_eq!(next_open, Some(local(friday, "08:30")))
+        }
+        other => panic!("{other:?}"),
+    }
+    let open = local(friday, "09:00");
+    assert_eq!(
+        hall.execute(&issue("b", PriorityClass::WalkIn, "t2"), open)
+            .unwrap_err()
+            .code(),
+        "appointment_only"
+    );
+    assert!(hall
+        .execute(&issue("b", PriorityClass::Appointment, "t3"), open)
+        .is_ok());
+    assert!(hall
+        .execute(&issue("a", PriorityClass::Green, "t4"), open)
+        .is_ok());
+    let mut invalid = scheduled_spec();
+    invalid.schedule.periods[0].services = Some(vec![ServiceId::new("zz")]);
+    invalid.schedule.periods[1].to = time("08:00");
+    let paths: Vec<String> = invalid
+        .validate()
+        .unwrap_err()
+        .into_iter()
+        .map(|e| e.path)
+        .collect();
+    assert!(
+        paths.contains(&"schedule[0].services".to_owned())
+            && paths.contains(&"schedule[1].to".to_owned()),
+        "{paths:?}"
+    );
 }

@@ -49,6 +49,8 @@ fn spec() -> HallSpec {
         services,
         windows,
         policy: Policy::default(),
+        schedule: Default::default(),
+        calendar: Default::default(),
     }
 }
 

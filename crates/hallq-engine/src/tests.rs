@@ -54,6 +54,8 @@ fn spec() -> HallSpec {
             duty: false,
         }],
         policy: Policy::default(),
+        schedule: Default::default(),
+        calendar: Default::default(),
     }
 }
 

@@ -384,6 +384,8 @@ impl HallConfig {
             services: raw.services,
             windows: raw.windows,
             policy: raw.policy,
+            schedule: Default::default(),
+            calendar: Default::default(),
         };
         if let Err(problems) = spec.validate() {
             errors.extend(problems.into_iter().map(|p| error_at(p.path, p.message)));
