@@ -91,7 +91,7 @@ pub async fn hall(state: Data) -> Result<web::Json<HallView>, ApiError> {
     let zone = state.config.time_zone_name.clone();
     let view = state
         .engine
-        .read(move |hall, now| views::hall_view(hall, &hall.queue_stats(now), &zone))
+        .read(move |hall, now| views::hall_view(hall, &hall.queue_stats(now), &zone, now))
         .await?;
     Ok(web::Json(view))
 }
@@ -254,6 +254,7 @@ pub async fn issue_ticket(
         .ticket
         .ok_or_else(|| ApiError::unavailable("the ticket was not found after issuing"))?;
     let mut view = views::ticket_view(&state.config.spec, &ticket, executed.position);
+    view.warning = closing_warning(&state, &ticket, executed.position).await;
     // A retry does not print again (the first answer may have been lost after printing);
     // the kiosk asks for a reprint when it needs one.
     if !retry {
@@ -330,6 +331,29 @@ pub async fn cancel_ticket(
         })
         .await?;
     ticket_answer(&state, executed)
+}
+
+/// Warns a citizen whose estimated wait runs past the service's closing for walk-ins.
+async fn closing_warning(
+    state: &AppState,
+    ticket: &hallq_core::Ticket,
+    position: Option<(usize, u64)>,
+) -> Option<String> {
+    let (_, wait_s) = position?;
+    let service = ticket.service.clone();
+    let closes_at = state
+        .engine
+        .read(move |hall, now| hall.availability(&service, now).closes_at)
+        .await
+        .ok()??;
+    let expected = ticket
+        .issued_at
+        .checked_add(hallq_core::jiff::SignedDuration::from_secs(wait_s as i64))
+        .ok()?;
+    (expected > closes_at).then(|| {
+        let local = closes_at.to_zoned(state.config.time_zone.clone()).strftime("%H:%M").to_string();
+        format!("该事项今日 {local} 停止取号办理，您的预计等候时间可能超过；请留意叫号或改日/预约办理。This service stops at {local}; your wait may run past it.")
+    })
 }
 
 /// Prints a ticket; a failure is recorded as an event so managers see it.
@@ -766,7 +790,7 @@ pub async fn sign_out(request: HttpRequest, state: Data) -> Result<HttpResponse,
 #[openapi(
     info(title = "hallq", description = "Queue and appointment daemon of a government service hall"),
     paths(hall, queues, stats_today, issue_ticket, get_ticket, cancel_ticket, reprint_ticket, devices, get_window, window_action, sign_in, sign_out,
-        crate::sse::events, crate::public::board, crate::public::ticket_by_token, crate::health::healthz, crate::health::readyz, crate::health::metrics),
+        crate::sse::events, crate::public::board, crate::public::ticket_by_token, crate::public::calendar_day, crate::public::alerts_view, crate::public::list, crate::health::healthz, crate::health::readyz, crate::health::metrics),
     components(schemas(ErrorBody, crate::error::ErrorDetail, IssueRequest, TransferRequest, RequeueRequest, SignInRequest)),
     modifiers(&BearerAuth)
 )]

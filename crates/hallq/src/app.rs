@@ -286,6 +286,11 @@ fn routes(config: &mut web::ServiceConfig) {
         .service(resource("/api/v1/sessions/current").route(web::delete().to(api::sign_out)))
         .service(resource("/api/v1/events").route(web::get().to(sse::events)))
         .service(resource("/api/v1/board").route(web::get().to(crate::public::board)))
+        .service(
+            resource("/api/v1/calendar/{date}").route(web::get().to(crate::public::calendar_day)),
+        )
+        .service(resource("/api/v1/alerts").route(web::get().to(crate::public::alerts_view)))
+        .service(resource("/api/v1/lists/{kind}").route(web::get().to(crate::public::list)))
         .service(resource("/api/v1/t/{token}").route(web::get().to(crate::public::ticket_by_token)))
         .service(resource("/board").route(web::get().to(pages::board)))
         .service(resource("/t/{token}").route(web::get().to(pages::citizen)))

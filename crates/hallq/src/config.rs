@@ -12,6 +12,12 @@ use std::collections::HashSet;
 use std::fmt;
 use std::path::Path;
 
+/// The shipped calendar years, compiled in for the built-in demo hall.
+pub const BUILT_IN_CALENDAR: &[(&str, &str)] = &[(
+    "2026.json",
+    include_str!("../../../kiosk-config/calendar/2026.json"),
+)];
+
 /// The demo hall, compiled in so that `cargo run --release` works from any directory.
 pub const DEMO_HALL_TOML: &str = include_str!("../../../kiosk-config/demo-hall.toml");
 pub const DEMO_HALL_PATH: &str = "kiosk-config/demo-hall.toml";
@@ -30,6 +36,10 @@ struct ConfigFile {
     ticket: TicketSection,
     #[serde(default)]
     printers: Vec<PrinterSection>,
+    #[serde(default)]
+    calendar: CalendarSection,
+    #[serde(default)]
+    schedule: Vec<PeriodSection>,
     #[serde(default)]
     calling: CallingSection,
     #[serde(default)]
@@ -64,6 +74,116 @@ impl Default for TicketSection {
 
 fn default_public_base_url() -> String {
     "http://127.0.0.1:8080".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct CalendarSection {
+    /// Folder of yearly files (2026.json …), relative to the configuration file.
+    directory: String,
+}
+
+impl Default for CalendarSection {
+    fn default() -> Self {
+        Self {
+            directory: "calendar".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PeriodSection {
+    name: String,
+    days: Vec<String>,
+    from: String,
+    to: String,
+    mode: String,
+    #[serde(default)]
+    services: Vec<String>,
+    #[serde(default)]
+    windows: Vec<String>,
+    #[serde(default)]
+    extended: bool,
+}
+
+/// A year's file in the holiday-cn layout.
+#[derive(Debug, Deserialize)]
+struct CalendarFile {
+    year: i16,
+    days: Vec<CalendarFileDay>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CalendarFileDay {
+    name: String,
+    date: String,
+    is_off_day: bool,
+}
+
+/// Parses "08:30"; "24:00" is the end of the day.
+fn clock(text: &str) -> Option<hallq_core::jiff::civil::Time> {
+    if text == "24:00" {
+        return Some(hallq_core::jiff::civil::Time::MAX);
+    }
+    let (hours, minutes) = text.split_once(':')?;
+    if hours.len() != 2 || minutes.len() != 2 {
+        return None;
+    }
+    hallq_core::jiff::civil::Time::new(hours.parse().ok()?, minutes.parse().ok()?, 0, 0).ok()
+}
+
+/// Reads one year's calendar file into `calendar`, naming the entry at fault.
+pub fn load_calendar_year(
+    calendar: &mut hallq_core::Calendar,
+    file: &str,
+    text: &str,
+) -> Result<i16, ConfigError> {
+    let fail = |line: Option<usize>, key: String, message: String| ConfigError {
+        file: file.to_owned(),
+        line,
+        key,
+        message,
+    };
+    let parsed: CalendarFile = serde_json::from_str(text).map_err(|e| {
+        fail(
+            Some(e.line()),
+            "(file)".into(),
+            format!("not a calendar file: {e}"),
+        )
+    })?;
+    let mut entries = Vec::with_capacity(parsed.days.len());
+    let line_of_entry = |index: usize, date: &str| {
+        text.lines()
+            .position(|l| l.contains(date))
+            .map(|l| l + 1)
+            .or(Some(index + 1))
+    };
+    for (index, day) in parsed.days.iter().enumerate() {
+        let date = day.date.parse().map_err(|_| {
+            fail(
+                line_of_entry(index, &day.date),
+                format!("days[{index}].date"),
+                format!("'{}' is not a date (YYYY-MM-DD)", day.date),
+            )
+        })?;
+        entries.push(hallq_core::CalendarEntry {
+            date,
+            name: day.name.clone(),
+            is_off_day: day.is_off_day,
+        });
+    }
+    calendar
+        .add_year(parsed.year, &entries)
+        .map_err(|(index, message)| {
+            fail(
+                line_of_entry(index, &parsed.days[index].date),
+                format!("days[{index}]"),
+                message,
+            )
+        })?;
+    Ok(parsed.year)
 }
 
 #[derive(Debug, Deserialize)]
@@ -358,10 +478,21 @@ impl HallConfig {
                 message: format!("cannot read the configuration: {e}"),
             }])
         })?;
-        Self::parse(&text, &file)
+        Self::parse_with_calendar(&text, &file, path.parent())
     }
 
+    /// Parses a configuration; the calendar comes from the built-in years.
     pub fn parse(text: &str, file: &str) -> Result<Self, ConfigErrors> {
+        Self::parse_with_calendar(text, file, None)
+    }
+
+    /// Parses a configuration whose calendar folder is relative to `directory` (the built-in
+    /// years when `None`).
+    pub fn parse_with_calendar(
+        text: &str,
+        file: &str,
+        directory: Option<&Path>,
+    ) -> Result<Self, ConfigErrors> {
         let error_at = |key: String, message: String| ConfigError {
             file: file.to_owned(),
             line: locate(text, &key),
@@ -378,14 +509,109 @@ impl HallConfig {
             }])
         })?;
         let mut errors = Vec::new();
+        let mut calendar = hallq_core::Calendar::default();
+        match directory {
+            None => {
+                for (name, text) in BUILT_IN_CALENDAR {
+                    if let Err(error) = load_calendar_year(&mut calendar, name, text) {
+                        errors.push(error);
+                    }
+                }
+            }
+            Some(directory) => {
+                let folder = directory.join(&raw.calendar.directory);
+                let mut files: Vec<_> = std::fs::read_dir(&folder)
+                    .map(|entries| {
+                        entries
+                            .filter_map(Result::ok)
+                            .map(|e| e.path())
+                            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                files.sort();
+                for path in files {
+                    let name = path.display().to_string();
+                    match std::fs::read_to_string(&path) {
+                        Ok(text) => {
+                            if let Err(error) = load_calendar_year(&mut calendar, &name, &text) {
+                                errors.push(error);
+                            }
+                        }
+                        Err(e) => errors.push(ConfigError {
+                            file: name,
+                            line: None,
+                            key: "(file)".into(),
+                            message: format!("cannot read: {e}"),
+                        }),
+                    }
+                }
+            }
+        }
+        let mut periods = Vec::new();
+        for (index, period) in raw.schedule.iter().enumerate() {
+            let at = |key: &str| format!("schedule[{index}].{key}");
+            let days: Vec<hallq_core::DayType> = period
+                .days
+                .iter()
+                .filter_map(|d| hallq_core::DayType::parse(d))
+                .collect();
+            if days.len() != period.days.len() {
+                errors.push(error_at(
+                    at("days"),
+                    "day types are workday, makeup_workday, weekend, holiday".into(),
+                ));
+            }
+            let (from, to) = (clock(&period.from), clock(&period.to));
+            if from.is_none() {
+                errors.push(error_at(at("from"), "write the time as HH:MM".into()));
+            }
+            if to.is_none() {
+                errors.push(error_at(
+                    at("to"),
+                    "write the time as HH:MM (24:00 for midnight)".into(),
+                ));
+            }
+            let mode = hallq_core::ServiceMode::parse(&period.mode);
+            if mode.is_none() {
+                errors.push(error_at(
+                    at("mode"),
+                    "use regular, duty, appointment_only or closed".into(),
+                ));
+            }
+            if let (Some(from), Some(to), Some(mode)) = (from, to, mode) {
+                let everything =
+                    period.services.is_empty() || period.services.iter().any(|s| s == "*");
+                periods.push(hallq_core::Period {
+                    name: period.name.clone(),
+                    days,
+                    from,
+                    to,
+                    mode,
+                    services: (!everything).then(|| {
+                        period
+                            .services
+                            .iter()
+                            .map(|s| hallq_core::ServiceId::new(s.clone()))
+                            .collect()
+                    }),
+                    windows: period
+                        .windows
+                        .iter()
+                        .map(|w| hallq_core::WindowId::new(w.clone()))
+                        .collect(),
+                    extended: period.extended,
+                });
+            }
+        }
         let spec = HallSpec {
             name: raw.hall.name.clone(),
             level: raw.hall.level.clone(),
             services: raw.services,
             windows: raw.windows,
             policy: raw.policy,
-            schedule: Default::default(),
-            calendar: Default::default(),
+            schedule: hallq_core::Schedule { periods },
+            calendar,
         };
         if let Err(problems) = spec.validate() {
             errors.extend(problems.into_iter().map(|p| error_at(p.path, p.message)));
@@ -700,7 +926,7 @@ impl HallConfig {
             .count();
         format!(
             "{} ({}), time zone {}: {} services ({} immediate, {} commitment), {} windows, \
-             {} printers, {} devices, {} staff{}",
+             {} printers, {} devices, {} staff, {}, calendar years {}{}",
             self.spec.name,
             self.spec.level,
             self.time_zone_name,
@@ -711,6 +937,20 @@ impl HallConfig {
             self.printers.len(),
             self.devices.len(),
             self.staff.len(),
+            if self.spec.schedule.is_always_open() {
+                "open around the clock".to_owned()
+            } else {
+                format!("{} schedule periods", self.spec.schedule.periods.len())
+            },
+            {
+                let years: Vec<String> =
+                    self.spec.calendar.years().map(|y| y.to_string()).collect();
+                if years.is_empty() {
+                    "none".to_owned()
+                } else {
+                    years.join(", ")
+                }
+            },
             if self.demo { "; demo hall" } else { "" }
         )
     }
@@ -826,6 +1066,79 @@ mod tests {
         let unknown_field = DEMO_HALL_TOML.replacen("[hall]\n", "[hall]\ncolour = \"red\"\n", 1);
         let errors = HallConfig::parse(&unknown_field, "hall.toml").unwrap_err();
         assert!(errors.to_string().contains("colour"), "{errors}");
+    }
+
+    #[test]
+    fn the_shipped_2026_calendar() {
+        use hallq_core::DayType::*;
+        let config = HallConfig::load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../kiosk-config/demo-hall.toml"
+        )))
+        .unwrap();
+        let calendar = &config.spec.calendar;
+        let cases = [
+            ("2026-01-01", Holiday, Some("元旦")),
+            ("2026-01-04", MakeupWorkday, Some("元旦")),
+            ("2026-02-13", Workday, None),
+            ("2026-02-14", MakeupWorkday, Some("春节")),
+            ("2026-02-15", Holiday, Some("春节")),
+            ("2026-02-23", Holiday, Some("春节")),
+            ("2026-02-24", Workday, None),
+            ("2026-02-28", MakeupWorkday, Some("春节")),
+            ("2026-04-06", Holiday, Some("清明节")),
+            ("2026-05-05", Holiday, Some("劳动节")),
+            ("2026-05-09", MakeupWorkday, Some("劳动节")),
+            ("2026-06-19", Holiday, Some("端午节")),
+            ("2026-09-20", MakeupWorkday, Some("国庆节")),
+            ("2026-09-25", Holiday, Some("中秋节")),
+            ("2026-10-01", Holiday, Some("国庆节")),
+            ("2026-10-07", Holiday, Some("国庆节")),
+            ("2026-10-08", Workday, None),
+            ("2026-10-10", MakeupWorkday, Some("国庆节")),
+            ("2026-11-28", Weekend, None),
+        ];
+        for (date, day_type, name) in cases {
+            let day = calendar.day(date.parse().unwrap());
+            assert_eq!(
+                (day.day_type, day.name.as_deref()),
+                (day_type, name),
+                "{date}"
+            );
+            assert!(day.known);
+        }
+        // 2026 has 33 days off around the holidays and 6 make-up working days.
+        let year: Vec<_> = (1..=365)
+            .map(|n| {
+                calendar.day(
+                    hallq_core::jiff::civil::date(2026, 1, 1)
+                        + hallq_core::jiff::ToSpan::days(n - 1),
+                )
+            })
+            .collect();
+        assert_eq!(year.iter().filter(|d| d.day_type == Holiday).count(), 33);
+        assert_eq!(
+            year.iter().filter(|d| d.day_type == MakeupWorkday).count(),
+            6
+        );
+    }
+
+    #[test]
+    fn a_bad_calendar_entry_is_named_with_its_file_and_line() {
+        let mut calendar = hallq_core::Calendar::default();
+        let text = "{\"year\": 2026, \"days\": [\n  {\"name\": \"元旦\", \"date\": \"2026-01-01\", \"isOffDay\": true},\n  {\"name\": \"春节\", \"date\": \"2026-02-30\", \"isOffDay\": true}\n]}";
+        let error = load_calendar_year(&mut calendar, "calendar/2026.json", text).unwrap_err();
+        assert_eq!((error.key.as_str(), error.line), ("days[1].date", Some(3)));
+        assert!(
+            error
+                .to_string()
+                .starts_with("calendar/2026.json:3: days[1].date:"),
+            "{error}"
+        );
+        let wrong_year = text.replace("2026-02-30", "2025-02-03");
+        let error =
+            load_calendar_year(&mut calendar, "calendar/2026.json", &wrong_year).unwrap_err();
+        assert!(error.message.contains("not in 2026"), "{error}");
     }
 
     #[test]

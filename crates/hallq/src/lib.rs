@@ -10,6 +10,7 @@ pub mod calling;
 pub mod config;
 pub mod error;
 pub mod health;
+pub mod lists;
 pub mod metrics;
 pub mod pages;
 pub mod printing;

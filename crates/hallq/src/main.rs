@@ -66,6 +66,19 @@ enum Commands {
         #[arg(long, default_value = "请A001号到1号窗口办理")]
         text: String,
     },
+    /// Write one of the two published lists (错时延时 / 预约办理事项清单) from a configuration.
+    Lists {
+        /// extended or appointment
+        kind: String,
+        /// csv, xlsx or html
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Where to write it [default: standard output; required for xlsx]
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[arg(long, env = "HALLQ_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Check that the event log in a data directory has no gap; exits non-zero if it has.
     VerifyLog {
         #[arg(long, env = "HALLQ_DATA", default_value = "var")]
@@ -98,6 +111,12 @@ fn main() -> ExitCode {
         Some(Commands::HashSecret { token, pin }) => hash_secret(token, pin),
         Some(Commands::VerifyLog { data }) => verify_log(&data),
         Some(Commands::PrintTest { to, paper, qr }) => print_test(&to, &paper, &qr),
+        Some(Commands::Lists {
+            kind,
+            format,
+            output,
+            config,
+        }) => lists(&kind, &format, output.as_deref(), config.as_deref()),
         Some(Commands::DisplayTest {
             to,
             protocol,
@@ -264,5 +283,43 @@ fn display_test(
         .map_err(|e| format!("{url}: writing failed: {e}"))?;
     let hex: Vec<String> = frame.iter().map(|b| format!("{b:02X}")).collect();
     println!("sent to {url}, address {address}: {}", hex.join(" "));
+    Ok(())
+}
+
+fn lists(
+    kind: &str,
+    format: &str,
+    output: Option<&Path>,
+    config: Option<&Path>,
+) -> Result<(), String> {
+    use hallq::lists::{rows, to_csv, to_html, to_xlsx, ListKind};
+    let kind = ListKind::parse(kind).ok_or("the list is extended or appointment")?;
+    let config = load_config(config)?;
+    let rows = rows(&config, kind);
+    let bytes = match format {
+        "csv" => to_csv(&rows),
+        "html" => to_html(&config, kind, &rows).into_bytes(),
+        "xlsx" if output.is_none() => return Err("xlsx needs --output FILE".into()),
+        "xlsx" => to_xlsx(&config, kind, &rows)?,
+        _ => return Err("--format is csv, xlsx or html".into()),
+    };
+    match output {
+        Some(path) => {
+            std::fs::write(path, bytes)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            eprintln!(
+                "{}: {} rows written to {}",
+                kind.title(),
+                rows.len(),
+                path.display()
+            );
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&bytes)
+                .map_err(|e| e.to_string())?;
+        }
+    }
     Ok(())
 }

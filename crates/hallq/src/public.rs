@@ -191,3 +191,189 @@ pub async fn ticket_by_token(
         .map(web::Json)
         .ok_or_else(|| ApiError::not_found("there is no ticket with this code"))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct CalendarDayView {
+    pub date: String,
+    /// workday, makeup_workday, weekend or holiday
+    pub day_type: String,
+    /// The holiday (春节) for holidays and their make-up working days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// False when the year has no calendar data and the answer is a weekday/weekend guess.
+    pub known: bool,
+}
+
+/// What kind of day a date is in this hall's calendar.
+#[utoipa::path(get, path = "/api/v1/calendar/{date}", tag = "calendar",
+    params(("date" = String, Path, description = "YYYY-MM-DD")),
+    responses((status = 200, body = CalendarDayView), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn calendar_day(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<web::Json<CalendarDayView>, ApiError> {
+    let text = path.into_inner();
+    let extended_form =
+        text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
+    let date: hallq_core::jiff::civil::Date = extended_form
+        .then(|| text.parse().ok())
+        .flatten()
+        .filter(|d: &hallq_core::jiff::civil::Date| (2000..=2100).contains(&d.year()))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_date",
+                "give a date between 2000-01-01 and 2100-12-31 as YYYY-MM-DD",
+            )
+        })?;
+    let day = state.config.spec.calendar.day(date);
+    Ok(web::Json(CalendarDayView {
+        date: day.date.to_string(),
+        day_type: day.day_type.as_str().into(),
+        name: day.name,
+        known: day.known,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Alert {
+    /// printer, display, calendar
+    pub kind: String,
+    pub subject: String,
+    /// warning (act soon) or error (act now)
+    pub severity: String,
+    pub message: String,
+}
+
+/// What needs a person's attention now: printers, displays, calendar data.
+pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Alert> {
+    let mut alerts = Vec::new();
+    for printer in state.printers.views() {
+        let severity = match printer.condition.as_str() {
+            "ready" | "unknown" => continue,
+            "paper_near_end" => "warning",
+            _ => "error",
+        };
+        alerts.push(Alert {
+            kind: "printer".into(),
+            subject: printer.name.clone(),
+            severity: severity.into(),
+            message: printer
+                .detail
+                .clone()
+                .unwrap_or_else(|| printer.condition.clone()),
+        });
+    }
+    for display in state.displays.views().into_iter().filter(|d| !d.connected) {
+        alerts.push(Alert {
+            kind: "display".into(),
+            subject: display.id.clone(),
+            severity: "error".into(),
+            message: display
+                .detail
+                .unwrap_or_else(|| "the display line is not connected".into()),
+        });
+    }
+    let calendar = &state.config.spec.calendar;
+    let next_year_due = today.month() == 12;
+    for (year, due) in [(today.year(), true), (today.year() + 1, next_year_due)] {
+        if due && !calendar.has_year(year) {
+            alerts.push(Alert {
+                kind: "calendar".into(),
+                subject: year.to_string(),
+                severity: if year == today.year() { "error" } else { "warning" }.into(),
+                message: format!(
+                    "no holiday calendar for {year}: holidays and make-up working days are unknown; add kiosk-config/calendar/{year}.json"
+                ),
+            });
+        }
+    }
+    alerts
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AlertsView {
+    pub alerts: Vec<Alert>,
+}
+
+/// Current alerts for managers and consoles.
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "hall", security(("bearer" = [])),
+    responses((status = 200, body = AlertsView), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn alerts_view(
+    request: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<web::Json<AlertsView>, ApiError> {
+    crate::api::caller(&request, &state)?;
+    let today = state
+        .engine
+        .read(|hall, now| hall.service_day_of(now))
+        .await?;
+    Ok(web::Json(AlertsView {
+        alerts: alerts(&state, today),
+    }))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    format: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ListView {
+    pub title: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// A published list (extended or appointment) as JSON, CSV, HTML or xlsx.
+#[utoipa::path(get, path = "/api/v1/lists/{kind}", tag = "calendar",
+    params(("kind" = String, Path, description = "extended or appointment"),
+        ("format" = Option<String>, Query, description = "json (default), csv, html or xlsx")),
+    responses((status = 200, body = ListView), (status = 404, body = crate::error::ErrorBody), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    use crate::lists::{rows, to_csv, to_html, to_xlsx, ListKind, COLUMNS};
+    let kind = ListKind::parse(&path.into_inner()).ok_or_else(|| {
+        ApiError::not_found("the lists are /api/v1/lists/extended and /api/v1/lists/appointment")
+    })?;
+    let rows = rows(&state.config, kind);
+    let file = |extension: &str| {
+        format!(
+            "attachment; filename=\"{}.{extension}\"",
+            if kind == ListKind::Extended {
+                "extended-hours"
+            } else {
+                "appointments"
+            }
+        )
+    };
+    Ok(
+        match query.into_inner().format.as_deref().unwrap_or("json") {
+            "json" => actix_web::HttpResponse::Ok().json(ListView {
+                title: format!("{}{}", state.config.spec.name, kind.title()),
+                columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
+                rows: rows.iter().map(|r| r.to_vec()).collect(),
+            }),
+            "csv" => actix_web::HttpResponse::Ok()
+                .content_type("text/csv; charset=utf-8")
+                .insert_header(("Content-Disposition", file("csv")))
+                .body(to_csv(&rows)),
+            "html" => actix_web::HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body(to_html(&state.config, kind, &rows)),
+            "xlsx" => actix_web::HttpResponse::Ok()
+                .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                .insert_header(("Content-Disposition", file("xlsx")))
+                .body(to_xlsx(&state.config, kind, &rows).map_err(ApiError::unavailable)?),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "invalid_format",
+                    "format is json, csv, html or xlsx",
+                ))
+            }
+        },
+    )
+}

@@ -16,8 +16,14 @@ pub struct ServiceView {
     pub target_group: String,
     /// immediate (即办件) or commitment (承诺件)
     pub item_type: String,
-    /// Whether the kiosk offers it now.
+    /// Whether the kiosk offers it to walk-ins now.
     pub open: bool,
+    /// regular, duty, appointment_only or closed
+    pub mode: String,
+    /// When walk-ins are taken again, if not now.
+    pub next_open: Option<String>,
+    /// When walk-ins stop being taken today, if they are now.
+    pub closes_at: Option<String>,
     pub waiting: usize,
     pub wait_s_estimate: u64,
 }
@@ -88,6 +94,9 @@ pub struct TicketView {
     /// For SMS calling; only ever shown masked (138****8000).
     pub phone_masked: Option<String>,
     pub kiosk: Option<String>,
+    /// Said to the citizen at issue, e.g. that the service closes before the estimated wait.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
     /// When the ticket was just printed (issue, reprint): how that went.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub print: Option<crate::printing::PrintReport>,
@@ -186,6 +195,7 @@ pub fn ticket_view(spec: &HallSpec, ticket: &Ticket, position: Option<(usize, u6
         phone_masked: ticket.phone.as_deref().map(mask_phone),
         kiosk: ticket.kiosk.clone(),
         print: None,
+        warning: None,
     }
 }
 
@@ -210,7 +220,20 @@ pub fn window_view(hall: &Hall, spec: &WindowSpec, state: &WindowState) -> Windo
     }
 }
 
-pub fn hall_view(hall: &Hall, stats: &[QueueStats], time_zone: &str) -> HallView {
+fn stats_availability(
+    hall: &Hall,
+    service: &hallq_core::ServiceId,
+    now: hallq_core::jiff::Timestamp,
+) -> hallq_core::Availability {
+    hall.availability(service, now)
+}
+
+pub fn hall_view(
+    hall: &Hall,
+    stats: &[QueueStats],
+    time_zone: &str,
+    now: hallq_core::jiff::Timestamp,
+) -> HallView {
     let spec = hall.spec();
     HallView {
         name: spec.name.clone(),
@@ -221,7 +244,8 @@ pub fn hall_view(hall: &Hall, stats: &[QueueStats], time_zone: &str) -> HallView
             .services
             .iter()
             .zip(stats)
-            .map(|(service, stats)| ServiceView {
+            .map(|(service, stats)| (service, stats, stats_availability(hall, &service.id, now)))
+            .map(|(service, stats, availability)| ServiceView {
                 id: service.id.0.clone(),
                 name: service.name.clone(),
                 name_en: service.name_en.clone(),
@@ -229,8 +253,10 @@ pub fn hall_view(hall: &Hall, stats: &[QueueStats], time_zone: &str) -> HallView
                 department: service.department.clone(),
                 target_group: serde_plain(&service.target_group),
                 item_type: serde_plain(&service.item_type),
-                // Opening hours per service come with the calendar; the demo hall is always open.
-                open: true,
+                open: availability.mode.takes_walk_ins(),
+                mode: availability.mode.as_str().to_owned(),
+                next_open: availability.next_open.map(|t| t.to_string()),
+                closes_at: availability.closes_at.map(|t| t.to_string()),
                 waiting: stats.waiting,
                 wait_s_estimate: stats.wait_s_estimate,
             })
