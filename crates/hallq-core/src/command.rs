@@ -59,6 +59,24 @@ pub enum Command {
         condition: String,
         detail: Option<String>,
     },
+    /// Books a slot; `code` is made by the caller.
+    BookAppointment {
+        code: String,
+        service: ServiceId,
+        start: jiff::Timestamp,
+        channel: crate::appointment::BookingChannel,
+        phone: String,
+        name: Option<String>,
+    },
+    CancelAppointment {
+        code: String,
+    },
+    /// Turns a booking into an appointment-priority ticket, by code or by phone number.
+    CheckIn {
+        code: Option<String>,
+        phone: Option<String>,
+        token: String,
+    },
     /// An SMS about a ticket went to the gateway (or could not).
     RecordSms {
         ticket: TicketId,

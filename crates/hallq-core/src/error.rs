@@ -47,6 +47,31 @@ pub enum DomainError {
     },
     #[error("'{0}' serves booked citizens only now: check in with the appointment code")]
     AppointmentOnly(ServiceId),
+    #[error("there is no appointment with this code")]
+    UnknownAppointment,
+    #[error("'{0}' cannot be booked")]
+    NotBookable(ServiceId),
+    #[error("no slot of '{0}' starts at that time on that day")]
+    SlotNotOffered(ServiceId),
+    #[error("that slot has already started")]
+    SlotInPast,
+    #[error("slots can be booked at most {0} days ahead")]
+    TooFarAhead(u32),
+    #[error("that slot is full: choose another")]
+    SlotFull,
+    #[error("this phone number already holds {0} bookings on that day")]
+    BookingLimitReached(u32),
+    #[error("the appointment code is already in use")]
+    AppointmentCodeInUse,
+    #[error("the appointment is {} and cannot be {action}", status.as_str())]
+    AppointmentInvalidState {
+        status: crate::appointment::AppointmentStatus,
+        action: &'static str,
+    },
+    #[error("check-in opens at {0}: please come back then")]
+    TooEarly(jiff::Timestamp),
+    #[error("check-in closed {0} minutes after the slot started: please take a walk-in ticket")]
+    TooLate(u32),
 }
 
 impl DomainError {
@@ -69,6 +94,17 @@ impl DomainError {
             DomainError::DayNotStarted => "day_not_started",
             DomainError::ServiceClosed { .. } => "service_closed",
             DomainError::AppointmentOnly(_) => "appointment_only",
+            DomainError::UnknownAppointment => "unknown_appointment",
+            DomainError::NotBookable(_) => "not_bookable",
+            DomainError::SlotNotOffered(_) => "slot_not_offered",
+            DomainError::SlotInPast => "slot_in_past",
+            DomainError::TooFarAhead(_) => "too_far_ahead",
+            DomainError::SlotFull => "slot_full",
+            DomainError::BookingLimitReached(_) => "booking_limit_reached",
+            DomainError::AppointmentCodeInUse => "appointment_code_in_use",
+            DomainError::AppointmentInvalidState { .. } => "invalid_state",
+            DomainError::TooEarly(_) => "too_early",
+            DomainError::TooLate(_) => "too_late",
         }
     }
 
@@ -79,6 +115,7 @@ impl DomainError {
             DomainError::UnknownService(_)
                 | DomainError::UnknownWindow(_)
                 | DomainError::UnknownTicket(_)
+                | DomainError::UnknownAppointment
         )
     }
 }

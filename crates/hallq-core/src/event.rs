@@ -99,6 +99,24 @@ pub enum Event {
         reason: String,
         at: Timestamp,
     },
+    AppointmentBooked {
+        appointment: crate::appointment::Appointment,
+    },
+    AppointmentCancelled {
+        code: String,
+        at: Timestamp,
+    },
+    AppointmentCheckedIn {
+        code: String,
+        ticket: TicketId,
+        number: String,
+        at: Timestamp,
+    },
+    /// A booking nobody checked in for by the end of its day.
+    AppointmentNoShow {
+        code: String,
+        at: Timestamp,
+    },
     /// An SMS about a ticket was handed to the gateway, or failed. Never carries the phone.
     SmsNotified {
         ticket: TicketId,
@@ -129,6 +147,10 @@ impl Event {
             Event::DeviceStatusChanged { .. } => "device_status_changed",
             Event::TicketPrintFailed { .. } => "ticket_print_failed",
             Event::SmsNotified { .. } => "sms_notified",
+            Event::AppointmentBooked { .. } => "appointment_booked",
+            Event::AppointmentCancelled { .. } => "appointment_cancelled",
+            Event::AppointmentCheckedIn { .. } => "appointment_checked_in",
+            Event::AppointmentNoShow { .. } => "appointment_no_show",
         }
     }
 
@@ -147,7 +169,11 @@ impl Event {
             | Event::WindowResumed { at, .. }
             | Event::DeviceStatusChanged { at, .. }
             | Event::TicketPrintFailed { at, .. }
-            | Event::SmsNotified { at, .. } => *at,
+            | Event::SmsNotified { at, .. }
+            | Event::AppointmentCancelled { at, .. }
+            | Event::AppointmentCheckedIn { at, .. }
+            | Event::AppointmentNoShow { at, .. } => *at,
+            Event::AppointmentBooked { appointment } => appointment.booked_at,
             Event::TicketIssued { ticket } => ticket.issued_at,
         }
     }
@@ -170,7 +196,22 @@ impl Event {
             | Event::WindowResumed { .. }
             | Event::DeviceStatusChanged { .. }
             | Event::TicketPrintFailed { .. }
-            | Event::SmsNotified { .. } => None,
+            | Event::SmsNotified { .. }
+            | Event::AppointmentBooked { .. }
+            | Event::AppointmentCancelled { .. }
+            | Event::AppointmentCheckedIn { .. }
+            | Event::AppointmentNoShow { .. } => None,
+        }
+    }
+
+    /// The appointment this event changes, if any.
+    pub fn appointment(&self) -> Option<&str> {
+        match self {
+            Event::AppointmentBooked { appointment } => Some(&appointment.code),
+            Event::AppointmentCancelled { code, .. }
+            | Event::AppointmentCheckedIn { code, .. }
+            | Event::AppointmentNoShow { code, .. } => Some(code),
+            _ => None,
         }
     }
 

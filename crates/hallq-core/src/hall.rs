@@ -5,6 +5,7 @@
 //! restart — rebuilt from the stored tables, or from the event log — is the state the events
 //! describe, and nothing else.
 
+use crate::appointment::{Appointment, AppointmentStatus, Slot};
 use crate::command::{Command, IssueTicket};
 use crate::error::DomainError;
 use crate::estimate::{wait_estimate_s, ServiceTimeAverage};
@@ -124,6 +125,8 @@ pub struct RestoredState {
     pub paused_windows: Vec<WindowId>,
     /// The highest ticket id ever issued.
     pub last_ticket_id: u64,
+    /// Appointments of that day and later.
+    pub appointments: Vec<Appointment>,
 }
 
 #[derive(Clone, Debug)]
@@ -140,6 +143,8 @@ pub struct Hall {
     last_ticket_id: u64,
     idempotency: HashMap<String, TicketId>,
     tokens: HashMap<String, TicketId>,
+    /// Today's appointments and later ones, by code.
+    appointments: BTreeMap<String, Appointment>,
 }
 
 fn seconds_between(from: Timestamp, to: Timestamp) -> u64 {
@@ -187,6 +192,7 @@ impl Hall {
             last_ticket_id: 0,
             idempotency: HashMap::new(),
             tokens: HashMap::new(),
+            appointments: BTreeMap::new(),
         }
     }
 
@@ -200,6 +206,10 @@ impl Hall {
             if let Some(&index) = hall.window_index.get(window) {
                 hall.windows[index].status = WindowStatus::Paused;
             }
+        }
+        for appointment in restored.appointments {
+            hall.appointments
+                .insert(appointment.code.clone(), appointment);
         }
         let mut completed: Vec<&Ticket> = Vec::new();
         for ticket in &restored.tickets {
@@ -336,6 +346,15 @@ impl Hall {
                 at: now,
             })
             .collect();
+        events.extend(
+            self.appointments
+                .values()
+                .filter(|a| a.date < today && a.status == AppointmentStatus::Booked)
+                .map(|a| Event::AppointmentNoShow {
+                    code: a.code.clone(),
+                    at: now,
+                }),
+        );
         events.push(Event::ServiceDayStarted {
             day: today,
             at: now,
@@ -502,6 +521,40 @@ impl Hall {
                 detail: detail.clone(),
                 at: now,
             }),
+            Command::BookAppointment {
+                code,
+                service,
+                start,
+                channel,
+                phone,
+                name,
+            } => {
+                let appointment =
+                    self.decide_booking(code, service, *start, *channel, phone, name, now)?;
+                Ok(Outcome {
+                    events: vec![Event::AppointmentBooked { appointment }],
+                    ticket: None,
+                })
+            }
+            Command::CancelAppointment { code } => {
+                let appointment = self
+                    .appointments
+                    .get(code)
+                    .ok_or(DomainError::UnknownAppointment)?;
+                if appointment.status != AppointmentStatus::Booked {
+                    return Err(DomainError::AppointmentInvalidState {
+                        status: appointment.status,
+                        action: "cancelled",
+                    });
+                }
+                single(Event::AppointmentCancelled {
+                    code: code.clone(),
+                    at: now,
+                })
+            }
+            Command::CheckIn { code, phone, token } => {
+                self.decide_check_in(code.as_deref(), phone.as_deref(), token, now)
+            }
             Command::RecordSms {
                 ticket,
                 purpose,
@@ -590,7 +643,7 @@ impl Hall {
     }
 
     fn decide_issue(&self, issue: &IssueTicket, now: Timestamp) -> Result<Outcome, DomainError> {
-        let service = self.service_position(&issue.service)?;
+        self.service_position(&issue.service)?;
         if !self.spec.schedule.is_always_open() {
             let availability = self.availability(&issue.service, now);
             match availability.mode {
@@ -608,16 +661,35 @@ impl Hall {
                 _ => {}
             }
         }
+        match self.new_ticket(issue, now)? {
+            Ok(ticket) => {
+                let id = ticket.id;
+                Ok(Outcome {
+                    events: vec![Event::TicketIssued { ticket }],
+                    ticket: Some(id),
+                })
+            }
+            Err(existing) => Ok(Outcome {
+                events: Vec::new(),
+                ticket: Some(existing),
+            }),
+        }
+    }
+
+    /// A new ticket for `issue`, or the existing one for a retried idempotency key.
+    fn new_ticket(
+        &self,
+        issue: &IssueTicket,
+        now: Timestamp,
+    ) -> Result<Result<Ticket, TicketId>, DomainError> {
+        let service = self.service_position(&issue.service)?;
         if let Some(key) = &issue.idempotency_key {
             if let Some(&existing) = self.idempotency.get(key) {
                 let ticket = &self.tickets[&existing];
                 if ticket.number_service != issue.service {
                     return Err(DomainError::IdempotencyKeyReused);
                 }
-                return Ok(Outcome {
-                    events: Vec::new(),
-                    ticket: Some(existing),
-                });
+                return Ok(Err(existing));
             }
         }
         if self.tokens.contains_key(&issue.token) {
@@ -647,9 +719,206 @@ impl Hall {
             kiosk: issue.kiosk.clone(),
             idempotency_key: issue.idempotency_key.clone(),
         };
-        let id = ticket.id;
+        Ok(Ok(ticket))
+    }
+
+    pub fn appointment(&self, code: &str) -> Option<&Appointment> {
+        self.appointments.get(code)
+    }
+
+    /// The slots a service offers on a date, with how many are booked.
+    pub fn slots(&self, service: &ServiceId, date: jiff::civil::Date) -> Vec<Slot> {
+        let day = self.spec.calendar.day(date).day_type;
+        let mut slots: Vec<Slot> = self
+            .spec
+            .appointment_plans
+            .iter()
+            .filter(|plan| &plan.service == service && plan.days.contains(&day))
+            .flat_map(|plan| plan.slots.iter().map(move |slot| (plan.capacity, *slot)))
+            .filter_map(|(capacity, (from, to))| {
+                let start = self.local_instant(date, from)?;
+                let end = self.local_instant(date, to)?;
+                let booked = self
+                    .appointments
+                    .values()
+                    .filter(|a| &a.service == service && a.start == start && a.status.holds_place())
+                    .count() as u32;
+                Some(Slot {
+                    start,
+                    end,
+                    capacity,
+                    booked,
+                })
+            })
+            .collect();
+        slots.sort_by_key(|slot| slot.start);
+        slots
+    }
+
+    fn local_instant(&self, date: jiff::civil::Date, time: jiff::civil::Time) -> Option<Timestamp> {
+        let instant = date
+            .to_datetime(time)
+            .to_zoned(self.tz.clone())
+            .ok()?
+            .timestamp();
+        // A slot ending at 24:00 ends at midnight.
+        Some(if time == jiff::civil::Time::MAX {
+            instant + jiff::SignedDuration::from_nanos(1)
+        } else {
+            instant
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decide_booking(
+        &self,
+        code: &str,
+        service: &ServiceId,
+        start: Timestamp,
+        channel: crate::appointment::BookingChannel,
+        phone: &str,
+        name: &Option<String>,
+        now: Timestamp,
+    ) -> Result<Appointment, DomainError> {
+        self.service_position(service)?;
+        if !self
+            .spec
+            .appointment_plans
+            .iter()
+            .any(|plan| &plan.service == service)
+        {
+            return Err(DomainError::NotBookable(service.clone()));
+        }
+        if self.appointments.contains_key(code) {
+            return Err(DomainError::AppointmentCodeInUse);
+        }
+        let date = self.service_day_of(start);
+        let slot = self
+            .slots(service, date)
+            .into_iter()
+            .find(|slot| slot.start == start)
+            .ok_or_else(|| DomainError::SlotNotOffered(service.clone()))?;
+        if start <= now {
+            return Err(DomainError::SlotInPast);
+        }
+        let rules = &self.spec.appointment_rules;
+        let today = self.service_day_of(now);
+        let horizon = today
+            .checked_add(jiff::Span::new().days(i64::from(rules.book_ahead_days)))
+            .unwrap_or(today);
+        if date > horizon {
+            return Err(DomainError::TooFarAhead(rules.book_ahead_days));
+        }
+        if slot.booked >= slot.capacity {
+            return Err(DomainError::SlotFull);
+        }
+        let held = self
+            .appointments
+            .values()
+            .filter(|a| a.phone == phone && a.date == date && a.status.holds_place())
+            .count() as u32;
+        if held >= rules.per_person_per_day {
+            return Err(DomainError::BookingLimitReached(rules.per_person_per_day));
+        }
+        Ok(Appointment {
+            code: code.to_owned(),
+            service: service.clone(),
+            date,
+            start,
+            end: slot.end,
+            channel,
+            phone: phone.to_owned(),
+            name: name.clone(),
+            status: AppointmentStatus::Booked,
+            ticket: None,
+            booked_at: now,
+        })
+    }
+
+    /// When check-in for an appointment opens and closes.
+    fn check_in_window(&self, appointment: &Appointment) -> (Timestamp, Timestamp) {
+        let rules = &self.spec.appointment_rules;
+        let before = jiff::SignedDuration::from_mins(i64::from(rules.check_in_before_min));
+        let after = jiff::SignedDuration::from_mins(i64::from(rules.check_in_after_min));
+        (appointment.start - before, appointment.start + after)
+    }
+
+    fn decide_check_in(
+        &self,
+        code: Option<&str>,
+        phone: Option<&str>,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<Outcome, DomainError> {
+        let appointment = match (code, phone) {
+            (Some(code), _) => self
+                .appointments
+                .get(code)
+                .ok_or(DomainError::UnknownAppointment)?,
+            (None, Some(phone)) => {
+                let today = self.service_day_of(now);
+                let mut candidates: Vec<&Appointment> = self
+                    .appointments
+                    .values()
+                    .filter(|a| {
+                        a.phone == phone && a.date == today && a.status == AppointmentStatus::Booked
+                    })
+                    .collect();
+                candidates.sort_by_key(|a| a.start);
+                // The one whose window is open now; otherwise the next one (too early), or the
+                // last one (too late).
+                candidates
+                    .iter()
+                    .find(|a| {
+                        let (opens, closes) = self.check_in_window(a);
+                        opens <= now && now <= closes
+                    })
+                    .or_else(|| candidates.iter().find(|a| self.check_in_window(a).0 > now))
+                    .or(candidates.last())
+                    .copied()
+                    .ok_or(DomainError::UnknownAppointment)?
+            }
+            (None, None) => return Err(DomainError::UnknownAppointment),
+        };
+        if appointment.status != AppointmentStatus::Booked {
+            return Err(DomainError::AppointmentInvalidState {
+                status: appointment.status,
+                action: "checked in",
+            });
+        }
+        let (opens, closes) = self.check_in_window(appointment);
+        if now < opens {
+            return Err(DomainError::TooEarly(opens));
+        }
+        if now > closes {
+            return Err(DomainError::TooLate(
+                self.spec.appointment_rules.check_in_after_min,
+            ));
+        }
+        // Check-in may open before the service does (the first slot of the morning).
+        let issue = IssueTicket {
+            service: appointment.service.clone(),
+            priority: PriorityClass::Appointment,
+            channel: crate::ticket::Channel::Appointment,
+            phone: Some(appointment.phone.clone()),
+            kiosk: None,
+            token: token.to_owned(),
+            idempotency_key: None,
+        };
+        let ticket = self
+            .new_ticket(&issue, now)?
+            .map_err(|_| DomainError::TokenInUse)?;
+        let (id, number) = (ticket.id, ticket.number.clone());
         Ok(Outcome {
-            events: vec![Event::TicketIssued { ticket }],
+            events: vec![
+                Event::TicketIssued { ticket },
+                Event::AppointmentCheckedIn {
+                    code: appointment.code.clone(),
+                    ticket: id,
+                    number,
+                    at: now,
+                },
+            ],
             ticket: Some(id),
         })
     }
@@ -759,6 +1028,7 @@ impl Hall {
                     }
                 }
                 self.idempotency.clear();
+                self.appointments.retain(|_, a| a.date >= *day);
                 for (queue, spec) in self.queues.iter_mut().zip(&self.spec.services) {
                     let waiting = std::mem::take(&mut queue.waiting);
                     *queue = ServiceQueue::new(spec.prior_service_s);
@@ -874,6 +1144,26 @@ impl Hall {
             Event::WindowResumed { window, .. } => {
                 if let Some(&index) = self.window_index.get(window) {
                     self.windows[index].status = WindowStatus::Open;
+                }
+            }
+            Event::AppointmentBooked { appointment } => {
+                self.appointments
+                    .insert(appointment.code.clone(), appointment.clone());
+            }
+            Event::AppointmentCancelled { code, .. } => {
+                if let Some(found) = self.appointments.get_mut(code) {
+                    found.status = AppointmentStatus::Cancelled;
+                }
+            }
+            Event::AppointmentCheckedIn { code, ticket, .. } => {
+                if let Some(found) = self.appointments.get_mut(code) {
+                    found.status = AppointmentStatus::CheckedIn;
+                    found.ticket = Some(*ticket);
+                }
+            }
+            Event::AppointmentNoShow { code, .. } => {
+                if let Some(found) = self.appointments.get_mut(code) {
+                    found.status = AppointmentStatus::NoShow;
                 }
             }
             // Records for people; the queue does not change.

@@ -8,6 +8,7 @@
 //!
 //! What is not here: SQL, HTTP, JSON shapes of the API, device bytes.
 
+mod appointment;
 mod calendar;
 mod command;
 mod error;
@@ -19,6 +20,9 @@ mod ordering;
 mod spec;
 mod ticket;
 
+pub use appointment::{
+    Appointment, AppointmentPlan, AppointmentRules, AppointmentStatus, BookingChannel, Slot,
+};
 pub use calendar::{
     Availability, Calendar, CalendarDay, CalendarEntry, DayType, Period, Schedule, ServiceMode,
 };

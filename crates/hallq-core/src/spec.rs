@@ -111,6 +111,10 @@ pub struct HallSpec {
     /// Public holidays and adjusted working days.
     #[serde(default)]
     pub calendar: crate::calendar::Calendar,
+    #[serde(default)]
+    pub appointment_plans: Vec<crate::appointment::AppointmentPlan>,
+    #[serde(default)]
+    pub appointment_rules: crate::appointment::AppointmentRules,
 }
 
 /// A configuration that cannot describe a working hall. `path` names the offending entry the
@@ -276,6 +280,27 @@ impl HallSpec {
                         format!("unknown window '{window}'"),
                     ));
                 }
+            }
+        }
+        for (index, plan) in self.appointment_plans.iter().enumerate() {
+            let at = |key: &str| format!("appointments.plans[{index}].{key}");
+            if !service_ids.contains(&plan.service) {
+                errors.push(spec_error(
+                    at("service"),
+                    format!("unknown service '{}'", plan.service),
+                ));
+            }
+            if plan.capacity == 0 || plan.capacity > 10_000 {
+                errors.push(spec_error(at("capacity"), "must be between 1 and 10000"));
+            }
+            if plan.slots.is_empty() || plan.slots.iter().any(|(from, to)| from >= to) {
+                errors.push(spec_error(
+                    at("slots"),
+                    "give slots as \"HH:MM-HH:MM\", each ending after it starts",
+                ));
+            }
+            if plan.days.is_empty() {
+                errors.push(spec_error(at("days"), "name at least one day type"));
             }
         }
         let policy = &self.policy;

@@ -64,6 +64,8 @@ fn test_spec() -> HallSpec {
         },
         schedule: Default::default(),
         calendar: Default::default(),
+        appointment_plans: Default::default(),
+        appointment_rules: Default::default(),
     }
 }
 
@@ -674,6 +676,7 @@ fn assert_restores(hall: &Hall, now: Timestamp) {
                 .map(|w| w.id.clone())
                 .collect(),
             last_ticket_id: hall.last_ticket_id(),
+            appointments: Vec::new(),
         },
     );
     restored.check_invariants().unwrap();
@@ -1191,5 +1194,294 @@ fn closed_and_appointment_only_services_refuse_walk_ins() {
         paths.contains(&"schedule[0].services".to_owned())
             && paths.contains(&"schedule[1].to".to_owned()),
         "{paths:?}"
+    );
+}
+
+// ---- appointments ----
+
+fn booking_hall(now: Timestamp) -> Hall {
+    let mut spec = test_spec();
+    spec.calendar = calendar_2026();
+    spec.appointment_plans = vec![AppointmentPlan {
+        service: ServiceId::new("b"),
+        days: vec![DayType::Workday, DayType::MakeupWorkday],
+        slots: vec![
+            (time("09:00"), time("10:00")),
+            (time("10:00"), time("11:00")),
+        ],
+        capacity: 2,
+    }];
+    spec.appointment_rules = AppointmentRules {
+        check_in_before_min: 30,
+        check_in_after_min: 15,
+        per_person_per_day: 1,
+        book_ahead_days: 7,
+    };
+    spec.validate().unwrap();
+    let mut hall = Hall::new(spec, shanghai());
+    hall.advance_to(now);
+    hall
+}
+
+fn book(code: &str, day: jiff::civil::Date, clock: &str, phone: &str) -> Command {
+    Command::BookAppointment {
+        code: code.into(),
+        service: ServiceId::new("b"),
+        start: local(day, clock),
+        channel: BookingChannel::Phone,
+        phone: phone.into(),
+        name: None,
+    }
+}
+
+fn check_in(code: &str, token: &str) -> Command {
+    Command::CheckIn {
+        code: Some(code.into()),
+        phone: None,
+        token: token.into(),
+    }
+}
+
+#[test]
+fn booking_rules_table() {
+    let thursday = date(2026, 11, 26);
+    let friday = date(2026, 11, 27);
+    let now = local(thursday, "15:00");
+    let cases: Vec<(Command, Option<&str>)> = vec![
+        (book("OK1", friday, "09:00", "13800000001"), None),
+        (book("OK2", friday, "09:00", "13800000002"), None),
+        (
+            book("FULL", friday, "09:00", "13800000003"),
+            Some("slot_full"),
+        ),
+        (
+            book("TWICE", friday, "10:00", "13800000001"),
+            Some("booking_limit_reached"),
+        ),
+        (
+            book("OK1", friday, "10:00", "13800000009"),
+            Some("appointment_code_in_use"),
+        ),
+        (
+            book("ODD", friday, "09:30", "13800000004"),
+            Some("slot_not_offered"),
+        ),
+        (
+            book("PAST", thursday, "09:00", "13800000005"),
+            Some("slot_in_past"),
+        ),
+        (
+            book("SAT", date(2026, 11, 28), "09:00", "13800000006"),
+            Some("slot_not_offered"),
+        ),
+        (
+            book("FAR", date(2026, 12, 7), "09:00", "13800000007"),
+            Some("too_far_ahead"),
+        ),
+        (
+            book("NEAR", date(2026, 12, 3), "09:00", "13800000007"),
+            None,
+        ),
+        (
+            Command::BookAppointment {
+                code: "A".into(),
+                service: ServiceId::new("a"),
+                start: local(friday, "09:00"),
+                channel: BookingChannel::Online,
+                phone: "1".into(),
+                name: None,
+            },
+            Some("not_bookable"),
+        ),
+    ];
+    let mut hall = booking_hall(now);
+    for (command, expected) in cases {
+        let result = hall.execute(&command, now);
+        assert_eq!(
+            result.as_ref().err().map(|e| e.code()),
+            expected,
+            "{command:?}"
+        );
+    }
+    let slots = hall.slots(&ServiceId::new("b"), friday);
+    assert_eq!(
+        slots
+            .iter()
+            .map(|s| (s.booked, s.capacity))
+            .collect::<Vec<_>>(),
+        [(2, 2), (0, 2)]
+    );
+    // A cancellation frees the place.
+    hall.execute(&Command::CancelAppointment { code: "OK2".into() }, now)
+        .unwrap();
+    assert_eq!(hall.slots(&ServiceId::new("b"), friday)[0].booked, 1);
+    assert_eq!(
+        hall.execute(&Command::CancelAppointment { code: "OK2".into() }, now)
+            .unwrap_err()
+            .code(),
+        "invalid_state"
+    );
+    assert!(hall
+        .execute(&book("OK3", friday, "09:00", "13800000003"), now)
+        .is_ok());
+    // 14 Feb 2026 is a Saturday worked for the Spring Festival: slots are offered.
+    assert_eq!(hall.slots(&ServiceId::new("b"), date(2026, 2, 14)).len(), 2);
+}
+
+#[test]
+fn check_in_window_boundaries() {
+    let thursday = date(2026, 11, 26);
+    let friday = date(2026, 11, 27);
+    let mut hall = booking_hall(local(thursday, "15:00"));
+    hall.execute(
+        &book("C1", friday, "09:00", "13800000001"),
+        local(thursday, "15:00"),
+    )
+    .unwrap();
+    hall.execute(
+        &book("C2", friday, "10:00", "13800000002"),
+        local(thursday, "15:00"),
+    )
+    .unwrap();
+    hall.advance_to(local(friday, "08:00"));
+    let cases = [
+        ("C1", "08:29:59", Some("too_early")),
+        ("C1", "09:15:01", Some("too_late")),
+        ("C1", "08:30", None),
+        ("C1", "08:31", Some("invalid_state")),
+        ("C2", "10:15", None),
+        ("ZZ", "10:15", Some("unknown_appointment")),
+    ];
+    for (code, clock, expected) in cases {
+        let now = local(friday, clock);
+        let result = hall.execute(&check_in(code, &format!("tok-{code}-{clock}")), now);
+        assert_eq!(
+            result.as_ref().err().map(|e| e.code()),
+            expected,
+            "{code} at {clock}"
+        );
+        if expected == Some("too_early") {
+            assert!(
+                matches!(result, Err(DomainError::TooEarly(opens)) if opens == local(friday, "08:30"))
+            );
+        }
+    }
+    let ticket = hall
+        .ticket(hall.appointment("C1").unwrap().ticket.unwrap())
+        .unwrap();
+    assert_eq!(
+        (ticket.priority, ticket.channel, ticket.phone.as_deref()),
+        (
+            PriorityClass::Appointment,
+            Channel::Appointment,
+            Some("13800000001")
+        )
+    );
+    assert_eq!(
+        hall.appointment("C1").unwrap().status,
+        AppointmentStatus::CheckedIn
+    );
+}
+
+#[test]
+fn check_in_by_phone_and_appointment_priority() {
+    let friday = date(2026, 11, 27);
+    let early = local(friday, "07:00");
+    let mut hall = booking_hall(early);
+    hall.execute(&book("P1", friday, "10:00", "13900000000"), early)
+        .unwrap();
+    // A walk-in who came earlier but has not waited past the ageing bound (30 minutes).
+    walk_in(&mut hall, "b", local(friday, "09:30"));
+    let by_phone = |hall: &mut Hall, clock: &str| {
+        hall.execute(
+            &Command::CheckIn {
+                code: None,
+                phone: Some("13900000000".into()),
+                token: format!("p-{clock}"),
+            },
+            local(friday, clock),
+        )
+    };
+    assert_eq!(
+        by_phone(&mut hall, "09:00").unwrap_err().code(),
+        "too_early"
+    );
+    let outcome = by_phone(&mut hall, "09:45").unwrap();
+    assert!(matches!(
+        outcome.events[1],
+        Event::AppointmentCheckedIn { .. }
+    ));
+    // The checked-in citizen goes before the walk-in who came earlier.
+    assert_eq!(
+        call(&mut hall, "w2", local(friday, "09:50")),
+        outcome.ticket
+    );
+    assert_eq!(
+        hall.execute(
+            &Command::CheckIn {
+                code: None,
+                phone: Some("13000000000".into()),
+                token: "x".into()
+            },
+            local(friday, "09:50")
+        )
+        .unwrap_err()
+        .code(),
+        "unknown_appointment"
+    );
+}
+
+#[test]
+fn bookings_nobody_came_for_are_no_shows_at_the_end_of_the_day() {
+    let thursday = date(2026, 11, 26);
+    let friday = date(2026, 11, 27);
+    let mut hall = booking_hall(local(thursday, "15:00"));
+    hall.execute(
+        &book("N1", friday, "09:00", "13800000001"),
+        local(thursday, "15:00"),
+    )
+    .unwrap();
+    hall.execute(
+        &book("N2", friday, "10:00", "13800000002"),
+        local(thursday, "15:00"),
+    )
+    .unwrap();
+    hall.advance_to(local(friday, "08:00"));
+    hall.execute(&check_in("N2", "t"), local(friday, "09:50"))
+        .unwrap();
+    let events = hall.advance_to(local(date(2026, 11, 28), "00:00"));
+    let no_shows: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::AppointmentNoShow { code, .. } => Some(code.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(no_shows, ["N1"]);
+    // Yesterday's bookings leave the live state.
+    assert!(hall.appointment("N1").is_none());
+}
+
+#[test]
+fn appointments_survive_a_restore() {
+    let thursday = date(2026, 11, 26);
+    let now = local(thursday, "15:00");
+    let mut hall = booking_hall(now);
+    hall.execute(&book("R1", date(2026, 11, 27), "09:00", "13800000001"), now)
+        .unwrap();
+    let restored = Hall::restore(
+        hall.spec().clone(),
+        hall.time_zone().clone(),
+        RestoredState {
+            day: hall.day(),
+            tickets: vec![],
+            paused_windows: vec![],
+            last_ticket_id: 0,
+            appointments: vec![hall.appointment("R1").unwrap().clone()],
+        },
+    );
+    assert_eq!(
+        restored.slots(&ServiceId::new("b"), date(2026, 11, 27))[0].booked,
+        1
     );
 }

@@ -51,6 +51,8 @@ fn spec() -> HallSpec {
         policy: Policy::default(),
         schedule: Default::default(),
         calendar: Default::default(),
+        appointment_plans: Default::default(),
+        appointment_rules: Default::default(),
     }
 }
 

@@ -423,6 +423,20 @@ impl Worker {
                     _ => None,
                 })
                 .collect(),
+            appointments: events
+                .iter()
+                .filter_map(Event::appointment)
+                .collect::<BTreeSet<&str>>()
+                .into_iter()
+                .filter_map(|code| self.hall.appointment(code))
+                .collect(),
+            appointment_no_shows: events
+                .iter()
+                .filter_map(|event| match event {
+                    Event::AppointmentNoShow { code, .. } => Some(code.as_str()),
+                    _ => None,
+                })
+                .collect(),
             windows: window_ids
                 .into_iter()
                 .filter_map(|id| self.hall.window(id).map(|w| (&w.id, w.status)))

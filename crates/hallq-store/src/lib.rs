@@ -14,7 +14,7 @@ pub use error::{StoreError, StoreErrorKind};
 
 use hallq_core::jiff::civil::Date;
 use hallq_core::jiff::Timestamp;
-use hallq_core::{Event, RestoredState, Ticket, TicketId, WindowId, WindowStatus};
+use hallq_core::{Appointment, Event, RestoredState, Ticket, TicketId, WindowId, WindowStatus};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 use std::path::{Path, PathBuf};
@@ -25,6 +25,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../migrations/001-initial.sql")),
         M::up(include_str!("../migrations/002-events-by-kind.sql")),
+        M::up(include_str!("../migrations/003-appointments.sql")),
     ])
 }
 
@@ -53,6 +54,9 @@ pub struct Batch<'a> {
     pub tickets: Vec<&'a Ticket>,
     /// Tickets that expired at a day change (no longer in the engine's live state).
     pub expired: Vec<(TicketId, Timestamp)>,
+    pub appointments: Vec<&'a Appointment>,
+    /// Bookings of an earlier day nobody came for (no longer in the live state).
+    pub appointment_no_shows: Vec<&'a str>,
     pub windows: Vec<(&'a WindowId, WindowStatus)>,
     pub day: Option<Date>,
 }
@@ -182,6 +186,16 @@ impl Store {
             for (ticket, at) in &batch.expired {
                 expire.execute(params![ticket.0, at.as_millisecond()])?;
             }
+            let mut upsert_appointment = tx.prepare_cached(rows::UPSERT_APPOINTMENT)?;
+            for appointment in &batch.appointments {
+                rows::upsert_appointment(&mut upsert_appointment, appointment)?;
+            }
+            let mut no_show = tx.prepare_cached(
+                "UPDATE appointments SET status = 'no_show' WHERE code = ?1 AND status = 'booked'",
+            )?;
+            for code in &batch.appointment_no_shows {
+                no_show.execute(params![code])?;
+            }
             let mut upsert_window = tx.prepare_cached(
                 "INSERT INTO windows (id, status) VALUES (?1, ?2)
                  ON CONFLICT(id) DO UPDATE SET status = excluded.status",
@@ -260,12 +274,20 @@ impl Store {
                 .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| {
                     row.get(0)
                 })?;
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT {} FROM appointments WHERE date >= ?1 ORDER BY code",
+            rows::APPOINTMENT_COLUMNS
+        ))?;
+        let appointments = statement
+            .query_map(params![day_text], rows::appointment_from_row)?
+            .collect::<Result<Result<Vec<Appointment>, StoreError>, rusqlite::Error>>()??;
         Ok(Loaded {
             state: RestoredState {
                 day,
                 tickets,
                 paused_windows,
                 last_ticket_id,
+                appointments,
             },
             last_seq,
         })

@@ -2,7 +2,10 @@
 
 use crate::StoreError;
 use hallq_core::jiff::Timestamp;
-use hallq_core::{Channel, PriorityClass, ServiceId, Ticket, TicketId, TicketStatus, WindowId};
+use hallq_core::{
+    Appointment, AppointmentStatus, BookingChannel, Channel, PriorityClass, ServiceId, Ticket,
+    TicketId, TicketStatus, WindowId,
+};
 use rusqlite::{params, CachedStatement, Row};
 
 pub(crate) const TICKET_COLUMNS: &str = "id, service_day, number, number_service, service, \
@@ -102,6 +105,67 @@ pub(crate) fn ticket_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Ticket, 
             phone,
             kiosk,
             idempotency_key,
+        })
+    })())
+}
+
+pub(crate) const APPOINTMENT_COLUMNS: &str =
+    "code, service, date, start_ms, end_ms, channel, phone, name, status, ticket, booked_at_ms";
+
+pub(crate) const UPSERT_APPOINTMENT: &str = "INSERT INTO appointments (code, service, date, \
+    start_ms, end_ms, channel, phone, name, status, ticket, booked_at_ms)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+    ON CONFLICT(code) DO UPDATE SET status = excluded.status, ticket = excluded.ticket";
+
+pub(crate) fn upsert_appointment(
+    statement: &mut CachedStatement<'_>,
+    appointment: &Appointment,
+) -> Result<(), StoreError> {
+    statement.execute(params![
+        appointment.code,
+        appointment.service.as_str(),
+        appointment.date.to_string(),
+        appointment.start.as_millisecond(),
+        appointment.end.as_millisecond(),
+        appointment.channel.as_str(),
+        appointment.phone,
+        appointment.name,
+        appointment.status.as_str(),
+        appointment.ticket.map(|t| t.0),
+        appointment.booked_at.as_millisecond(),
+    ])?;
+    Ok(())
+}
+
+pub(crate) fn appointment_from_row(
+    row: &Row<'_>,
+) -> rusqlite::Result<Result<Appointment, StoreError>> {
+    let code: String = row.get(0)?;
+    let service: String = row.get(1)?;
+    let date: String = row.get(2)?;
+    let start: i64 = row.get(3)?;
+    let end: i64 = row.get(4)?;
+    let channel: String = row.get(5)?;
+    let phone: String = row.get(6)?;
+    let name: Option<String> = row.get(7)?;
+    let status: String = row.get(8)?;
+    let ticket: Option<u64> = row.get(9)?;
+    let booked_at: i64 = row.get(10)?;
+    Ok((|| {
+        Ok(Appointment {
+            code,
+            service: ServiceId(service),
+            date: date.parse().map_err(|_| bad("appointment date", &date))?,
+            start: instant(start)?,
+            end: instant(end)?,
+            channel: BookingChannel::parse(&channel)
+                .ok_or_else(|| bad("booking channel", &channel))?,
+            phone,
+            name,
+            status: AppointmentStatus::parse(&status)
+                .ok_or_else(|| bad("appointment status", &status))?,
+            ticket: ticket.map(TicketId),
+            booked_at: instant(booked_at)?,
         })
     })())
 }

@@ -612,6 +612,8 @@ impl HallConfig {
             policy: raw.policy,
             schedule: hallq_core::Schedule { periods },
             calendar,
+            appointment_plans: Vec::new(),
+            appointment_rules: Default::default(),
         };
         if let Err(problems) = spec.validate() {
             errors.extend(problems.into_iter().map(|p| error_at(p.path, p.message)));

@@ -1,0 +1,135 @@
+//! Appointments (预约): slots per service and day type with a capacity, booked on site, by
+//! phone, by SMS or online, checked in at the kiosk within a window around the slot's start.
+
+use crate::calendar::DayType;
+use crate::ids::{ServiceId, TicketId};
+use jiff::civil::{Date, Time};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingChannel {
+    Onsite,
+    Phone,
+    Sms,
+    Online,
+}
+
+impl BookingChannel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingChannel::Onsite => "onsite",
+            BookingChannel::Phone => "phone",
+            BookingChannel::Sms => "sms",
+            BookingChannel::Online => "online",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "onsite" => Some(BookingChannel::Onsite),
+            "phone" => Some(BookingChannel::Phone),
+            "sms" => Some(BookingChannel::Sms),
+            "online" => Some(BookingChannel::Online),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppointmentStatus {
+    Booked,
+    Cancelled,
+    CheckedIn,
+    NoShow,
+}
+
+impl AppointmentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppointmentStatus::Booked => "booked",
+            AppointmentStatus::Cancelled => "cancelled",
+            AppointmentStatus::CheckedIn => "checked_in",
+            AppointmentStatus::NoShow => "no_show",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "booked" => Some(AppointmentStatus::Booked),
+            "cancelled" => Some(AppointmentStatus::Cancelled),
+            "checked_in" => Some(AppointmentStatus::CheckedIn),
+            "no_show" => Some(AppointmentStatus::NoShow),
+            _ => None,
+        }
+    }
+
+    /// Whether it holds a place in its slot.
+    pub fn holds_place(self) -> bool {
+        matches!(
+            self,
+            AppointmentStatus::Booked | AppointmentStatus::CheckedIn
+        )
+    }
+}
+
+/// Which slots a service offers on which day types.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppointmentPlan {
+    pub service: ServiceId,
+    pub days: Vec<DayType>,
+    /// (start, end) local times.
+    pub slots: Vec<(Time, Time)>,
+    pub capacity: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AppointmentRules {
+    /// Check-in opens this long before the slot's start …
+    pub check_in_before_min: u32,
+    /// … and closes this long after it; later arrivals take a walk-in ticket.
+    pub check_in_after_min: u32,
+    /// Bookings one phone number may hold on one day.
+    pub per_person_per_day: u32,
+    /// How far ahead slots can be booked.
+    pub book_ahead_days: u32,
+}
+
+impl Default for AppointmentRules {
+    fn default() -> Self {
+        Self {
+            check_in_before_min: 30,
+            check_in_after_min: 15,
+            per_person_per_day: 2,
+            book_ahead_days: 14,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appointment {
+    /// What the citizen quotes at the kiosk (made by the caller, unguessable enough).
+    pub code: String,
+    pub service: ServiceId,
+    pub date: Date,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub channel: BookingChannel,
+    pub phone: String,
+    pub name: Option<String>,
+    pub status: AppointmentStatus,
+    pub ticket: Option<TicketId>,
+    pub booked_at: Timestamp,
+}
+
+/// One slot as the booking page shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slot {
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub capacity: u32,
+    pub booked: u32,
+}
