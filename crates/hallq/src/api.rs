@@ -38,12 +38,12 @@ pub fn caller(request: &HttpRequest, state: &AppState) -> Result<Principal, ApiE
 }
 
 /// Roles that may issue, look up and cancel tickets.
-const TICKET_ROLES: &[Role] = &[Role::Kiosk, Role::Staff, Role::Manager, Role::Admin];
+pub const TICKET_ROLES: &[Role] = &[Role::Kiosk, Role::Staff, Role::Manager, Role::Admin];
 /// Roles that may operate windows (staff only their own) and read the day's figures.
 const WINDOW_ROLES: &[Role] = &[Role::Staff, Role::Manager, Role::Admin];
 
 /// The caller, if it holds one of `roles`; 401 or 403 otherwise.
-fn authorize(
+pub fn authorize(
     request: &HttpRequest,
     state: &AppState,
     roles: &[Role],
@@ -157,7 +157,7 @@ fn default_priority() -> String {
 }
 
 /// A mainland China mobile number: 11 digits starting 13–19.
-fn is_mobile_number(phone: &str) -> bool {
+pub fn is_mobile_number(phone: &str) -> bool {
     phone.len() == 11
         && phone.bytes().all(|b| b.is_ascii_digit())
         && phone.starts_with('1')
@@ -790,7 +790,9 @@ pub async fn sign_out(request: HttpRequest, state: Data) -> Result<HttpResponse,
 #[openapi(
     info(title = "hallq", description = "Queue and appointment daemon of a government service hall"),
     paths(hall, queues, stats_today, issue_ticket, get_ticket, cancel_ticket, reprint_ticket, devices, get_window, window_action, sign_in, sign_out,
-        crate::sse::events, crate::public::board, crate::public::ticket_by_token, crate::public::calendar_day, crate::public::alerts_view, crate::public::list, crate::health::healthz, crate::health::readyz, crate::health::metrics),
+        crate::sse::events, crate::public::board, crate::public::ticket_by_token, crate::public::calendar_day, crate::public::alerts_view, crate::public::list,
+        crate::appointments::slots, crate::appointments::book, crate::appointments::get, crate::appointments::cancel,
+        crate::appointments::check_in_by_code, crate::appointments::check_in_by_phone, crate::health::healthz, crate::health::readyz, crate::health::metrics),
     components(schemas(ErrorBody, crate::error::ErrorDetail, IssueRequest, TransferRequest, RequeueRequest, SignInRequest)),
     modifiers(&BearerAuth)
 )]

@@ -291,6 +291,23 @@ fn routes(config: &mut web::ServiceConfig) {
         )
         .service(resource("/api/v1/alerts").route(web::get().to(crate::public::alerts_view)))
         .service(resource("/api/v1/lists/{kind}").route(web::get().to(crate::public::list)))
+        .service(resource("/api/v1/appointments").route(web::post().to(crate::appointments::book)))
+        .service(
+            resource("/api/v1/appointments/slots").route(web::get().to(crate::appointments::slots)),
+        )
+        .service(
+            resource("/api/v1/appointments/check-in")
+                .route(web::post().to(crate::appointments::check_in_by_phone)),
+        )
+        .service(
+            resource("/api/v1/appointments/{code}")
+                .route(web::get().to(crate::appointments::get))
+                .route(web::delete().to(crate::appointments::cancel)),
+        )
+        .service(
+            resource("/api/v1/appointments/{code}/check-in")
+                .route(web::post().to(crate::appointments::check_in_by_code)),
+        )
         .service(resource("/api/v1/t/{token}").route(web::get().to(crate::public::ticket_by_token)))
         .service(resource("/board").route(web::get().to(pages::board)))
         .service(resource("/t/{token}").route(web::get().to(pages::citizen)))

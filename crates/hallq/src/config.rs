@@ -41,6 +41,8 @@ struct ConfigFile {
     #[serde(default)]
     schedule: Vec<PeriodSection>,
     #[serde(default)]
+    appointments: AppointmentsSection,
+    #[serde(default)]
     calling: CallingSection,
     #[serde(default)]
     displays: Vec<DisplaySection>,
@@ -89,6 +91,53 @@ impl Default for CalendarSection {
             directory: "calendar".into(),
         }
     }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct AppointmentsSection {
+    check_in_before_min: u32,
+    check_in_after_min: u32,
+    per_person_per_day: u32,
+    book_ahead_days: u32,
+    plans: Vec<PlanSection>,
+}
+
+impl Default for AppointmentsSection {
+    fn default() -> Self {
+        let rules = hallq_core::AppointmentRules::default();
+        Self {
+            check_in_before_min: rules.check_in_before_min,
+            check_in_after_min: rules.check_in_after_min,
+            per_person_per_day: rules.per_person_per_day,
+            book_ahead_days: rules.book_ahead_days,
+            plans: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanSection {
+    service: String,
+    days: Vec<String>,
+    /// Explicit slots, "09:00-10:00" …
+    #[serde(default)]
+    slots: Vec<String>,
+    /// Or hours ("09:00-12:00") cut into slots of `slot_minutes`.
+    #[serde(default)]
+    hours: Vec<String>,
+    #[serde(default)]
+    slot_minutes: Option<u32>,
+    capacity: u32,
+}
+
+/// "09:00-10:00" → (09:00, 10:00).
+fn clock_range(
+    text: &str,
+) -> Option<(hallq_core::jiff::civil::Time, hallq_core::jiff::civil::Time)> {
+    let (from, to) = text.split_once('-')?;
+    Some((clock(from.trim())?, clock(to.trim())?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -604,6 +653,76 @@ impl HallConfig {
                 });
             }
         }
+        let mut plans = Vec::new();
+        for (index, plan) in raw.appointments.plans.iter().enumerate() {
+            let at = |key: &str| format!("appointments.plans[{index}].{key}");
+            let days: Vec<hallq_core::DayType> = plan
+                .days
+                .iter()
+                .filter_map(|d| hallq_core::DayType::parse(d))
+                .collect();
+            if days.len() != plan.days.len() {
+                errors.push(error_at(
+                    at("days"),
+                    "day types are workday, makeup_workday, weekend, holiday".into(),
+                ));
+            }
+            let mut slots = Vec::new();
+            for slot in &plan.slots {
+                match clock_range(slot) {
+                    Some(range) => slots.push(range),
+                    None => errors.push(error_at(
+                        at("slots"),
+                        format!("'{slot}' is not like \"09:00-10:00\""),
+                    )),
+                }
+            }
+            if !plan.hours.is_empty() {
+                match plan.slot_minutes.filter(|m| (5..=240).contains(m)) {
+                    None => errors.push(error_at(
+                        at("slot_minutes"),
+                        "give slot_minutes (5-240) with hours".into(),
+                    )),
+                    Some(minutes) => {
+                        for hours in &plan.hours {
+                            let Some((from, to)) = clock_range(hours) else {
+                                errors.push(error_at(
+                                    at("hours"),
+                                    format!("'{hours}' is not like \"09:00-12:00\""),
+                                ));
+                                continue;
+                            };
+                            let mut start = from;
+                            while let Ok(end) = start.checked_add(
+                                hallq_core::jiff::SignedDuration::from_mins(i64::from(minutes)),
+                            ) {
+                                if end <= start
+                                    || (end > to && to != hallq_core::jiff::civil::Time::MAX)
+                                {
+                                    break;
+                                }
+                                slots.push((start, end));
+                                start = end;
+                            }
+                            // The last slot of a day running to midnight.
+                            if to == hallq_core::jiff::civil::Time::MAX && start > from {
+                                let minutes_left = 24 * 60
+                                    - (i64::from(start.hour()) * 60 + i64::from(start.minute()));
+                                if minutes_left == i64::from(minutes) {
+                                    slots.push((start, to));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            plans.push(hallq_core::AppointmentPlan {
+                service: hallq_core::ServiceId::new(plan.service.clone()),
+                days,
+                slots,
+                capacity: plan.capacity,
+            });
+        }
         let spec = HallSpec {
             name: raw.hall.name.clone(),
             level: raw.hall.level.clone(),
@@ -612,8 +731,13 @@ impl HallConfig {
             policy: raw.policy,
             schedule: hallq_core::Schedule { periods },
             calendar,
-            appointment_plans: Vec::new(),
-            appointment_rules: Default::default(),
+            appointment_plans: plans,
+            appointment_rules: hallq_core::AppointmentRules {
+                check_in_before_min: raw.appointments.check_in_before_min,
+                check_in_after_min: raw.appointments.check_in_after_min,
+                per_person_per_day: raw.appointments.per_person_per_day,
+                book_ahead_days: raw.appointments.book_ahead_days,
+            },
         };
         if let Err(problems) = spec.validate() {
             errors.extend(problems.into_iter().map(|p| error_at(p.path, p.message)));

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod app;
+pub mod appointments;
 pub mod auth;
 pub mod calling;
 pub mod config;

@@ -86,6 +86,25 @@ fn arrangement(periods: &[&Period]) -> String {
         .join("；")
 }
 
+/// "工作日 09:00-12:00，分时段预约" from a service's slot plans.
+fn plan_arrangement(plans: &[&hallq_core::AppointmentPlan]) -> String {
+    plans
+        .iter()
+        .filter_map(|plan| {
+            let first = plan.slots.iter().map(|s| s.0).min()?;
+            let last = plan.slots.iter().map(|s| s.1).max()?;
+            Some(format!(
+                "{} {}-{}（分时段预约，每时段{}人）",
+                days(&plan.days),
+                clock(first),
+                clock(last),
+                plan.capacity
+            ))
+        })
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
 fn group(service: &ServiceSpec) -> &'static str {
     match service.target_group {
         TargetGroup::Enterprise => "企业",
@@ -116,14 +135,21 @@ pub fn rows(config: &HallConfig, kind: ListKind) -> Vec<[String; 9]> {
                 ListKind::Appointment => p.mode == ServiceMode::AppointmentOnly,
             })
             .collect();
-        if periods.is_empty() {
+        let plans: Vec<&hallq_core::AppointmentPlan> = spec
+            .appointment_plans
+            .iter()
+            .filter(|p| p.service == service.id)
+            .collect();
+        let listed = !periods.is_empty() || (kind == ListKind::Appointment && !plans.is_empty());
+        if !listed {
             continue;
         }
-        let bookable = spec
-            .schedule
-            .periods
-            .iter()
-            .any(|p| p.serves(&service.id) && p.mode == ServiceMode::AppointmentOnly);
+        let bookable = !plans.is_empty()
+            || spec
+                .schedule
+                .periods
+                .iter()
+                .any(|p| p.serves(&service.id) && p.mode == ServiceMode::AppointmentOnly);
         let mut windows: Vec<String> = Vec::new();
         for period in &periods {
             let named: Vec<String> = if period.windows.is_empty() {
@@ -154,7 +180,11 @@ pub fn rows(config: &HallConfig, kind: ListKind) -> Vec<[String; 9]> {
             service.name.clone(),
             group(service).into(),
             item_type(service).into(),
-            arrangement(&periods),
+            if periods.is_empty() {
+                plan_arrangement(&plans)
+            } else {
+                arrangement(&periods)
+            },
             if bookable {
                 BOOKING_CHANNELS.into()
             } else {
@@ -328,9 +358,19 @@ mod tests {
         assert_eq!(transfer[6], "承诺件");
         assert_eq!(transfer[7], "工作日 08:30-17:30（预约办理）");
         assert_eq!(transfer[8], BOOKING_CHANNELS);
-        // The demo hall, open around the clock, publishes empty lists.
+        // The demo hall, open around the clock, has no extended hours; its bookable services
+        // are listed from their slot plans.
         let demo = HallConfig::parse(crate::config::DEMO_HALL_TOML, "demo").unwrap();
         assert!(rows(&demo, ListKind::Extended).is_empty());
+        let bookable = rows(&demo, ListKind::Appointment);
+        assert_eq!(
+            bookable.iter().map(|r| r[4].as_str()).collect::<Vec<_>>(),
+            ["不动产转移登记", "住房公积金贷款"]
+        );
+        assert_eq!(
+            bookable[0][7],
+            "工作日、周末、法定节假日 00:00-24:00（分时段预约，每时段4人）"
+        );
     }
 
     #[test]
