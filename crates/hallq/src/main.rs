@@ -102,6 +102,14 @@ struct ServeArgs {
     workers: usize,
 }
 
+/// Prints a line; a reader that went away (`hallq check-config … | head`) is not an error.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -189,13 +197,13 @@ fn display_address(listen: &str, port: u16) -> String {
 
 fn check_config(file: &Path) -> Result<(), String> {
     let config = HallConfig::load(file).map_err(|e| e.to_string())?;
-    println!("{}: ok", file.display());
-    println!("{}", config.summary());
+    say!("{}: ok", file.display());
+    say!("{}", config.summary());
     let auth =
         hallq::auth::Authenticator::new(config.devices.clone(), config.staff.clone(), vec![]);
     let demo = auth.demo_credentials_in_use();
     if !config.demo && !demo.is_empty() {
-        println!(
+        say!(
             "warning: these entries use the public demo credentials: {}",
             demo.join(", ")
         );
@@ -206,14 +214,14 @@ fn check_config(file: &Path) -> Result<(), String> {
 fn hash_secret(token: Option<String>, pin: Option<String>) -> Result<(), String> {
     match (token, pin) {
         (Some(token), None) => {
-            println!("token_sha256 = \"{}\"", hash_token(&token));
+            say!("token_sha256 = \"{}\"", hash_token(&token));
             Ok(())
         }
         (None, Some(pin)) => {
             if pin.len() < 6 || !pin.bytes().all(|b| b.is_ascii_digit()) {
                 return Err("a PIN is at least six digits".into());
             }
-            println!("pin_argon2 = \"{}\"", hash_pin(&pin)?);
+            say!("pin_argon2 = \"{}\"", hash_pin(&pin)?);
             Ok(())
         }
         _ => Err("give --token or --pin".into()),
@@ -227,14 +235,14 @@ fn verify_log(data: &Path) -> Result<(), String> {
     }
     let store = hallq_store::Store::open_reader(&path).map_err(|e| e.to_string())?;
     let check = store.check_log().map_err(|e| e.to_string())?;
-    println!(
+    say!(
         "{} events, sequence {}..{}",
         check.count,
         check.first_seq.unwrap_or(0),
         check.last_seq.unwrap_or(0)
     );
     if check.is_gap_free() {
-        println!("gap-free");
+        say!("gap-free");
         Ok(())
     } else {
         Err("the event log has a gap: restore the database from a backup and report it".into())
@@ -256,7 +264,7 @@ fn print_test(to: &str, paper: &str, qr: &str) -> Result<(), String> {
     let mut connection = None;
     match print_with_retry(&mut connection, &url, &render_test_ticket(&layout, &now)) {
         PrintOutcome::Printed => {
-            println!("printed a test ticket on {url}: check the Chinese text and scan the QR code");
+            say!("printed a test ticket on {url}: check the Chinese text and scan the QR code");
             Ok(())
         }
         PrintOutcome::Failed { condition, reason } => {
@@ -282,7 +290,7 @@ fn display_test(
         .write_all(&frame)
         .map_err(|e| format!("{url}: writing failed: {e}"))?;
     let hex: Vec<String> = frame.iter().map(|b| format!("{b:02X}")).collect();
-    println!("sent to {url}, address {address}: {}", hex.join(" "));
+    say!("sent to {url}, address {address}: {}", hex.join(" "));
     Ok(())
 }
 
