@@ -388,6 +388,10 @@ impl Hall {
             .ok_or_else(|| DomainError::UnknownWindow(id.clone()))
     }
 
+    fn known_ticket(&self, id: TicketId) -> Result<&Ticket, DomainError> {
+        self.tickets.get(&id).ok_or(DomainError::UnknownTicket(id))
+    }
+
     fn current_ticket(&self, window: &WindowId) -> Result<&Ticket, DomainError> {
         let index = self.window_position(window)?;
         self.windows[index]
@@ -434,10 +438,7 @@ impl Hall {
             }
             Command::Requeue { window, ticket } => {
                 let window_index = self.window_position(window)?;
-                let found = self
-                    .tickets
-                    .get(ticket)
-                    .ok_or(DomainError::UnknownTicket(*ticket))?;
+                let found = self.known_ticket(*ticket)?;
                 if found.status != TicketStatus::NoShow {
                     return Err(DomainError::InvalidState {
                         ticket: *ticket,
@@ -561,20 +562,14 @@ impl Hall {
                 delivered,
                 detail,
             } => {
-                let found = self
-                    .tickets
-                    .get(ticket)
-                    .ok_or(DomainError::UnknownTicket(*ticket))?;
-                Ok(Outcome {
-                    events: vec![Event::SmsNotified {
-                        ticket: *ticket,
-                        number: found.number.clone(),
-                        purpose: purpose.clone(),
-                        delivered: *delivered,
-                        detail: detail.clone(),
-                        at: now,
-                    }],
-                    ticket: Some(*ticket),
+                let found = self.known_ticket(*ticket)?;
+                single(Event::SmsNotified {
+                    ticket: *ticket,
+                    number: found.number.clone(),
+                    purpose: purpose.clone(),
+                    delivered: *delivered,
+                    detail: detail.clone(),
+                    at: now,
                 })
             }
             Command::RecordPrintFailure {
@@ -583,27 +578,18 @@ impl Hall {
                 condition,
                 reason,
             } => {
-                let found = self
-                    .tickets
-                    .get(ticket)
-                    .ok_or(DomainError::UnknownTicket(*ticket))?;
-                Ok(Outcome {
-                    events: vec![Event::TicketPrintFailed {
-                        ticket: *ticket,
-                        number: found.number.clone(),
-                        printer: printer.clone(),
-                        condition: condition.clone(),
-                        reason: reason.clone(),
-                        at: now,
-                    }],
-                    ticket: Some(*ticket),
+                let found = self.known_ticket(*ticket)?;
+                single(Event::TicketPrintFailed {
+                    ticket: *ticket,
+                    number: found.number.clone(),
+                    printer: printer.clone(),
+                    condition: condition.clone(),
+                    reason: reason.clone(),
+                    at: now,
                 })
             }
             Command::Cancel { ticket } => {
-                let found = self
-                    .tickets
-                    .get(ticket)
-                    .ok_or(DomainError::UnknownTicket(*ticket))?;
+                let found = self.known_ticket(*ticket)?;
                 if found.status != TicketStatus::Waiting {
                     return Err(DomainError::InvalidState {
                         ticket: *ticket,
