@@ -113,20 +113,69 @@ pub async fn queues(state: Data) -> Result<web::Json<QueuesView>, ApiError> {
     Ok(web::Json(view))
 }
 
-/// Today's figures per service (manager, admin, staff).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsQuery {
+    format: Option<String>,
+}
+
+/// Today's figures per service, per window and per hour (staff, managers); `?format=csv` for
+/// the day's report.
 #[utoipa::path(get, path = "/api/v1/stats/today", tag = "hall",
     security(("bearer" = [])),
+    params(("format" = Option<String>, Query, description = "json (default) or csv")),
     responses((status = 200, body = StatsView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn stats_today(
     request: HttpRequest,
     state: Data,
-) -> Result<web::Json<StatsView>, ApiError> {
+    query: web::Query<StatsQuery>,
+) -> Result<HttpResponse, ApiError> {
     authorize(&request, &state, WINDOW_ROLES)?;
+    let staff = state.auth.staff_at_windows(state.clock.now());
     let view = state
         .engine
-        .read(|hall, now| views::stats_view(hall, &hall.queue_stats(now)))
+        .read(move |hall, now| views::stats_view(hall, &hall.queue_stats(now), &staff))
         .await?;
-    Ok(web::Json(view))
+    match query.into_inner().format.as_deref().unwrap_or("json") {
+        "json" => Ok(HttpResponse::Ok().json(view)),
+        "csv" => {
+            let mut text = String::from(
+                "\u{feff}事项,取号,叫号,办结,过号,等候中,最长等候(秒),平均办理(秒)\r\n",
+            );
+            for s in &view.services {
+                text.push_str(&format!(
+                    "{},{},{},{},{},{},{},{}\r\n",
+                    s.name,
+                    s.issued,
+                    s.called,
+                    s.completed,
+                    s.no_show,
+                    s.waiting,
+                    s.oldest_wait_s,
+                    s.average_service_s
+                ));
+            }
+            let t = &view.totals;
+            text.push_str(&format!(
+                "合计,{},{},{},{},{},,\r\n",
+                t.issued, t.called, t.completed, t.no_show, t.waiting
+            ));
+            Ok(HttpResponse::Ok()
+                .content_type("text/csv; charset=utf-8")
+                .insert_header((
+                    "Content-Disposition",
+                    format!(
+                        "attachment; filename=\"hallq-{}.csv\"",
+                        view.service_day.unwrap_or_default()
+                    ),
+                ))
+                .body(text))
+        }
+        _ => Err(ApiError::bad_request(
+            "invalid_format",
+            "format is json or csv",
+        )),
+    }
 }
 
 // ---- tickets ------------------------------------------------------------------------------

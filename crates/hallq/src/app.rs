@@ -311,11 +311,15 @@ fn routes(config: &mut web::ServiceConfig) {
         .service(resource("/api/v1/t/{token}").route(web::get().to(crate::public::ticket_by_token)))
         .service(resource("/board").route(web::get().to(pages::board)))
         .service(resource("/t/{token}").route(web::get().to(pages::citizen)))
+        .service(resource("/t/{token}/qr.svg").route(web::get().to(crate::public::ticket_qr)))
         .service(resource("/api/v1/openapi.json").route(web::get().to(api::openapi)))
         .service(resource("/healthz").route(web::get().to(health::healthz)))
         .service(resource("/readyz").route(web::get().to(health::readyz)))
         .service(resource("/metrics").route(web::get().to(health::metrics)))
-        .service(resource("/").route(web::get().to(pages::index)));
+        .service(resource("/").route(web::get().to(pages::kiosk)))
+        .service(resource("/staff").route(web::get().to(pages::staff)))
+        .service(resource("/manage").route(web::get().to(pages::manage)))
+        .service(resource("/about").route(web::get().to(pages::index)));
 }
 
 /// A resource whose wrong methods get a JSON 405 rather than an empty one.

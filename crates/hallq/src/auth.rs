@@ -305,6 +305,18 @@ impl Authenticator {
         })
     }
 
+    /// Who is signed in at each window now (the latest sign-in wins).
+    pub fn staff_at_windows(&self, now: Timestamp) -> HashMap<WindowId, String> {
+        let Ok(sessions) = self.sessions.lock() else {
+            return HashMap::new();
+        };
+        let mut live: Vec<&Session> = sessions.values().filter(|s| s.expires_at > now).collect();
+        live.sort_by_key(|s| s.expires_at);
+        live.into_iter()
+            .filter_map(|s| Some((s.principal.window.clone()?, s.principal.name.clone())))
+            .collect()
+    }
+
     pub fn sign_out(&self, token: &str) -> bool {
         self.sessions
             .lock()

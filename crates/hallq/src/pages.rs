@@ -11,6 +11,9 @@ const INDEX_HTML: &str = r#"<!doctype html>
 <h1>hallq 政务服务大厅排队叫号</h1>
 <p>The queue daemon is running. 排队叫号服务已启动。</p>
 <ul>
+<li><a href="/">/</a> — 自助取号 kiosk</li>
+<li><a href="/staff">/staff</a> — 窗口工作台 window console</li>
+<li><a href="/manage">/manage</a> — 大厅管理 dashboard</li>
 <li><a href="/board">/board</a> — 叫号大屏 TV board</li>
 <li><a href="/api/v1/hall">/api/v1/hall</a> — 大厅、事项与窗口 services and windows</li>
 <li><a href="/api/v1/queues">/api/v1/queues</a> — 排队情况 queues</li>
@@ -21,6 +24,9 @@ const INDEX_HTML: &str = r#"<!doctype html>
 </body></html>"#;
 
 const BOARD_HTML: &str = include_str!("../assets/board.html");
+const KIOSK_HTML: &str = include_str!("../assets/kiosk.html");
+const STAFF_HTML: &str = include_str!("../assets/staff.html");
+const MANAGE_HTML: &str = include_str!("../assets/manage.html");
 const TICKET_HTML: &str = include_str!("../assets/ticket.html");
 const NOT_FOUND_HTML: &str = "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>未找到</title></head>\
@@ -53,6 +59,35 @@ pub async fn citizen(
     }
 }
 
+/// The kiosk (`/`). In the demo hall the public demo kiosk token is built in, so that anyone
+/// can take a number in a browser; a real kiosk is set up once with `/?token=…`.
+pub async fn kiosk(state: actix_web::web::Data<crate::state::AppState>) -> HttpResponse {
+    let page = if state.config.demo {
+        KIOSK_HTML.replacen(
+            "<script>\n\"use strict\";",
+            &format!("<script>window.HALLQ_DEMO_KIOSK_TOKEN = \"{}\";</script>\n<script>\n\"use strict\";", crate::DEMO_KIOSK_TOKEN),
+            1,
+        )
+    } else {
+        KIOSK_HTML.to_owned()
+    };
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-cache"))
+        .body(page)
+}
+
+/// The window console (`/staff`).
+pub async fn staff() -> HttpResponse {
+    html(STAFF_HTML)
+}
+
+/// The manager's dashboard (`/manage`).
+pub async fn manage() -> HttpResponse {
+    html(MANAGE_HTML)
+}
+
+/// Where things are (`/about`).
 pub async fn index() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")

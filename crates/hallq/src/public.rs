@@ -4,6 +4,7 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::web;
+use actix_web::ResponseError;
 use hallq_core::{Hall, Ticket};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -376,4 +377,57 @@ pub async fn list(
             }
         },
     )
+}
+
+/// A QR code as SVG: one square per dark module, a four-module quiet zone.
+pub fn qr_svg(data: &str) -> Option<String> {
+    let code =
+        qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M).ok()?;
+    let width = code.width();
+    let size = width + 8;
+    let mut path = String::new();
+    for (index, color) in code.to_colors().iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            path.push_str(&format!(
+                "M{},{}h1v1h-1z",
+                index % width + 4,
+                index / width + 4
+            ));
+        }
+    }
+    Some(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" shape-rendering=\"crispEdges\">\
+         <rect width=\"{size}\" height=\"{size}\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>"
+    ))
+}
+
+/// The QR code of a ticket's status page, for the kiosk's screen.
+pub async fn ticket_qr(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> actix_web::HttpResponse {
+    let token = path.into_inner();
+    match citizen_ticket(&state, token.clone()).await {
+        Ok(Some(_)) => {
+            let url = format!("{}/t/{token}", state.config.ticket.public_base_url);
+            match qr_svg(&url) {
+                Some(svg) => actix_web::HttpResponse::Ok()
+                    .content_type("image/svg+xml")
+                    .body(svg),
+                None => ApiError::unavailable("the QR code cannot be drawn").error_response(),
+            }
+        }
+        Ok(None) => ApiError::not_found("there is no ticket with this code").error_response(),
+        Err(error) => error.error_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn qr_codes_are_svg() {
+        let svg =
+            super::qr_svg("http://127.0.0.1:8080/t/0123456789abcdef0123456789abcdef").unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("M") && svg.ends_with("</svg>"));
+    }
 }

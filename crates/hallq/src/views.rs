@@ -139,10 +139,45 @@ pub struct DayTotals {
 }
 
 #[derive(Serialize, ToSchema)]
+pub struct WindowDayStats {
+    pub window: String,
+    pub name: String,
+    /// open or paused
+    pub status: String,
+    /// Who is signed in at the window now.
+    pub staff: Option<String>,
+    pub current: Option<String>,
+    pub called: u32,
+    pub completed: u32,
+    pub no_show: u32,
+    pub average_service_s: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HourStats {
+    /// Local hour, 0-23.
+    pub hour: u8,
+    /// Tickets taken in that hour.
+    pub issued: u32,
+    /// Average wait of the tickets called in that hour.
+    pub average_wait_s: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct StatsView {
     pub service_day: Option<String>,
     pub totals: DayTotals,
     pub services: Vec<ServiceDayStats>,
+    pub windows: Vec<WindowDayStats>,
+    pub hours: Vec<HourStats>,
+}
+
+fn average(values: &[u64]) -> Option<u64> {
+    (!values.is_empty()).then(|| values.iter().sum::<u64>() / values.len() as u64)
+}
+
+fn seconds(from: hallq_core::jiff::Timestamp, to: hallq_core::jiff::Timestamp) -> u64 {
+    u64::try_from(to.as_second() - from.as_second()).unwrap_or(0)
 }
 
 /// `138****8000`: enough for staff to confirm with the citizen, useless to anyone else.
@@ -290,7 +325,66 @@ pub fn queue_view(spec: &HallSpec, stats: &QueueStats) -> QueueView {
     }
 }
 
-pub fn stats_view(hall: &Hall, stats: &[QueueStats]) -> StatsView {
+pub fn stats_view(
+    hall: &Hall,
+    stats: &[QueueStats],
+    staff: &std::collections::HashMap<hallq_core::WindowId, String>,
+) -> StatsView {
+    let today: Vec<&hallq_core::Ticket> = hall
+        .tickets()
+        .filter(|t| Some(t.service_day) == hall.day())
+        .collect();
+    let tz = hall.time_zone().clone();
+    let hour_of = |at: hallq_core::jiff::Timestamp| at.to_zoned(tz.clone()).hour() as usize;
+    let mut issued = [0u32; 24];
+    let mut waits: Vec<Vec<u64>> = vec![Vec::new(); 24];
+    for ticket in &today {
+        issued[hour_of(ticket.issued_at)] += 1;
+        if let Some(called_at) = ticket.called_at {
+            waits[hour_of(called_at)].push(seconds(ticket.issued_at, called_at));
+        }
+    }
+    let hours = (0..24)
+        .map(|hour| HourStats {
+            hour: hour as u8,
+            issued: issued[hour],
+            average_wait_s: average(&waits[hour]),
+        })
+        .collect();
+    let windows = hall
+        .spec()
+        .windows
+        .iter()
+        .zip(hall.windows())
+        .map(|(spec, state)| {
+            let served: Vec<&&hallq_core::Ticket> = today
+                .iter()
+                .filter(|t| t.window.as_ref() == Some(&spec.id))
+                .collect();
+            let count = |status: hallq_core::TicketStatus| {
+                served.iter().filter(|t| t.status == status).count() as u32
+            };
+            let service_times: Vec<u64> = served
+                .iter()
+                .filter(|t| t.status == hallq_core::TicketStatus::Completed)
+                .filter_map(|t| Some(seconds(t.called_at?, t.finished_at?)))
+                .collect();
+            WindowDayStats {
+                window: spec.id.0.clone(),
+                name: spec.name.clone(),
+                status: state.status.as_str().into(),
+                staff: staff.get(&spec.id).cloned(),
+                current: state
+                    .current
+                    .and_then(|id| hall.ticket(id))
+                    .map(|t| t.number.clone()),
+                called: served.len() as u32,
+                completed: count(hallq_core::TicketStatus::Completed),
+                no_show: count(hallq_core::TicketStatus::NoShow),
+                average_service_s: average(&service_times),
+            }
+        })
+        .collect();
     let mut totals = DayTotals::default();
     let services = stats
         .iter()
@@ -319,6 +413,8 @@ pub fn stats_view(hall: &Hall, stats: &[QueueStats]) -> StatsView {
         service_day: hall.day().map(|d| d.to_string()),
         totals,
         services,
+        windows,
+        hours,
     }
 }
 
