@@ -173,3 +173,152 @@ async fn a_citizen_takes_a_number_staff_call_it_and_everyone_sees_it() {
     browser.screenshot("dashboard.png").await;
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kiosk_check_in_printer_trouble_and_elder_mode() {
+    // A hall whose kiosk printer is unplugged: tickets are still issued, the screen says so.
+    let temp = tempfile::tempdir().unwrap();
+    let demo = std::fs::read_to_string(support::demo_config()).unwrap();
+    let config = temp.path().join("hall.toml");
+    std::fs::write(
+        &config,
+        demo.replace(
+            "url = \"file:spool/printer-lobby.escpos\"",
+            "url = \"tcp://127.0.0.1:1\"",
+        ),
+    )
+    .unwrap();
+    let app = TestApp::spawn_in(&temp.path().join("data"), &config);
+    let browser = Browser::start(1080, 1600).await;
+    let client = &browser.client;
+    client.goto(&app.url("/")).await.unwrap();
+    browser
+        .wait_for_text("#hall", |t| t == "江州市政务服务中心")
+        .await;
+
+    // Elder mode: larger text, one tap.
+    client
+        .find(Locator::Css("#elder"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let class = client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .attr("class")
+        .await
+        .unwrap();
+    assert_eq!(class.as_deref(), Some("elder"));
+    client
+        .find(Locator::Css("#elder"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // Green channel, printer unplugged: the number and QR are on screen with a clear message.
+    client
+        .find(Locator::Css("#green"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("[data-service=\"vehicle\"]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#ticket-number", |t| t == "J001")
+        .await;
+    let notice = browser
+        .wait_for_text("#print-notice", |t| t.contains("号票打印失败"))
+        .await;
+    assert!(
+        !notice.contains("tcp://"),
+        "technical details are for staff, not citizens: {notice}"
+    );
+    browser.screenshot("kiosk-printer-failed.png").await;
+    let manager = tokio::task::spawn_blocking({
+        let base = app.base.clone();
+        move || TestApp::attach(&base).manager_token()
+    })
+    .await
+    .unwrap();
+    let tickets = app.get_as("/api/v1/tickets/1", &manager).body;
+    assert_eq!(tickets["priority"], "green");
+
+    // Appointment check-in with the on-screen keypad.
+    let base = app.base.clone();
+    let manager_for_booking = manager.clone();
+    let code = tokio::task::spawn_blocking(move || {
+        let app = TestApp::attach(&base);
+        let today = app.get("/api/v1/hall").body["service_day"].as_str().unwrap().to_owned();
+        let slots = app.get(&format!("/api/v1/appointments/slots?service=property-transfer&date={today}")).body;
+        let now = hallq_core::jiff::Timestamp::now();
+        let start = slots["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["start"].as_str().unwrap().to_owned())
+            .find(|s| s.parse::<hallq_core::jiff::Timestamp>().unwrap() > now);
+        let start = start.unwrap_or_else(|| {
+            let tomorrow = today.parse::<hallq_core::jiff::civil::Date>().unwrap().tomorrow().unwrap();
+            let slots = app.get(&format!("/api/v1/appointments/slots?service=property-transfer&date={tomorrow}")).body;
+            slots["slots"][0]["start"].as_str().unwrap().to_owned()
+        });
+        let booked = app.post(
+            "/api/v1/appointments",
+            &manager_for_booking,
+            serde_json::json!({"service": "property-transfer", "start": start, "channel": "phone", "phone": "13812345678"}),
+        );
+        booked.body["code"].as_str().unwrap().to_owned()
+    })
+    .await
+    .unwrap();
+    client
+        .find(Locator::Css("#result [data-back]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#to-check-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for key in code.chars() {
+        let button = client
+            .find(Locator::XPath(&format!(
+                "//div[@id='keypad']/button[text()='{key}']"
+            )))
+            .await
+            .unwrap();
+        button.click().await.unwrap();
+    }
+    browser.wait_for_text("#entry", |t| t == code).await;
+    client
+        .find(Locator::Css("#check-in-go"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#ticket-number", |t| t == "F001")
+        .await;
+    browser
+        .wait_for_text("#ticket-ahead", |t| t == "您前面还有 0 人")
+        .await;
+    browser.close().await;
+}
