@@ -22,26 +22,14 @@ fn slots(app: &TestApp, service: &str, date: &str) -> Vec<Value> {
     answer.body["slots"].as_array().unwrap().clone()
 }
 
-/// The first slot that has not started yet (today, or just after midnight tomorrow).
+/// The first slot that has not started yet, as the slots API gives it.
 fn next_slot(app: &TestApp, service: &str) -> Value {
-    let now = chrono_now();
-    let today = today(app);
-    slots(app, service, &today)
+    let start = app.next_slot(service);
+    let slots = slots(app, service, &start[..10]);
+    slots
         .into_iter()
-        .find(|slot| slot_instant(slot) > now)
-        .unwrap_or_else(|| {
-            let tomorrow: hallq_core::jiff::civil::Date = today.parse().unwrap();
-            let tomorrow = tomorrow.tomorrow().unwrap().to_string();
-            slots(app, service, &tomorrow).remove(0)
-        })
-}
-
-fn slot_instant(slot: &Value) -> hallq_core::jiff::Timestamp {
-    slot["start"].as_str().unwrap().parse().unwrap()
-}
-
-fn chrono_now() -> hallq_core::jiff::Timestamp {
-    hallq_core::jiff::Timestamp::now()
+        .find(|slot| slot["start"] == start.as_str())
+        .expect("the slot")
 }
 
 fn book(app: &TestApp, token: &str, service: &str, start: &str, phone: &str) -> support::Answer {

@@ -260,20 +260,7 @@ async fn kiosk_check_in_printer_trouble_and_elder_mode() {
     let manager_for_booking = manager.clone();
     let code = tokio::task::spawn_blocking(move || {
         let app = TestApp::attach(&base);
-        let today = app.get("/api/v1/hall").body["service_day"].as_str().unwrap().to_owned();
-        let slots = app.get(&format!("/api/v1/appointments/slots?service=property-transfer&date={today}")).body;
-        let now = hallq_core::jiff::Timestamp::now();
-        let start = slots["slots"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["start"].as_str().unwrap().to_owned())
-            .find(|s| s.parse::<hallq_core::jiff::Timestamp>().unwrap() > now);
-        let start = start.unwrap_or_else(|| {
-            let tomorrow = today.parse::<hallq_core::jiff::civil::Date>().unwrap().tomorrow().unwrap();
-            let slots = app.get(&format!("/api/v1/appointments/slots?service=property-transfer&date={tomorrow}")).body;
-            slots["slots"][0]["start"].as_str().unwrap().to_owned()
-        });
+        let start = app.next_slot("property-transfer");
         let booked = app.post(
             "/api/v1/appointments",
             &manager_for_booking,

@@ -307,6 +307,52 @@ impl TestApp {
         self.window_action(token, window, "call-next", None)
     }
 
+    /// The newest event's sequence number, from /metrics.
+    pub fn last_seq(&self) -> String {
+        let metrics = self.get("/metrics").text;
+        metrics
+            .lines()
+            .find(|l| l.starts_with("hallq_event_log_last_seq"))
+            .expect("hallq_event_log_last_seq in /metrics")
+            .to_owned()
+    }
+
+    /// The start of the first slot of `service` that has not started yet (today, or tomorrow
+    /// just before midnight).
+    pub fn next_slot(&self, service: &str) -> String {
+        let today = self.get("/api/v1/hall").body["service_day"]
+            .as_str()
+            .expect("service day")
+            .to_owned();
+        let now = hallq_core::jiff::Timestamp::now();
+        let starts = |date: &str| -> Vec<String> {
+            let answer = self.get(&format!(
+                "/api/v1/appointments/slots?service={service}&date={date}"
+            ));
+            assert_eq!(answer.status, 200, "{}", answer.text);
+            answer.body["slots"]
+                .as_array()
+                .expect("slots")
+                .iter()
+                .map(|slot| slot["start"].as_str().expect("start").to_owned())
+                .collect()
+        };
+        let later = starts(&today).into_iter().find(|start| {
+            start
+                .parse::<hallq_core::jiff::Timestamp>()
+                .expect("instant")
+                > now
+        });
+        later.unwrap_or_else(|| {
+            let tomorrow = today
+                .parse::<hallq_core::jiff::civil::Date>()
+                .expect("date")
+                .tomorrow()
+                .expect("tomorrow");
+            starts(&tomorrow.to_string()).remove(0)
+        })
+    }
+
     pub fn waiting(&self, service: &str) -> u64 {
         let queues = self.get("/api/v1/queues").body;
         queues["services"]
