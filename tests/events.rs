@@ -110,3 +110,55 @@ fn shutdown_with_streams_open_finishes_within_five_seconds() {
         assert_eq!(kinds, vec!["ticket_issued"]);
     }
 }
+
+#[test]
+fn a_client_that_stops_reading_holds_up_nobody() {
+    use std::io::Write;
+    let app = TestApp::spawn();
+    // A screen that connects and then never reads again (hung browser, dead Wi-Fi).
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let mut stuck = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stuck,
+        "GET /api/v1/events HTTP/1.1\r\nHost: {address}\r\n\r\n"
+    )
+    .unwrap();
+    let mut healthy = EventStream::open(&app, None);
+    assert_eq!(healthy.next_event().unwrap().kind, "hello");
+
+    let issuers: Vec<_> = (0..8)
+        .map(|client| {
+            let base = app.base.clone();
+            std::thread::spawn(move || {
+                let app = TestApp::attach(&base);
+                (0..250)
+                    .filter(|i| {
+                        let service = ["tax-general", "vehicle", "entry-exit", "social-insurance"]
+                            [(client + i) % 4];
+                        app.post("/api/v1/tickets", KIOSK, json!({"service": service}))
+                            .status
+                            == 201
+                    })
+                    .count()
+            })
+        })
+        .collect();
+    let issued: usize = issuers.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(
+        issued, 2000,
+        "every ticket was issued while a client was stuck"
+    );
+
+    // The healthy client gets every one of them.
+    let mut tickets = 0;
+    while tickets < 2000 {
+        let event = healthy
+            .next_log_event()
+            .expect("the healthy stream keeps flowing");
+        if event.kind == "ticket_issued" {
+            tickets += 1;
+        }
+    }
+    assert_eq!(app.get("/healthz").status, 200);
+    drop(stuck);
+}
