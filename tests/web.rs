@@ -18,27 +18,9 @@ async fn a_citizen_takes_a_number_staff_call_it_and_everyone_sees_it() {
 
     // The manager's dashboard first: nobody waits yet.
     client.goto(&app.url("/manage")).await.unwrap();
-    client
-        .find(Locator::Css("#staff-id"))
-        .await
-        .unwrap()
-        .send_keys("demo-manager")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#pin"))
-        .await
-        .unwrap()
-        .send_keys("135790")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#sign-in button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.fill("#staff-id", "demo-manager").await;
+    browser.fill("#pin", "135790").await;
+    browser.click("#sign-in button").await;
     browser.wait_for_text("#t-waiting", |t| t == "0").await;
 
     // The kiosk, in English for a moment, then back to Chinese.
@@ -46,36 +28,18 @@ async fn a_citizen_takes_a_number_staff_call_it_and_everyone_sees_it() {
     browser
         .wait_for_text("#hall", |t| t == "江州市政务服务中心")
         .await;
-    client
-        .find(Locator::Css("#lang"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#lang").await;
     browser
         .wait_for_text("#green", |t| t.starts_with("Priority"))
         .await;
     browser
         .wait_for_text("[data-service=\"tax-general\"] b", |t| t == "Tax services")
         .await;
-    client
-        .find(Locator::Css("#lang"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#lang").await;
     browser
         .wait_for_text("#green", |t| t.starts_with("绿色通道"))
         .await;
-    client
-        .find(Locator::Css("[data-service=\"tax-general\"]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("[data-service=\"tax-general\"]").await;
     browser
         .wait_for_text("#ticket-number", |t| t == "A001")
         .await;
@@ -101,34 +65,10 @@ async fn a_citizen_takes_a_number_staff_call_it_and_everyone_sees_it() {
 
     // The window console: sign in at window 2, call with the keyboard.
     client.goto(&app.url("/staff")).await.unwrap();
-    client
-        .find(Locator::Css("#staff-id"))
-        .await
-        .unwrap()
-        .send_keys("demo-staff")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#pin"))
-        .await
-        .unwrap()
-        .send_keys("246810")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#window"))
-        .await
-        .unwrap()
-        .select_by_value("w02")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#sign-in button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.fill("#staff-id", "demo-staff").await;
+    browser.fill("#pin", "246810").await;
+    browser.select("#window", "w02").await;
+    browser.click("#sign-in button").await;
     browser
         .wait_for_text("#title", |t| t.starts_with("2号窗口"))
         .await;
@@ -197,13 +137,7 @@ async fn kiosk_check_in_printer_trouble_and_elder_mode() {
         .await;
 
     // Elder mode: larger text, one tap.
-    client
-        .find(Locator::Css("#elder"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#elder").await;
     let class = client
         .find(Locator::Css("body"))
         .await
@@ -212,29 +146,11 @@ async fn kiosk_check_in_printer_trouble_and_elder_mode() {
         .await
         .unwrap();
     assert_eq!(class.as_deref(), Some("elder"));
-    client
-        .find(Locator::Css("#elder"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#elder").await;
 
     // Green channel, printer unplugged: the number and QR are on screen with a clear message.
-    client
-        .find(Locator::Css("#green"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("[data-service=\"vehicle\"]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#green").await;
+    browser.click("[data-service=\"vehicle\"]").await;
     browser
         .wait_for_text("#ticket-number", |t| t == "J001")
         .await;
@@ -270,20 +186,8 @@ async fn kiosk_check_in_printer_trouble_and_elder_mode() {
     })
     .await
     .unwrap();
-    client
-        .find(Locator::Css("#result [data-back]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#to-check-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#result [data-back]").await;
+    browser.click("#to-check-in").await;
     for key in code.chars() {
         let button = client
             .find(Locator::XPath(&format!(
@@ -294,13 +198,7 @@ async fn kiosk_check_in_printer_trouble_and_elder_mode() {
         button.click().await.unwrap();
     }
     browser.wait_for_text("#entry", |t| t == code).await;
-    client
-        .find(Locator::Css("#check-in-go"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#check-in-go").await;
     browser
         .wait_for_text("#ticket-number", |t| t == "F001")
         .await;
