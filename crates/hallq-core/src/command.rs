@@ -76,6 +76,8 @@ pub enum Command {
         code: Option<String>,
         phone: Option<String>,
         token: String,
+        /// The kiosk where the citizen checked in: its printer prints the ticket.
+        kiosk: Option<String>,
     },
     /// An SMS about a ticket went to the gateway (or could not).
     RecordSms {
@@ -85,11 +87,17 @@ pub enum Command {
         delivered: bool,
         detail: Option<String>,
     },
-    /// A ticket could not be printed; it stays valid and is shown on the kiosk's screen.
-    RecordPrintFailure {
+    /// Print a ticket again on `printer` (the citizen lost it, or the first print failed).
+    RequestReprint {
         ticket: TicketId,
         printer: String,
-        condition: String,
-        reason: String,
+    },
+    /// What became of a print job: printed, or not (the ticket stays valid either way and is
+    /// shown on the kiosk's screen).
+    RecordPrintOutcome {
+        ticket: TicketId,
+        printer: String,
+        /// `None` when it printed; otherwise the printer's condition and the reason.
+        failure: Option<(String, String)>,
     },
 }

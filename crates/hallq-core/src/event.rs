@@ -91,6 +91,20 @@ pub enum Event {
         detail: Option<String>,
         at: Timestamp,
     },
+    /// Staff or a kiosk asked for a ticket to be printed again.
+    TicketReprintRequested {
+        ticket: TicketId,
+        number: String,
+        printer: String,
+        at: Timestamp,
+    },
+    /// A ticket came out of its printer.
+    TicketPrinted {
+        ticket: TicketId,
+        number: String,
+        printer: String,
+        at: Timestamp,
+    },
     TicketPrintFailed {
         ticket: TicketId,
         number: String,
@@ -146,6 +160,8 @@ impl Event {
             Event::WindowResumed { .. } => "window_resumed",
             Event::DeviceStatusChanged { .. } => "device_status_changed",
             Event::TicketPrintFailed { .. } => "ticket_print_failed",
+            Event::TicketReprintRequested { .. } => "ticket_reprint_requested",
+            Event::TicketPrinted { .. } => "ticket_printed",
             Event::SmsNotified { .. } => "sms_notified",
             Event::AppointmentBooked { .. } => "appointment_booked",
             Event::AppointmentCancelled { .. } => "appointment_cancelled",
@@ -169,6 +185,8 @@ impl Event {
             | Event::WindowResumed { at, .. }
             | Event::DeviceStatusChanged { at, .. }
             | Event::TicketPrintFailed { at, .. }
+            | Event::TicketReprintRequested { at, .. }
+            | Event::TicketPrinted { at, .. }
             | Event::SmsNotified { at, .. }
             | Event::AppointmentCancelled { at, .. }
             | Event::AppointmentCheckedIn { at, .. }
@@ -196,6 +214,8 @@ impl Event {
             | Event::WindowResumed { .. }
             | Event::DeviceStatusChanged { .. }
             | Event::TicketPrintFailed { .. }
+            | Event::TicketReprintRequested { .. }
+            | Event::TicketPrinted { .. }
             | Event::SmsNotified { .. }
             | Event::AppointmentBooked { .. }
             | Event::AppointmentCancelled { .. }

@@ -12,11 +12,14 @@ mod appointment;
 mod calendar;
 mod command;
 mod error;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 mod estimate;
 mod event;
 mod hall;
 mod ids;
 mod ordering;
+mod ranked;
 mod spec;
 mod ticket;
 
@@ -30,9 +33,12 @@ pub use command::{Command, IssueTicket};
 pub use error::DomainError;
 pub use estimate::ServiceTimeAverage;
 pub use event::Event;
-pub use hall::{Hall, Outcome, QueueStats, RestoredState, WindowState, WindowStatus};
+pub use hall::{
+    Hall, Outcome, QueueStats, RestoredState, WindowState, WindowStatus, RECENT_CALLS_MAX,
+};
 pub use ids::{ServiceId, TicketId, WindowId};
 pub use ordering::call_order_key;
+pub use ranked::RankedSet;
 pub use spec::{
     is_valid_id, HallSpec, ItemType, Policy, ServiceSpec, SpecError, TargetGroup, WindowSpec,
 };

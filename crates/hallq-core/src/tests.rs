@@ -1,72 +1,19 @@
 //! Rules of the hall, with explicit instants: no sleeping, no wall clock.
 
+use crate::fixtures::*;
 use crate::*;
 use jiff::civil::date;
-use jiff::tz::{self, TimeZone};
 use jiff::{Timestamp, ToSpan};
 use proptest::prelude::*;
 use std::collections::{HashMap, HashSet};
 
-fn shanghai() -> TimeZone {
-    TimeZone::fixed(tz::offset(8))
-}
-
 /// 2026-11-27 09:00 in the hall, plus `seconds`.
 fn at(seconds: i64) -> Timestamp {
-    date(2026, 11, 27)
-        .at(9, 0, 0, 0)
-        .to_zoned(shanghai())
-        .unwrap()
-        .timestamp()
-        + seconds.seconds()
+    friday_at(seconds)
 }
 
-fn service(id: &str, prefix: &str) -> ServiceSpec {
-    ServiceSpec {
-        id: ServiceId::new(id),
-        name: format!("事项{id}"),
-        name_en: None,
-        prefix: prefix.into(),
-        target_group: TargetGroup::Both,
-        item_type: ItemType::Immediate,
-        department: "综合".into(),
-        prior_service_s: 300,
-    }
-}
-
-fn window(id: &str, services: &[&str]) -> WindowSpec {
-    WindowSpec {
-        id: WindowId::new(id),
-        name: format!("{id}号窗口"),
-        services: services.iter().map(|s| ServiceId::new(*s)).collect(),
-        call_name: None,
-        green_channel: false,
-        duty: false,
-    }
-}
-
-/// Two services, a window for each, and a comprehensive window serving both (b first).
 fn test_spec() -> HallSpec {
-    HallSpec {
-        name: "测试大厅".into(),
-        level: "市本级".into(),
-        services: vec![service("a", "A"), service("b", "B")],
-        windows: vec![
-            window("w1", &["a"]),
-            window("w2", &["b"]),
-            window("w3", &["b", "a"]),
-        ],
-        policy: Policy {
-            ageing_max_wait_s: 1800,
-            requeue_within_s: 600,
-            requeue_limit: 1,
-            service_time_weight_percent: 20,
-        },
-        schedule: Default::default(),
-        calendar: Default::default(),
-        appointment_plans: Default::default(),
-        appointment_rules: Default::default(),
-    }
+    two_service_hall()
 }
 
 fn hall_at(now: Timestamp) -> Hall {
@@ -75,17 +22,6 @@ fn hall_at(now: Timestamp) -> Hall {
     hall
 }
 
-fn issue(service: &str, priority: PriorityClass, token: &str) -> Command {
-    Command::IssueTicket(IssueTicket {
-        service: ServiceId::new(service),
-        priority,
-        channel: Channel::Kiosk,
-        phone: None,
-        kiosk: None,
-        token: token.into(),
-        idempotency_key: None,
-    })
-}
 
 fn walk_in(hall: &mut Hall, service: &str, now: Timestamp) -> TicketId {
     let token = format!("t{}", hall.last_ticket_id() + 1);
@@ -1239,6 +1175,7 @@ fn check_in(code: &str, token: &str) -> Command {
         code: Some(code.into()),
         phone: None,
         token: token.into(),
+        kiosk: None,
     }
 }
 
@@ -1398,6 +1335,7 @@ fn check_in_by_phone_and_appointment_priority() {
                 code: None,
                 phone: Some("13900000000".into()),
                 token: format!("p-{clock}"),
+                kiosk: None,
             },
             local(friday, clock),
         )
@@ -1421,7 +1359,8 @@ fn check_in_by_phone_and_appointment_priority() {
             &Command::CheckIn {
                 code: None,
                 phone: Some("13000000000".into()),
-                token: "x".into()
+                token: "x".into(),
+                kiosk: None,
             },
             local(friday, "09:50")
         )

@@ -1,32 +1,40 @@
 //! The engine: one thread that owns the hall's state and the SQLite write connection.
 //!
 //! Requests arrive on a bounded channel. The engine takes every request waiting (up to
-//! `batch_max`), answers reads from the committed state, applies the commands in arrival order,
-//! writes all their events and changed rows in **one** transaction, and only after that
-//! transaction is on disk answers the callers and publishes the events on a bounded broadcast
+//! `batch_max`), applies the commands in arrival order, writes all their events and changed
+//! rows in **one** transaction, and only after that transaction is on disk folds the events
+//! into the *read model*, answers the callers and publishes the events on a bounded broadcast
 //! channel. One fsync is shared by the whole group: that is where the throughput comes from.
+//!
+//! Reads never run on the writer thread. The read model is a second `Hall` that holds exactly
+//! the committed state (the writer's own state runs ahead of the disk while a batch is being
+//! decided); readers take it with [`EngineHandle::view`] on their own threads, under a read lock
+//! held only as long as their closure runs. Because the writer folds a batch into the read
+//! model before it answers, a caller who was told "issued" finds the ticket in the next view.
 //!
 //! If a commit fails (disk full, read-only file system), every caller in the group gets the
 //! storage error and the engine reloads its state from the database, so memory never holds
-//! anything the disk does not.
+//! anything the disk does not; the read model never saw the failed batch at all.
 //!
 //! Not here: HTTP, JSON, devices. Callers hold an [`EngineHandle`].
 
 mod clock;
+mod worker;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 
 use hallq_core::jiff::tz::TimeZone;
 use hallq_core::jiff::Timestamp;
-use hallq_core::{Command, DomainError, Event, Hall, HallSpec, Ticket, TicketId, WindowId};
-use hallq_store::{Batch, Store, StoreError, StoreErrorKind};
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use hallq_core::{Command, DomainError, Event, Hall, HallSpec, Ticket};
+use hallq_store::{Store, StoreError, StoreErrorKind};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, oneshot};
+use worker::{Request, Worker};
 
-/// Limits of the engine. Every queue is bounded.
+/// Limits of the engine. Every queue is bounded, every wait has a deadline.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
     /// Requests that may wait for the engine before senders are held back.
@@ -35,8 +43,11 @@ pub struct EngineConfig {
     pub batch_max: usize,
     /// Events a subscriber may fall behind before it is told it lagged.
     pub event_capacity: usize,
-    /// How often the engine wakes without requests (day rollover at midnight).
+    /// How often the engine wakes without requests (day rollover at midnight, liveness).
     pub tick_interval: Duration,
+    /// How long `execute` waits for its answer (queueing included) before giving up with
+    /// `EngineError::Timeout`: a stuck disk must not hang every request.
+    pub execute_deadline: Duration,
 }
 
 impl Default for EngineConfig {
@@ -46,6 +57,7 @@ impl Default for EngineConfig {
             batch_max: 512,
             event_capacity: 8192,
             tick_interval: Duration::from_secs(5),
+            execute_deadline: Duration::from_secs(5),
         }
     }
 }
@@ -67,6 +79,8 @@ pub struct Executed {
     /// People ahead and the estimated wait, when the ticket is waiting.
     pub position: Option<(usize, u64)>,
     pub at: Timestamp,
+    /// The newest sequence number in the log once this command's batch was committed.
+    pub log_seq: u64,
 }
 
 #[derive(Clone, Debug, thiserror::Error)]
@@ -77,19 +91,9 @@ pub enum EngineError {
     Storage(StoreError),
     #[error("the engine has stopped")]
     Stopped,
-}
-
-type ReadJob = Box<dyn FnOnce(&Hall, Timestamp) + Send>;
-
-enum Request {
-    Execute {
-        command: Command,
-        reply: oneshot::Sender<Result<Executed, EngineError>>,
-    },
-    Read(ReadJob),
-    CheckWritable(oneshot::Sender<Result<(), StoreError>>),
-    /// Wakes the engine so that it notices a new day.
-    Tick,
+    /// The engine did not answer within the deadline: the command may still be applied.
+    #[error("the engine did not answer within {0:?}")]
+    Timeout(Duration),
 }
 
 /// Counters the daemon exports as metrics.
@@ -104,9 +108,51 @@ pub struct EngineStats {
     pub commit_seconds_total: f64,
     pub last_seq: u64,
     pub last_error: Option<String>,
+    /// Queries answered on the writer thread (`read_on_writer`): the daemon serves none.
+    pub writer_reads: u64,
+    pub timeouts: u64,
 }
 
 pub const BATCH_SIZE_BOUNDS: [usize; 10] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
+
+/// The committed state, for readers: a `Hall` the writer folds every committed event into.
+pub(crate) struct ReadModel {
+    hall: RwLock<Hall>,
+    /// The sequence number of the last event folded in.
+    seq: AtomicU64,
+}
+
+/// Whether the engine thread is alive and turning.
+#[derive(Clone, Copy, Debug)]
+pub struct Liveness {
+    /// False once the engine thread has ended (stopped, or panicked).
+    pub running: bool,
+    /// Time since the engine last finished a loop (a batch or a tick).
+    pub since_last_turn: Duration,
+}
+
+pub(crate) struct Heart {
+    alive: AtomicBool,
+    started: Instant,
+    /// Milliseconds since `started` at the last turn of the loop.
+    last_turn_ms: AtomicU64,
+}
+
+impl Heart {
+    pub(crate) fn beat(&self) {
+        self.last_turn_ms
+            .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+}
+
+/// Marks the engine dead when the worker thread ends, however it ends (a panic included).
+pub(crate) struct DeathNotice(pub(crate) Arc<Heart>);
+
+impl Drop for DeathNotice {
+    fn drop(&mut self) {
+        self.0.alive.store(false, Ordering::SeqCst);
+    }
+}
 
 /// The cheap, cloneable way to talk to the engine.
 #[derive(Clone)]
@@ -114,27 +160,59 @@ pub struct EngineHandle {
     requests: mpsc::Sender<Request>,
     events: broadcast::Sender<Arc<Published>>,
     stats: Arc<Mutex<EngineStats>>,
+    read_model: Arc<ReadModel>,
+    heart: Arc<Heart>,
+    deadline: Duration,
 }
 
 impl EngineHandle {
-    /// Applies a command; returns after its events are durable.
+    /// Applies a command; returns after its events are durable, or `Timeout` after the
+    /// configured deadline (the command may then still be applied later).
     pub async fn execute(&self, command: Command) -> Result<Executed, EngineError> {
         let (reply, answer) = oneshot::channel();
-        self.requests
-            .send(Request::Execute { command, reply })
-            .await
-            .map_err(|_| EngineError::Stopped)?;
-        answer.await.map_err(|_| EngineError::Stopped)?
+        let exchange = async {
+            self.requests
+                .send(Request::Execute { command, reply })
+                .await
+                .map_err(|_| EngineError::Stopped)?;
+            answer.await.map_err(|_| EngineError::Stopped)?
+        };
+        match tokio::time::timeout(self.deadline, exchange).await {
+            Ok(result) => result,
+            Err(_) => {
+                if let Ok(mut stats) = self.stats.lock() {
+                    stats.timeouts += 1;
+                }
+                Err(EngineError::Timeout(self.deadline))
+            }
+        }
     }
 
-    /// Runs `query` against the committed state on the engine thread. Keep it short.
-    pub async fn read<R, F>(&self, query: F) -> Result<R, EngineError>
+    /// Runs `query` against the committed state, on the caller's thread, under a read lock:
+    /// keep it short (O(log n) or O(services)), the writer waits for it to fold a batch in.
+    pub fn view<R>(&self, query: impl FnOnce(&Hall) -> R) -> R {
+        let hall = self
+            .read_model
+            .hall
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        query(&hall)
+    }
+
+    /// The sequence number of the newest event in the read model (and the log).
+    pub fn committed_seq(&self) -> u64 {
+        self.read_model.seq.load(Ordering::Acquire)
+    }
+
+    /// Runs `query` on the writer thread, between batches. Only for tools and tests that must
+    /// see the writer's own state; counted in `EngineStats::writer_reads`.
+    pub async fn read_on_writer<R, F>(&self, query: F) -> Result<R, EngineError>
     where
         R: Send + 'static,
         F: FnOnce(&Hall, Timestamp) -> R + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job: ReadJob = Box::new(move |hall, now| {
+        let job: worker::ReadJob = Box::new(move |hall, now| {
             let _ = reply.send(query(hall, now));
         });
         self.requests
@@ -144,17 +222,23 @@ impl EngineHandle {
         answer.await.map_err(|_| EngineError::Stopped)
     }
 
-    /// Proves the database takes writes (for `/readyz`).
+    /// Proves the database takes writes (for readiness probes): costs an fsync'd transaction
+    /// on the writer, so callers should not run it per request.
     pub async fn check_writable(&self) -> Result<(), EngineError> {
         let (reply, answer) = oneshot::channel();
-        self.requests
-            .send(Request::CheckWritable(reply))
+        let exchange = async {
+            self.requests
+                .send(Request::CheckWritable(reply))
+                .await
+                .map_err(|_| EngineError::Stopped)?;
+            answer
+                .await
+                .map_err(|_| EngineError::Stopped)?
+                .map_err(EngineError::Storage)
+        };
+        tokio::time::timeout(self.deadline, exchange)
             .await
-            .map_err(|_| EngineError::Stopped)?;
-        answer
-            .await
-            .map_err(|_| EngineError::Stopped)?
-            .map_err(EngineError::Storage)
+            .unwrap_or(Err(EngineError::Timeout(self.deadline)))
     }
 
     /// Events published from now on. A subscriber that falls `event_capacity` behind gets
@@ -167,8 +251,18 @@ impl EngineHandle {
         self.stats.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    pub fn is_running(&self) -> bool {
-        !self.requests.is_closed()
+    pub fn liveness(&self) -> Liveness {
+        let now_ms = self.heart.started.elapsed().as_millis() as u64;
+        let last = self.heart.last_turn_ms.load(Ordering::Relaxed);
+        Liveness {
+            running: self.heart.alive.load(Ordering::SeqCst) && !self.requests.is_closed(),
+            since_last_turn: Duration::from_millis(now_ms.saturating_sub(last)),
+        }
+    }
+
+    /// Requests waiting for the engine now.
+    pub fn queued(&self) -> usize {
+        self.requests.max_capacity() - self.requests.capacity()
     }
 }
 
@@ -188,12 +282,21 @@ impl Engine {
     ) -> Result<(Engine, EngineHandle), StoreError> {
         let loaded = store.load()?;
         let hall = Hall::restore(spec, time_zone, loaded.state);
+        let read_model = Arc::new(ReadModel {
+            hall: RwLock::new(hall.clone()),
+            seq: AtomicU64::new(loaded.last_seq),
+        });
         let (requests, receiver) = mpsc::channel(config.request_capacity.max(1));
         let (events, _) = broadcast::channel(config.event_capacity.max(1));
         let stats = Arc::new(Mutex::new(EngineStats {
             last_seq: loaded.last_seq,
             ..EngineStats::default()
         }));
+        let heart = Arc::new(Heart {
+            alive: AtomicBool::new(true),
+            started: Instant::now(),
+            last_turn_ms: AtomicU64::new(0),
+        });
         let mut worker = Worker {
             hall,
             store,
@@ -201,6 +304,8 @@ impl Engine {
             last_seq: loaded.last_seq,
             events: events.clone(),
             stats: stats.clone(),
+            read_model: read_model.clone(),
+            heart: heart.clone(),
             batch_max: config.batch_max.max(1),
             needs_reload: false,
         };
@@ -210,9 +315,13 @@ impl Engine {
         if let Err(error) = worker.process(Vec::new()) {
             tracing::error!(%error, "cannot record the start of the service day; will retry");
         }
+        let notice = DeathNotice(heart.clone());
         let thread = std::thread::Builder::new()
             .name("hallq-engine".into())
-            .spawn(move || worker.run(receiver))
+            .spawn(move || {
+                let _notice = notice;
+                worker.run(receiver)
+            })
             .map_err(|e| StoreError::other(format!("cannot start the engine thread: {e}")))?;
         let ticker = requests.downgrade();
         let interval = config.tick_interval;
@@ -235,6 +344,9 @@ impl Engine {
                 requests,
                 events,
                 stats,
+                read_model,
+                heart,
+                deadline: config.execute_deadline,
             },
         ))
     }
@@ -247,245 +359,13 @@ impl Engine {
     }
 }
 
-struct Worker {
-    hall: Hall,
-    store: Store,
-    clock: Arc<dyn Clock>,
-    last_seq: u64,
-    events: broadcast::Sender<Arc<Published>>,
-    stats: Arc<Mutex<EngineStats>>,
-    batch_max: usize,
-    needs_reload: bool,
-}
-
-/// A command applied in this batch, waiting for the commit to be answered.
-struct Pending {
-    reply: oneshot::Sender<Result<Executed, EngineError>>,
-    result: Result<(std::ops::Range<usize>, Option<TicketId>), DomainError>,
-}
-
-impl Worker {
-    fn run(mut self, mut receiver: mpsc::Receiver<Request>) {
-        while let Some(first) = receiver.blocking_recv() {
-            let mut batch = Vec::with_capacity(16);
-            batch.push(first);
-            while batch.len() < self.batch_max {
-                match receiver.try_recv() {
-                    Ok(request) => batch.push(request),
-                    Err(_) => break,
-                }
-            }
-            if let Err(error) = self.process(batch) {
-                tracing::error!(%error, "engine batch failed");
-            }
-        }
-        tracing::info!(last_seq = self.last_seq, "engine stopped");
-    }
-
-    fn reload(&mut self) -> Result<(), StoreError> {
-        let loaded = self.store.load()?;
-        self.hall = Hall::restore(
-            self.hall.spec().clone(),
-            self.hall.time_zone().clone(),
-            loaded.state,
-        );
-        self.last_seq = loaded.last_seq;
-        self.needs_reload = false;
-        tracing::warn!(
-            last_seq = self.last_seq,
-            "engine state reloaded from the database"
-        );
-        Ok(())
-    }
-
-    /// Handles one group of requests. Returns the storage error if the commit failed (every
-    /// caller has been told already).
-    fn process(&mut self, requests: Vec<Request>) -> Result<(), StoreError> {
-        if self.needs_reload {
-            if let Err(error) = self.reload() {
-                for request in requests {
-                    fail(request, &error);
-                }
-                return Err(error);
-            }
-        }
-        let now = self.clock.now();
-        // Reads first, so that they see only committed state.
-        let mut commands = Vec::with_capacity(requests.len());
-        for request in requests {
-            match request {
-                Request::Read(job) => job(&self.hall, now),
-                Request::CheckWritable(reply) => {
-                    let _ = reply.send(self.store.check_writable());
-                }
-                Request::Tick => {}
-                Request::Execute { command, reply } => commands.push((command, reply)),
-            }
-        }
-        let mut events: Vec<Event> = self.hall.advance_to(now);
-        let command_count = commands.len();
-        let mut pending = Vec::with_capacity(command_count);
-        for (command, reply) in commands {
-            let result = self.hall.execute(&command, now).map(|outcome| {
-                let start = events.len();
-                events.extend(outcome.events);
-                (start..events.len(), outcome.ticket)
-            });
-            pending.push(Pending { reply, result });
-        }
-        #[cfg(debug_assertions)]
-        if let Err(message) = self.hall.check_invariants() {
-            panic!("hall invariant broken: {message}");
-        }
-        let started = Instant::now();
-        let committed = if events.is_empty() {
-            Ok(())
-        } else {
-            self.commit(&events)
-        };
-        let commit_seconds = started.elapsed().as_secs_f64();
-        let first_seq = self.last_seq + 1;
-        match committed {
-            Ok(()) => {
-                let published: Vec<Arc<Published>> = events
-                    .into_iter()
-                    .enumerate()
-                    .map(|(offset, event)| {
-                        Arc::new(Published {
-                            seq: first_seq + offset as u64,
-                            event,
-                        })
-                    })
-                    .collect();
-                self.last_seq += published.len() as u64;
-                for item in pending {
-                    let answer = item
-                        .result
-                        .map_err(EngineError::from)
-                        .map(|(range, ticket)| Executed {
-                            events: published[range].to_vec(),
-                            ticket: ticket.and_then(|id| self.hall.ticket(id).cloned()),
-                            position: ticket.and_then(|id| self.hall.position(id, now)),
-                            at: now,
-                        });
-                    let _ = item.reply.send(answer);
-                }
-                for event in &published {
-                    // No subscribers is fine; lagging subscribers are their own problem.
-                    let _ = self.events.send(event.clone());
-                }
-                self.record(command_count, published.len(), commit_seconds, None);
-                Ok(())
-            }
-            Err(error) => {
-                tracing::error!(%error, commands = command_count, "commit failed; reloading state");
-                for item in pending {
-                    let _ = item.reply.send(Err(EngineError::Storage(error.clone())));
-                }
-                self.needs_reload = true;
-                // Reload at once so that reads do not see what was never written.
-                if let Err(reload_error) = self.reload() {
-                    tracing::error!(%reload_error, "reload after failed commit failed");
-                }
-                self.record(command_count, 0, commit_seconds, Some(error.to_string()));
-                Err(error)
-            }
-        }
-    }
-
-    fn commit(&mut self, events: &[Event]) -> Result<(), StoreError> {
-        let ticket_ids: BTreeSet<TicketId> = events.iter().filter_map(Event::ticket).collect();
-        let window_ids: BTreeSet<&WindowId> = events
-            .iter()
-            .filter(|e| matches!(e, Event::WindowPaused { .. } | Event::WindowResumed { .. }))
-            .filter_map(Event::window)
-            .collect();
-        let day = events.iter().rev().find_map(|event| match event {
-            Event::ServiceDayStarted { day, .. } => Some(*day),
-            _ => None,
-        });
-        let batch = Batch {
-            events: events
-                .iter()
-                .enumerate()
-                .map(|(offset, event)| (self.last_seq + 1 + offset as u64, event))
-                .collect(),
-            tickets: ticket_ids
-                .iter()
-                .filter_map(|id| self.hall.ticket(*id))
-                .collect(),
-            // Tickets of an earlier day leave the live state in the batch that expires them,
-            // so their rows are updated from the events.
-            expired: events
-                .iter()
-                .filter_map(|event| match event {
-                    Event::TicketExpired { ticket, at, .. } => Some((*ticket, *at)),
-                    _ => None,
-                })
-                .collect(),
-            appointments: events
-                .iter()
-                .filter_map(Event::appointment)
-                .collect::<BTreeSet<&str>>()
-                .into_iter()
-                .filter_map(|code| self.hall.appointment(code))
-                .collect(),
-            appointment_no_shows: events
-                .iter()
-                .filter_map(|event| match event {
-                    Event::AppointmentNoShow { code, .. } => Some(code.as_str()),
-                    _ => None,
-                })
-                .collect(),
-            windows: window_ids
-                .into_iter()
-                .filter_map(|id| self.hall.window(id).map(|w| (&w.id, w.status)))
-                .collect(),
-            day,
-        };
-        self.store.commit(&batch)
-    }
-
-    fn record(&self, commands: usize, events: usize, seconds: f64, error: Option<String>) {
-        if let Ok(mut stats) = self.stats.lock() {
-            stats.batches += 1;
-            stats.commands += commands as u64;
-            stats.events += events as u64;
-            stats.commit_seconds_total += seconds;
-            stats.last_seq = self.last_seq;
-            if commands > 0 {
-                let bucket = BATCH_SIZE_BOUNDS
-                    .iter()
-                    .position(|&bound| commands <= bound)
-                    .unwrap_or(BATCH_SIZE_BOUNDS.len() - 1);
-                stats.batch_size_buckets[bucket] += 1;
-            }
-            if error.is_some() {
-                stats.commit_failures += 1;
-            }
-            if error.is_some() || events > 0 {
-                stats.last_error = error;
-            }
-        }
-    }
-}
-
-fn fail(request: Request, error: &StoreError) {
-    match request {
-        Request::Execute { reply, .. } => {
-            let _ = reply.send(Err(EngineError::Storage(error.clone())));
-        }
-        Request::CheckWritable(reply) => {
-            let _ = reply.send(Err(error.clone()));
-        }
-        Request::Read(_) | Request::Tick => {}
-    }
-}
-
 impl EngineError {
     /// Whether the failure is the storage's (the caller should retry later) rather than a rule.
     pub fn is_storage(&self) -> bool {
-        matches!(self, EngineError::Storage(_) | EngineError::Stopped)
+        matches!(
+            self,
+            EngineError::Storage(_) | EngineError::Stopped | EngineError::Timeout(_)
+        )
     }
 
     pub fn storage_kind(&self) -> Option<StoreErrorKind> {

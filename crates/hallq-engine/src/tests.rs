@@ -1,64 +1,18 @@
 use super::*;
 use hallq_core::jiff::civil::date;
 use hallq_core::jiff::tz;
-use hallq_core::{
-    Channel, IssueTicket, ItemType, Policy, PriorityClass, ServiceId, ServiceSpec, TargetGroup,
-    TicketStatus, WindowSpec,
-};
+use hallq_core::fixtures;
+use hallq_core::{Channel, IssueTicket, PriorityClass, ServiceId, TicketStatus, WindowId};
+use std::collections::BTreeSet;
 use hallq_store::StoreOptions;
-use std::sync::atomic::{AtomicI64, Ordering};
 
-/// A clock tests move by hand.
-struct ManualClock(AtomicI64);
-
-impl ManualClock {
-    fn at(hour: i8) -> Arc<Self> {
-        let start = date(2026, 11, 27)
-            .at(hour, 0, 0, 0)
-            .to_zoned(TimeZone::fixed(tz::offset(8)))
-            .unwrap()
-            .timestamp();
-        Arc::new(Self(AtomicI64::new(start.as_millisecond())))
-    }
-    fn advance(&self, seconds: i64) {
-        self.0.fetch_add(seconds * 1000, Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Timestamp {
-        Timestamp::from_millisecond(self.0.load(Ordering::SeqCst)).unwrap()
-    }
+/// A clock tests move by hand, starting at `hour` on 2026-11-27 in the hall.
+fn clock_at(hour: i8) -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(fixtures::local(date(2026, 11, 27), hour, 0, 0)))
 }
 
 fn spec() -> HallSpec {
-    HallSpec {
-        name: "测试大厅".into(),
-        level: "市本级".into(),
-        services: vec![ServiceSpec {
-            id: ServiceId::new("a"),
-            name: "事项A".into(),
-            name_en: None,
-            prefix: "A".into(),
-            target_group: TargetGroup::Both,
-            item_type: ItemType::Immediate,
-            department: "综合".into(),
-            prior_service_s: 300,
-        }],
-        windows: vec![WindowSpec {
-            id: WindowId::new("w1"),
-            name: "1号窗口".into(),
-            services: vec![ServiceId::new("a")],
-            call_name: None,
-            green_channel: false,
-            duty: false,
-        }],
-        policy: Policy::default(),
-        schedule: Default::default(),
-        calendar: Default::default(),
-        appointment_plans: Default::default(),
-        appointment_rules: Default::default(),
-    }
+    fixtures::one_window_hall()
 }
 
 fn start(
@@ -101,7 +55,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn answers_come_after_the_commit_and_groups_share_one() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hall.db");
-    let (engine, handle) = start(&path, ManualClock::at(9), StoreOptions::default());
+    let (engine, handle) = start(&path, clock_at(9), StoreOptions::default());
     let reader = Store::open_reader(&path).unwrap();
     let mut subscriber = handle.subscribe();
     runtime().block_on(async {
@@ -144,7 +98,7 @@ fn answers_come_after_the_commit_and_groups_share_one() {
 fn restart_continues_where_it_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hall.db");
-    let clock = ManualClock::at(9);
+    let clock = clock_at(9);
     let (engine, handle) = start(&path, clock.clone(), StoreOptions::default());
     let rt = runtime();
     rt.block_on(async {
@@ -170,15 +124,12 @@ fn restart_continues_where_it_stopped() {
 
     let (engine, handle) = start(&path, clock.clone(), StoreOptions::default());
     rt.block_on(async {
-        let (window, next_number) = handle
-            .read(|hall, _| {
-                (
-                    hall.window(&WindowId::new("w1")).cloned().unwrap(),
-                    hall.tickets().count(),
-                )
-            })
-            .await
-            .unwrap();
+        let (window, next_number) = handle.view(|hall| {
+            (
+                hall.window(&WindowId::new("w1")).cloned().unwrap(),
+                hall.tickets().count(),
+            )
+        });
         assert_eq!(window.status, hallq_core::WindowStatus::Paused);
         assert!(window.current.is_some());
         assert_eq!(next_number, 3);
@@ -190,7 +141,7 @@ fn restart_continues_where_it_stopped() {
     engine.join();
 
     // The next morning: numbering restarts, yesterday's open tickets expired in the store.
-    clock.advance(24 * 3600);
+    clock.advance_s(24 * 3600);
     let (engine, handle) = start(&path, clock, StoreOptions::default());
     rt.block_on(async {
         let first = handle.execute(issue("t4".into())).await.unwrap();
@@ -209,13 +160,13 @@ fn restart_continues_where_it_stopped() {
 fn midnight_passes_without_requests() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hall.db");
-    let clock = ManualClock::at(23);
+    let clock = clock_at(23);
     let (engine, handle) = start(&path, clock.clone(), StoreOptions::default());
     let rt = runtime();
     let mut subscriber = handle.subscribe();
     rt.block_on(async {
         handle.execute(issue("late".into())).await.unwrap();
-        clock.advance(3600);
+        clock.advance_s(3600);
         // The tick thread wakes the engine within its interval.
         let expired = tokio::time::timeout(std::time::Duration::from_secs(20), async {
             loop {
@@ -240,7 +191,7 @@ fn a_full_database_fails_requests_and_keeps_nothing_unwritten() {
     let options = StoreOptions {
         max_size_bytes: Some(96 * 1024),
     };
-    let (engine, handle) = start(&path, ManualClock::at(9), options);
+    let (engine, handle) = start(&path, clock_at(9), options);
     let rt = runtime();
     rt.block_on(async {
         let mut acknowledged = Vec::new();
@@ -262,11 +213,75 @@ fn a_full_database_fails_requests_and_keeps_nothing_unwritten() {
         );
         assert!(handle.check_writable().await.is_err());
         // The engine's state is what the disk has: exactly the acknowledged tickets.
-        let live = handle.read(|hall, _| hall.tickets().count()).await.unwrap();
+        let live = handle
+            .read_on_writer(|hall, _| hall.tickets().count())
+            .await
+            .unwrap();
         assert_eq!(live, acknowledged.len());
+        // Readers never saw the failed batch either.
+        assert_eq!(handle.view(|hall| hall.tickets().count()), acknowledged.len());
         // Reads keep working while writes fail.
         let again = handle.execute(issue("after".into())).await.unwrap_err();
         assert!(again.is_storage());
+    });
+    drop(handle);
+    engine.join();
+}
+
+#[test]
+fn a_caller_told_issued_finds_the_ticket_in_the_next_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock_at(9);
+    let (engine, handle) = start(&dir.path().join("h.db"), clock, StoreOptions::default());
+    let rt = runtime();
+    rt.block_on(async {
+        for n in 0..50 {
+            let executed = handle.execute(issue(format!("t{n}"))).await.unwrap();
+            let id = executed.ticket.unwrap().id;
+            let seen = handle.view(|hall| hall.ticket(id).map(|t| t.number.clone()));
+            assert!(seen.is_some(), "ticket {id} missing from the read model");
+            assert!(handle.committed_seq() >= executed.log_seq);
+        }
+    });
+    assert_eq!(handle.stats().writer_reads, 0);
+    drop(handle);
+    engine.join();
+}
+
+#[test]
+fn a_stuck_engine_answers_timeout_not_silence_and_liveness_tells() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("h.db"), &StoreOptions::default()).unwrap();
+    let config = EngineConfig {
+        execute_deadline: std::time::Duration::from_millis(200),
+        ..EngineConfig::default()
+    };
+    let (engine, handle) =
+        Engine::start(store, spec(), fixtures::shanghai(), clock_at(9), config).unwrap();
+    let rt = runtime();
+    rt.block_on(async {
+        // A job that holds the writer for a second, as a stuck disk would.
+        let stuck = handle.clone();
+        let held = tokio::spawn(async move {
+            stuck
+                .read_on_writer(|_, _| std::thread::sleep(std::time::Duration::from_secs(1)))
+                .await
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let error = handle.execute(issue("late".into())).await.unwrap_err();
+        assert!(matches!(error, EngineError::Timeout(_)), "{error}");
+        assert!(handle.liveness().since_last_turn >= std::time::Duration::from_millis(50));
+        held.await.unwrap().unwrap();
+        assert_eq!(handle.stats().timeouts, 1);
+        // A panic on the writer thread is a dead engine, and liveness says so.
+        let _ = handle
+            .read_on_writer(|_, _| panic!("a bug on the writer thread"))
+            .await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while handle.liveness().running && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(!handle.liveness().running);
     });
     drop(handle);
     engine.join();

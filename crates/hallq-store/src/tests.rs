@@ -1,31 +1,12 @@
 use super::*;
 use hallq_core::jiff::civil::date;
 use hallq_core::jiff::Timestamp;
-use hallq_core::{Channel, PriorityClass, ServiceId, TicketStatus};
+use hallq_core::TicketStatus;
 
 fn ticket(id: u64, number: &str, day: Date, status: TicketStatus) -> Ticket {
-    let at = Timestamp::from_millisecond(1_764_205_200_000 + id as i64).unwrap();
     Ticket {
-        id: TicketId(id),
-        number: number.into(),
-        number_service: ServiceId::new("a"),
-        service: ServiceId::new("a"),
-        service_day: day,
-        priority: PriorityClass::WalkIn,
-        channel: Channel::Kiosk,
-        status,
-        issued_at: at,
-        queued_at: at,
-        called_at: None,
-        finished_at: None,
-        window: None,
-        recalls: 0,
-        requeues: 0,
-        transfers: 0,
-        token: format!("token-{id}"),
         phone: Some("13800138000".into()),
-        kiosk: None,
-        idempotency_key: None,
+        ..hallq_core::fixtures::ticket(id, number, day, status)
     }
 }
 

@@ -1,0 +1,237 @@
+//! Appointments: the slots a service offers, booking, cancelling and check-in decisions.
+//! Capacity races are settled by the single writer: two kiosks racing for the last place get
+//! one booking and one `slot_full`.
+
+use super::{Hall, Outcome};
+use crate::appointment::{Appointment, AppointmentStatus, Slot};
+use crate::command::IssueTicket;
+use crate::error::DomainError;
+use crate::event::Event;
+use crate::ids::ServiceId;
+use crate::ticket::PriorityClass;
+use jiff::Timestamp;
+
+impl Hall {
+    pub(super) fn decide_cancel_booking(
+        &self,
+        code: &str,
+        now: Timestamp,
+    ) -> Result<Outcome, DomainError> {
+        let appointment = self
+            .appointments
+            .get(code)
+            .ok_or(DomainError::UnknownAppointment)?;
+        if appointment.status != AppointmentStatus::Booked {
+            return Err(DomainError::AppointmentInvalidState {
+                status: appointment.status,
+                action: "cancelled",
+            });
+        }
+        Ok(Outcome {
+            events: vec![Event::AppointmentCancelled {
+                code: code.to_owned(),
+                at: now,
+            }],
+            ticket: None,
+        })
+    }
+
+    /// The slots a service offers on a date, with how many are booked.
+    pub fn slots(&self, service: &ServiceId, date: jiff::civil::Date) -> Vec<Slot> {
+        let day = self.spec.calendar.day(date).day_type;
+        let mut slots: Vec<Slot> = self
+            .spec
+            .appointment_plans
+            .iter()
+            .filter(|plan| &plan.service == service && plan.days.contains(&day))
+            .flat_map(|plan| plan.slots.iter().map(move |slot| (plan.capacity, *slot)))
+            .filter_map(|(capacity, (from, to))| {
+                let start = self.local_instant(date, from)?;
+                let end = self.local_instant(date, to)?;
+                let booked = self
+                    .appointments
+                    .values()
+                    .filter(|a| &a.service == service && a.start == start && a.status.holds_place())
+                    .count() as u32;
+                Some(Slot {
+                    start,
+                    end,
+                    capacity,
+                    booked,
+                })
+            })
+            .collect();
+        slots.sort_by_key(|slot| slot.start);
+        slots
+    }
+
+    fn local_instant(&self, date: jiff::civil::Date, time: jiff::civil::Time) -> Option<Timestamp> {
+        let instant = date
+            .to_datetime(time)
+            .to_zoned(self.tz.clone())
+            .ok()?
+            .timestamp();
+        // A slot ending at 24:00 ends at midnight.
+        Some(if time == jiff::civil::Time::MAX {
+            instant + jiff::SignedDuration::from_nanos(1)
+        } else {
+            instant
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn decide_booking(
+        &self,
+        code: &str,
+        service: &ServiceId,
+        start: Timestamp,
+        channel: crate::appointment::BookingChannel,
+        phone: &str,
+        name: &Option<String>,
+        now: Timestamp,
+    ) -> Result<Appointment, DomainError> {
+        self.service_position(service)?;
+        if !self
+            .spec
+            .appointment_plans
+            .iter()
+            .any(|plan| &plan.service == service)
+        {
+            return Err(DomainError::NotBookable(service.clone()));
+        }
+        if self.appointments.contains_key(code) {
+            return Err(DomainError::AppointmentCodeInUse);
+        }
+        let date = self.service_day_of(start);
+        let slot = self
+            .slots(service, date)
+            .into_iter()
+            .find(|slot| slot.start == start)
+            .ok_or_else(|| DomainError::SlotNotOffered(service.clone()))?;
+        if start <= now {
+            return Err(DomainError::SlotInPast);
+        }
+        let rules = &self.spec.appointment_rules;
+        let today = self.service_day_of(now);
+        let horizon = today
+            .checked_add(jiff::Span::new().days(i64::from(rules.book_ahead_days)))
+            .unwrap_or(today);
+        if date > horizon {
+            return Err(DomainError::TooFarAhead(rules.book_ahead_days));
+        }
+        if slot.booked >= slot.capacity {
+            return Err(DomainError::SlotFull);
+        }
+        let held = self
+            .appointments
+            .values()
+            .filter(|a| a.phone == phone && a.date == date && a.status.holds_place())
+            .count() as u32;
+        if held >= rules.per_person_per_day {
+            return Err(DomainError::BookingLimitReached(rules.per_person_per_day));
+        }
+        Ok(Appointment {
+            code: code.to_owned(),
+            service: service.clone(),
+            date,
+            start,
+            end: slot.end,
+            channel,
+            phone: phone.to_owned(),
+            name: name.clone(),
+            status: AppointmentStatus::Booked,
+            ticket: None,
+            booked_at: now,
+        })
+    }
+
+    /// When check-in for an appointment opens and closes.
+    fn check_in_window(&self, appointment: &Appointment) -> (Timestamp, Timestamp) {
+        let rules = &self.spec.appointment_rules;
+        let before = jiff::SignedDuration::from_mins(i64::from(rules.check_in_before_min));
+        let after = jiff::SignedDuration::from_mins(i64::from(rules.check_in_after_min));
+        (appointment.start - before, appointment.start + after)
+    }
+
+    pub(super) fn decide_check_in(
+        &self,
+        code: Option<&str>,
+        phone: Option<&str>,
+        token: &str,
+        kiosk: &Option<String>,
+        now: Timestamp,
+    ) -> Result<Outcome, DomainError> {
+        let appointment = match (code, phone) {
+            (Some(code), _) => self
+                .appointments
+                .get(code)
+                .ok_or(DomainError::UnknownAppointment)?,
+            (None, Some(phone)) => {
+                let today = self.service_day_of(now);
+                let mut candidates: Vec<&Appointment> = self
+                    .appointments
+                    .values()
+                    .filter(|a| {
+                        a.phone == phone && a.date == today && a.status == AppointmentStatus::Booked
+                    })
+                    .collect();
+                candidates.sort_by_key(|a| a.start);
+                // The one whose window is open now; otherwise the next one (too early), or the
+                // last one (too late).
+                candidates
+                    .iter()
+                    .find(|a| {
+                        let (opens, closes) = self.check_in_window(a);
+                        opens <= now && now <= closes
+                    })
+                    .or_else(|| candidates.iter().find(|a| self.check_in_window(a).0 > now))
+                    .or(candidates.last())
+                    .copied()
+                    .ok_or(DomainError::UnknownAppointment)?
+            }
+            (None, None) => return Err(DomainError::UnknownAppointment),
+        };
+        if appointment.status != AppointmentStatus::Booked {
+            return Err(DomainError::AppointmentInvalidState {
+                status: appointment.status,
+                action: "checked in",
+            });
+        }
+        let (opens, closes) = self.check_in_window(appointment);
+        if now < opens {
+            return Err(DomainError::TooEarly(opens));
+        }
+        if now > closes {
+            return Err(DomainError::TooLate(
+                self.spec.appointment_rules.check_in_after_min,
+            ));
+        }
+        // Check-in may open before the service does (the first slot of the morning).
+        let issue = IssueTicket {
+            service: appointment.service.clone(),
+            priority: PriorityClass::Appointment,
+            channel: crate::ticket::Channel::Appointment,
+            phone: Some(appointment.phone.clone()),
+            kiosk: kiosk.clone(),
+            token: token.to_owned(),
+            idempotency_key: None,
+        };
+        let ticket = self
+            .new_ticket(&issue, now)?
+            .map_err(|_| DomainError::TokenInUse)?;
+        let (id, number) = (ticket.id, ticket.number.clone());
+        Ok(Outcome {
+            events: vec![
+                Event::TicketIssued { ticket },
+                Event::AppointmentCheckedIn {
+                    code: appointment.code.clone(),
+                    ticket: id,
+                    number,
+                    at: now,
+                },
+            ],
+            ticket: Some(id),
+        })
+    }
+
+}

@@ -1,0 +1,394 @@
+//! The hall's live state and the rules that change it, one file per job:
+//!
+//! - `decide` — what a command causes (events) or why not (a `DomainError`); changes nothing;
+//! - `evolve` — folds one event into the state;
+//! - `queue` — the queues: call order, positions (O(log n)), estimates, the day's figures;
+//! - `booking` — appointment slots, booking and check-in decisions;
+//! - `invariants` — what must hold between any two commands, checked by tests and debug builds.
+//!
+//! Keeping decide and evolve apart means the state after a restart — rebuilt from the stored
+//! tables, or folded from the event log by a follower — is the state the events describe.
+
+mod booking;
+mod decide;
+mod evolve;
+mod invariants;
+mod queue;
+
+pub use queue::QueueStats;
+
+use crate::appointment::Appointment;
+use crate::command::Command;
+use crate::error::DomainError;
+use crate::event::Event;
+use crate::ids::{ServiceId, TicketId, WindowId};
+use crate::spec::HallSpec;
+use crate::ticket::{Ticket, TicketStatus};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use queue::{DayCounts, ServiceQueue};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowStatus {
+    Open,
+    Paused,
+}
+
+impl WindowStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WindowStatus::Open => "open",
+            WindowStatus::Paused => "paused",
+        }
+    }
+}
+
+/// A window as it is now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WindowState {
+    pub id: WindowId,
+    pub status: WindowStatus,
+    /// The ticket the window has called and not yet finished.
+    pub current: Option<TicketId>,
+}
+
+/// The result of executing a command: the events (already folded into the state) and the
+/// ticket the command was about, if any.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    pub events: Vec<Event>,
+    pub ticket: Option<TicketId>,
+}
+
+/// Everything the store keeps that a restart needs to rebuild the hall.
+#[derive(Clone, Debug, Default)]
+pub struct RestoredState {
+    /// The service day the hall was last in, if it ever started one.
+    pub day: Option<Date>,
+    /// Every ticket of that day, and every ticket of an earlier day still waiting or called.
+    pub tickets: Vec<Ticket>,
+    pub paused_windows: Vec<WindowId>,
+    /// The highest ticket id ever issued.
+    pub last_ticket_id: u64,
+    /// Appointments of that day and later.
+    pub appointments: Vec<Appointment>,
+}
+
+/// How many calls the hall remembers for boards (newest first).
+pub const RECENT_CALLS_MAX: usize = 32;
+
+#[derive(Clone, Debug)]
+pub struct Hall {
+    spec: HallSpec,
+    tz: TimeZone,
+    service_index: HashMap<ServiceId, usize>,
+    queues: Vec<ServiceQueue>,
+    /// The day's figures per service, kept up to date by `evolve`.
+    counts: Vec<DayCounts>,
+    window_index: HashMap<WindowId, usize>,
+    windows: Vec<WindowState>,
+    day: Option<Date>,
+    /// Today's tickets and any older ticket not yet final.
+    tickets: BTreeMap<TicketId, Ticket>,
+    last_ticket_id: u64,
+    idempotency: HashMap<String, TicketId>,
+    tokens: HashMap<String, TicketId>,
+    /// Today's appointments and later ones, by code.
+    appointments: BTreeMap<String, Appointment>,
+    /// Today's calls, newest first, at most `RECENT_CALLS_MAX`.
+    recent_calls: VecDeque<TicketId>,
+}
+
+pub(crate) fn seconds_between(from: Timestamp, to: Timestamp) -> u64 {
+    u64::try_from(to.as_second() - from.as_second()).unwrap_or(0)
+}
+
+impl Hall {
+    /// A new, empty hall. The spec must have passed [`HallSpec::validate`].
+    pub fn new(spec: HallSpec, tz: TimeZone) -> Self {
+        let service_index = spec
+            .services
+            .iter()
+            .enumerate()
+            .map(|(index, service)| (service.id.clone(), index))
+            .collect();
+        let queues = spec
+            .services
+            .iter()
+            .map(|service| ServiceQueue::new(service.prior_service_s))
+            .collect();
+        let window_index = spec
+            .windows
+            .iter()
+            .enumerate()
+            .map(|(index, window)| (window.id.clone(), index))
+            .collect();
+        let windows = spec
+            .windows
+            .iter()
+            .map(|window| WindowState {
+                id: window.id.clone(),
+                status: WindowStatus::Open,
+                current: None,
+            })
+            .collect();
+        Self {
+            counts: vec![DayCounts::default(); spec.services.len()],
+            spec,
+            tz,
+            service_index,
+            queues,
+            window_index,
+            windows,
+            day: None,
+            tickets: BTreeMap::new(),
+            last_ticket_id: 0,
+            idempotency: HashMap::new(),
+            tokens: HashMap::new(),
+            appointments: BTreeMap::new(),
+            recent_calls: VecDeque::new(),
+        }
+    }
+
+    /// Rebuilds a hall from what the store kept. Tickets that name services or windows no
+    /// longer configured are kept (so they can expire) but cannot be called.
+    pub fn restore(spec: HallSpec, tz: TimeZone, restored: RestoredState) -> Self {
+        let mut hall = Hall::new(spec, tz);
+        hall.day = restored.day;
+        hall.last_ticket_id = restored.last_ticket_id;
+        for window in &restored.paused_windows {
+            if let Some(&index) = hall.window_index.get(window) {
+                hall.windows[index].status = WindowStatus::Paused;
+            }
+        }
+        for appointment in restored.appointments {
+            hall.appointments
+                .insert(appointment.code.clone(), appointment);
+        }
+        let mut completed: Vec<(Timestamp, TicketId, usize, u64)> = Vec::new();
+        let mut called: Vec<(Timestamp, TicketId)> = Vec::new();
+        for ticket in restored.tickets {
+            if Some(ticket.service_day) == hall.day {
+                if let (TicketStatus::Completed, Some(called_at), Some(finished_at), Some(&service)) = (
+                    ticket.status,
+                    ticket.called_at,
+                    ticket.finished_at,
+                    hall.service_index.get(&ticket.service),
+                ) {
+                    completed.push((
+                        finished_at,
+                        ticket.id,
+                        service,
+                        seconds_between(called_at, finished_at),
+                    ));
+                }
+                if let Some(called_at) = ticket.called_at {
+                    called.push((called_at, ticket.id));
+                }
+            }
+            hall.insert_ticket(ticket);
+        }
+        completed.sort_unstable();
+        let weight = hall.spec.policy.service_time_weight_percent;
+        for (_, _, service, service_s) in completed {
+            hall.queues[service].average.record(service_s, weight);
+        }
+        called.sort_unstable_by(|a, b| b.cmp(a));
+        hall.recent_calls = called
+            .into_iter()
+            .take(RECENT_CALLS_MAX)
+            .map(|(_, id)| id)
+            .collect();
+        hall
+    }
+
+    /// Adds a ticket to the indexes as it stands (issue or restore).
+    fn insert_ticket(&mut self, ticket: Ticket) {
+        self.last_ticket_id = self.last_ticket_id.max(ticket.id.0);
+        let today = Some(ticket.service_day) == self.day;
+        if today {
+            if let Some(&origin) = self.service_index.get(&ticket.number_service) {
+                let prefix_len = self.spec.services[origin].prefix.len();
+                let sequence = ticket
+                    .number
+                    .get(prefix_len..)
+                    .and_then(|digits| digits.parse::<u32>().ok())
+                    .unwrap_or(0);
+                let queue = &mut self.queues[origin];
+                queue.last_number = queue.last_number.max(sequence);
+            }
+            if let Some(key) = &ticket.idempotency_key {
+                self.idempotency.insert(key.clone(), ticket.id);
+            }
+        }
+        match ticket.status {
+            TicketStatus::Waiting => self.add_waiting(&ticket),
+            TicketStatus::Called => {
+                if let Some(window) = &ticket.window {
+                    if let Some(&index) = self.window_index.get(window) {
+                        self.windows[index].current = Some(ticket.id);
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.tally(&ticket, true);
+        self.tokens.insert(ticket.token.clone(), ticket.id);
+        self.tickets.insert(ticket.id, ticket);
+    }
+
+    pub fn spec(&self) -> &HallSpec {
+        &self.spec
+    }
+
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.tz
+    }
+
+    /// The local date of an instant: tickets belong to it and numbering restarts with it.
+    pub fn service_day_of(&self, now: Timestamp) -> Date {
+        now.to_zoned(self.tz.clone()).date()
+    }
+
+    pub fn day(&self) -> Option<Date> {
+        self.day
+    }
+
+    pub fn last_ticket_id(&self) -> u64 {
+        self.last_ticket_id
+    }
+
+    pub fn ticket(&self, id: TicketId) -> Option<&Ticket> {
+        self.tickets.get(&id)
+    }
+
+    pub fn ticket_by_token(&self, token: &str) -> Option<&Ticket> {
+        self.tokens.get(token).and_then(|id| self.tickets.get(id))
+    }
+
+    /// Today's tickets and older ones still open, by id.
+    pub fn tickets(&self) -> impl Iterator<Item = &Ticket> {
+        self.tickets.values()
+    }
+
+    /// How many tickets the hall holds in memory (today's and older open ones).
+    pub fn ticket_count(&self) -> usize {
+        self.tickets.len()
+    }
+
+    /// Today's calls, newest first: what the TV board lists.
+    pub fn recent_calls(&self, limit: usize) -> Vec<&Ticket> {
+        self.recent_calls
+            .iter()
+            .take(limit)
+            .filter_map(|id| self.tickets.get(id))
+            .collect()
+    }
+
+    pub fn windows(&self) -> &[WindowState] {
+        &self.windows
+    }
+
+    pub fn window(&self, id: &WindowId) -> Option<&WindowState> {
+        self.window_index.get(id).map(|&index| &self.windows[index])
+    }
+
+    pub fn appointment(&self, code: &str) -> Option<&Appointment> {
+        self.appointments.get(code)
+    }
+
+    /// Today's and later appointments, by code.
+    pub fn appointments(&self) -> impl Iterator<Item = &Appointment> {
+        self.appointments.values()
+    }
+
+    /// A service's mode now, when it next opens or when it closes.
+    pub fn availability(
+        &self,
+        service: &ServiceId,
+        now: Timestamp,
+    ) -> crate::calendar::Availability {
+        self.spec
+            .schedule
+            .availability(&self.spec.calendar, &self.tz, service, now)
+    }
+
+    /// Moves the hall to the service day of `now`: every ticket of an earlier day still open
+    /// expires and numbering restarts. Returns the events (already folded in); empty when the
+    /// day has not changed. A clock that jumps backwards never moves the day back.
+    pub fn advance_to(&mut self, now: Timestamp) -> Vec<Event> {
+        let today = self.service_day_of(now);
+        if matches!(self.day, Some(day) if day >= today) {
+            return Vec::new();
+        }
+        let mut events: Vec<Event> = self
+            .tickets
+            .values()
+            .filter(|ticket| ticket.service_day < today && !ticket.status.is_final())
+            .map(|ticket| Event::TicketExpired {
+                ticket: ticket.id,
+                number: ticket.number.clone(),
+                previous: ticket.status,
+                at: now,
+            })
+            .collect();
+        events.extend(
+            self.appointments
+                .values()
+                .filter(|a| {
+                    a.date < today && a.status == crate::appointment::AppointmentStatus::Booked
+                })
+                .map(|a| Event::AppointmentNoShow {
+                    code: a.code.clone(),
+                    at: now,
+                }),
+        );
+        events.push(Event::ServiceDayStarted {
+            day: today,
+            at: now,
+        });
+        for event in &events {
+            self.evolve(event);
+        }
+        events
+    }
+
+    /// Decides and applies one command at `now`. On error nothing has changed.
+    pub fn execute(&mut self, command: &Command, now: Timestamp) -> Result<Outcome, DomainError> {
+        let outcome = self.decide(command, now)?;
+        for event in &outcome.events {
+            self.evolve(event);
+        }
+        Ok(outcome)
+    }
+
+    fn service_position(&self, id: &ServiceId) -> Result<usize, DomainError> {
+        self.service_index
+            .get(id)
+            .copied()
+            .ok_or_else(|| DomainError::UnknownService(id.clone()))
+    }
+
+    fn window_position(&self, id: &WindowId) -> Result<usize, DomainError> {
+        self.window_index
+            .get(id)
+            .copied()
+            .ok_or_else(|| DomainError::UnknownWindow(id.clone()))
+    }
+
+    fn known_ticket(&self, id: TicketId) -> Result<&Ticket, DomainError> {
+        self.tickets.get(&id).ok_or(DomainError::UnknownTicket(id))
+    }
+
+    fn current_ticket(&self, window: &WindowId) -> Result<&Ticket, DomainError> {
+        let index = self.window_position(window)?;
+        self.windows[index]
+            .current
+            .and_then(|id| self.tickets.get(&id))
+            .ok_or_else(|| DomainError::NoCurrentTicket(window.clone()))
+    }
+}
