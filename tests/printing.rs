@@ -93,6 +93,7 @@ fn a_network_printer_prints_and_every_fault_reaches_kiosk_and_manager() {
     let config = hall_with_printer(temp.path(), &printer.url());
     let app = TestApp::spawn_in(&temp.path().join("data"), &config);
     let manager = app.manager_token();
+    let start = app.log_seq();
 
     let ticket = app.issue_ticket("entry-exit");
     assert_eq!(ticket["print"]["status"], "printed", "{ticket}");
@@ -139,7 +140,7 @@ fn a_network_printer_prints_and_every_fault_reaches_kiosk_and_manager() {
         .contains("hallq_printer_jobs_total{printer=\"printer-lobby\",outcome=\"failed\"} 1"));
 
     // The manager's stream shows the fault and the unprinted ticket.
-    let mut stream = EventStream::open(&app, Some(0));
+    let mut stream = EventStream::open_as(&app, &manager, Some(start));
     let mut kinds = Vec::new();
     while let Some(event) = stream.next_log_event() {
         let done = event.kind == "ticket_print_failed";

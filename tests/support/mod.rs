@@ -307,7 +307,16 @@ impl TestApp {
         self.window_action(token, window, "call-next", None)
     }
 
-    /// The newest event's sequence number, from /metrics.
+    /// The newest event's sequence number.
+    pub fn log_seq(&self) -> u64 {
+        let line = self.last_seq();
+        line.rsplit(' ')
+            .next()
+            .and_then(|n| n.parse::<f64>().ok())
+            .expect("a number") as u64
+    }
+
+    /// The newest event's sequence number, from /metrics (the whole line).
     pub fn last_seq(&self) -> String {
         let metrics = self.get("/metrics").text;
         metrics
@@ -387,17 +396,35 @@ pub struct SseEvent {
 }
 
 impl EventStream {
+    /// The public stream, resuming after `last_event_id`.
     pub fn open(app: &TestApp, last_event_id: Option<u64>) -> Self {
+        Self::open_path(app, "/api/v1/events", None, last_event_id)
+    }
+
+    /// The stream as a signed-in staff member or manager sees it.
+    pub fn open_as(app: &TestApp, token: &str, last_event_id: Option<u64>) -> Self {
+        Self::open_path(app, "/api/v1/events", Some(token), last_event_id)
+    }
+
+    /// Any event stream of the daemon.
+    pub fn open_path(
+        app: &TestApp,
+        path: &str,
+        token: Option<&str>,
+        last_event_id: Option<u64>,
+    ) -> Self {
         let address = app.base.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(address).expect("connect");
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
-        let mut request = format!(
-            "GET /api/v1/events HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n"
-        );
+        let mut request =
+            format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n");
         if let Some(id) = last_event_id {
             request.push_str(&format!("Last-Event-ID: {id}\r\n"));
+        }
+        if let Some(token) = token {
+            request.push_str(&format!("Authorization: Bearer {token}\r\n"));
         }
         request.push_str("\r\n");
         std::io::Write::write_all(&mut stream, request.as_bytes()).unwrap();
@@ -451,6 +478,19 @@ impl EventStream {
             let event = self.next_event()?;
             if event.kind != "hello" {
                 return Some(event);
+            }
+        }
+    }
+
+    /// Events until one of `kind` arrives (inclusive), or None if the stream ends first.
+    pub fn until(&mut self, kind: &str) -> Option<Vec<SseEvent>> {
+        let mut events = Vec::new();
+        loop {
+            let event = self.next_event()?;
+            let done = event.kind == kind;
+            events.push(event);
+            if done {
+                return Some(events);
             }
         }
     }

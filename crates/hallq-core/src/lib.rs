@@ -12,10 +12,10 @@ mod appointment;
 mod calendar;
 mod command;
 mod error;
-#[cfg(any(test, feature = "fixtures"))]
-pub mod fixtures;
 mod estimate;
 mod event;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 mod hall;
 mod ids;
 mod ordering;

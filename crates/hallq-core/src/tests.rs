@@ -22,7 +22,6 @@ fn hall_at(now: Timestamp) -> Hall {
     hall
 }
 
-
 fn walk_in(hall: &mut Hall, service: &str, now: Timestamp) -> TicketId {
     let token = format!("t{}", hall.last_ticket_id() + 1);
     hall.execute(&issue(service, PriorityClass::WalkIn, &token), now)

@@ -1,4 +1,4 @@
-//! Devices hallq drives: thermal ticket printers (ESC/POS) now, call displays next.
+//! Devices hallq drives: thermal ticket printers (ESC/POS) and LED call displays.
 //!
 //! Only this crate knows ESC/POS bytes and device transports. It renders a ticket from plain
 //! strings (it knows nothing of the hall's rules), talks to printers over TCP, serial lines,
@@ -13,6 +13,7 @@ pub mod simulator;
 pub mod status;
 pub mod text;
 pub mod ticket;
+pub mod traits;
 pub mod transport;
 
 pub use printer::{PrintOutcome, Printer, PrinterConfig, PrinterHealth};
@@ -20,4 +21,5 @@ pub use status::{PrinterCondition, PrinterStatus};
 pub use ticket::{
     render_test_ticket, render_ticket, PaperWidth, QrMode, TicketContent, TicketLayout,
 };
+pub use traits::{CallDisplay, LineDisplay, TicketPrinter};
 pub use transport::{DeviceUrl, UrlError};

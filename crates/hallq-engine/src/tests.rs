@@ -1,14 +1,19 @@
 use super::*;
+use hallq_core::fixtures;
 use hallq_core::jiff::civil::date;
 use hallq_core::jiff::tz;
-use hallq_core::fixtures;
 use hallq_core::{Channel, IssueTicket, PriorityClass, ServiceId, TicketStatus, WindowId};
-use std::collections::BTreeSet;
 use hallq_store::StoreOptions;
+use std::collections::BTreeSet;
 
 /// A clock tests move by hand, starting at `hour` on 2026-11-27 in the hall.
 fn clock_at(hour: i8) -> Arc<ManualClock> {
-    Arc::new(ManualClock::new(fixtures::local(date(2026, 11, 27), hour, 0, 0)))
+    Arc::new(ManualClock::new(fixtures::local(
+        date(2026, 11, 27),
+        hour,
+        0,
+        0,
+    )))
 }
 
 fn spec() -> HallSpec {
@@ -219,7 +224,10 @@ fn a_full_database_fails_requests_and_keeps_nothing_unwritten() {
             .unwrap();
         assert_eq!(live, acknowledged.len());
         // Readers never saw the failed batch either.
-        assert_eq!(handle.view(|hall| hall.tickets().count()), acknowledged.len());
+        assert_eq!(
+            handle.view(|hall| hall.tickets().count()),
+            acknowledged.len()
+        );
         // Reads keep working while writes fail.
         let again = handle.execute(issue("after".into())).await.unwrap_err();
         assert!(again.is_storage());

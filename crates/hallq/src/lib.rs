@@ -2,23 +2,28 @@
 //!
 //! Only this crate knows HTTP and JSON. It authenticates callers, turns requests into commands
 //! for the engine (`hallq-engine`) and shapes the answers; it decides nothing about queues.
+//!
+//! The rooms, and which may use which (dependencies point down this list, never up):
+//!
+//! - `app` — builds the daemon from its settings: state, routes, middleware, start and stop;
+//! - `http` — the resources: one file per group of endpoints, the error form, the pages;
+//! - `followers` — everything downstream of the log: the public projection (streams), printing,
+//!   the LED caller, SMS; each reads the log in order and the engine's read model, never the
+//!   writer, and none sits inside a request;
+//! - `views` — the JSON shapes (API answers and public event data);
+//! - `auth`, `credentials` — who is calling; secrets as hashes;
+//! - `config` — the hall file, one module per section with its own check;
+//! - `csv`, `lists`, `metrics` — small helpers with one job each.
 
-pub mod api;
 pub mod app;
-pub mod appointments;
 pub mod auth;
-pub mod calling;
 pub mod config;
-pub mod error;
-pub mod health;
+pub mod credentials;
+pub mod csv;
+pub mod followers;
+pub mod http;
 pub mod lists;
 pub mod metrics;
-pub mod pages;
-pub mod printing;
-pub mod public;
-pub mod sms;
-pub mod sse;
-pub mod state;
 pub mod views;
 
 /// The demo hall's public credentials (contract in the design brief).

@@ -195,28 +195,14 @@ pub fn rows(config: &HallConfig, kind: ListKind) -> Vec<[String; 9]> {
     rows
 }
 
-fn csv_field(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_owned()
-    }
-}
-
 /// CSV with a UTF-8 byte order mark and CRLF line ends, as Excel on a government PC expects.
 pub fn to_csv(rows: &[[String; 9]]) -> Vec<u8> {
-    let mut text = String::from("\u{feff}");
-    for line in std::iter::once(COLUMNS.map(String::from)).chain(rows.iter().cloned()) {
-        text.push_str(
-            &line
-                .iter()
-                .map(|f| csv_field(f))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        text.push_str("\r\n");
+    let mut csv = crate::csv::CsvWriter::new();
+    csv.row(COLUMNS);
+    for row in rows {
+        csv.row(row);
     }
-    text.into_bytes()
+    csv.into_bytes()
 }
 
 fn escape_html(text: &str) -> String {
@@ -382,7 +368,6 @@ mod tests {
             "\u{feff}序号,层级,大厅名称,窗口名称,事项名称,面向群体,事项类型,时间安排,预约方式\r\n"
         ));
         assert_eq!(csv.lines().count(), rows.len() + 1);
-        assert_eq!(csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
         let html = to_html(&config, ListKind::Appointment, &rows);
         assert!(html.contains("<caption>江州市政务服务中心预约办理事项清单</caption>"));
         assert_eq!(html.matches("<tr>").count(), rows.len() + 1);

@@ -2,8 +2,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use hallq::app::{Application, Settings};
-use hallq::auth::{hash_pin, hash_token};
 use hallq::config::{HallConfig, DEMO_HALL_PATH, DEMO_HALL_TOML};
+use hallq::credentials::{hash_pin, hash_token};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 

@@ -233,5 +233,4 @@ impl Hall {
             ticket: Some(id),
         })
     }
-
 }

@@ -127,8 +127,12 @@ impl Hall {
                     found.finished_at = Some(*at);
                 });
             }
-            Event::WindowPaused { window, .. } => self.set_window_status(window, WindowStatus::Paused),
-            Event::WindowResumed { window, .. } => self.set_window_status(window, WindowStatus::Open),
+            Event::WindowPaused { window, .. } => {
+                self.set_window_status(window, WindowStatus::Paused)
+            }
+            Event::WindowResumed { window, .. } => {
+                self.set_window_status(window, WindowStatus::Open)
+            }
             Event::AppointmentBooked { appointment } => {
                 self.appointments
                     .insert(appointment.code.clone(), appointment.clone());

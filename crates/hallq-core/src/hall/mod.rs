@@ -173,7 +173,12 @@ impl Hall {
         let mut called: Vec<(Timestamp, TicketId)> = Vec::new();
         for ticket in restored.tickets {
             if Some(ticket.service_day) == hall.day {
-                if let (TicketStatus::Completed, Some(called_at), Some(finished_at), Some(&service)) = (
+                if let (
+                    TicketStatus::Completed,
+                    Some(called_at),
+                    Some(finished_at),
+                    Some(&service),
+                ) = (
                     ticket.status,
                     ticket.called_at,
                     ticket.finished_at,

@@ -108,7 +108,10 @@ impl Hall {
         if let Some(&service) = self.service_index.get(&ticket.service) {
             let counts = &mut self.counts[service];
             change(&mut counts.called, ticket.called_at.is_some());
-            change(&mut counts.completed, ticket.status == TicketStatus::Completed);
+            change(
+                &mut counts.completed,
+                ticket.status == TicketStatus::Completed,
+            );
             change(&mut counts.no_show, ticket.status == TicketStatus::NoShow);
         }
     }
@@ -198,8 +201,9 @@ impl Hall {
             TicketId(0),
         );
         let is_aged = ticket.queued_at < aged_bound.0;
-        let aged_before =
-            |set: &RankedSet<QueueEntry>, bound: &QueueEntry| set.count_below(bound.min(&aged_bound));
+        let aged_before = |set: &RankedSet<QueueEntry>, bound: &QueueEntry| {
+            set.count_below(bound.min(&aged_bound))
+        };
         let [green, appointment, walk_in] = &queue.waiting;
         let tier = if ticket.priority == PriorityClass::Green || is_aged {
             0
@@ -339,6 +343,24 @@ impl Hall {
                 }
             })
             .collect()
+    }
+
+    /// Tickets waiting for one service now, and what a walk-in taking a ticket now should
+    /// expect to wait. O(windows).
+    pub fn queue_estimate(&self, service: &ServiceId) -> (usize, u64) {
+        let Some(&index) = self.service_index.get(service) else {
+            return (0, 0);
+        };
+        let queue = &self.queues[index];
+        let waiting = queue.waiting_len();
+        (
+            waiting,
+            wait_estimate_s(
+                waiting,
+                queue.average.average_s(),
+                self.window_capacity(service),
+            ),
+        )
     }
 
     /// Tickets waiting for one service now.

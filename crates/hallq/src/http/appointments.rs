@@ -1,10 +1,10 @@
 //! The appointment API: slots, booking, cancelling, and check-in at the kiosk by code or by
 //! phone number. Online and SMS bookings arrive the same way from the upstream platform.
 
-use crate::api::{authorize, TICKET_ROLES};
+use super::error::{ApiError, ErrorBody};
+use super::{authorize, is_mobile_number, parse_date, TICKET_ROLES};
+use crate::app::state::AppState;
 use crate::auth::{Principal, Role};
-use crate::error::{ApiError, ErrorBody};
-use crate::state::AppState;
 use crate::views::{self, mask_phone, TicketView};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -84,16 +84,6 @@ fn appointment_view(state: &AppState, appointment: &Appointment) -> AppointmentV
     }
 }
 
-/// Strict YYYY-MM-DD.
-fn parse_date(text: &str) -> Result<hallq_core::jiff::civil::Date, ApiError> {
-    let extended_form =
-        text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
-    extended_form
-        .then(|| text.parse().ok())
-        .flatten()
-        .ok_or_else(|| ApiError::bad_request("invalid_date", "give the date as YYYY-MM-DD"))
-}
-
 /// A slot that does not exist or cannot be booked is a request that cannot be processed (422);
 /// a full slot, a limit or a window is a conflict with the current state (409).
 fn booking_error(error: hallq_engine::EngineError) -> ApiError {
@@ -129,10 +119,10 @@ pub async fn slots(
         )));
     }
     let horizon = i64::from(state.config.spec.appointment_rules.book_ahead_days);
+    let now = state.clock.now();
     let (slots, today) = state
         .engine
-        .read(move |hall, now| (hall.slots(&service, date), hall.service_day_of(now)))
-        .await?;
+        .view(|hall| (hall.slots(&service, date), hall.service_day_of(now)));
     let last = today
         .checked_add(hallq_core::jiff::Span::new().days(horizon))
         .unwrap_or(today);
@@ -206,7 +196,7 @@ pub async fn book(
     if principal.role == Role::Kiosk && channel != BookingChannel::Onsite {
         return Err(ApiError::forbidden("a kiosk books on site only"));
     }
-    if !crate::api::is_mobile_number(&body.phone) {
+    if !is_mobile_number(&body.phone) {
         return Err(ApiError::bad_request(
             "invalid_phone",
             "phone must be an 11-digit mainland mobile number",
@@ -257,12 +247,10 @@ pub async fn book(
     ))
 }
 
-async fn find(state: &AppState, code: String) -> Result<Appointment, ApiError> {
-    let found = state
+fn find(state: &AppState, code: &str) -> Result<Appointment, ApiError> {
+    state
         .engine
-        .read(move |hall, _| hall.appointment(&code).cloned())
-        .await?;
-    found
+        .view(|hall| hall.appointment(code).cloned())
         .ok_or_else(|| ApiError::not_found("there is no appointment with this code today or later"))
 }
 
@@ -275,7 +263,7 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<web::Json<AppointmentView>, ApiError> {
     authorize(&request, &state, TICKET_ROLES)?;
-    let appointment = find(&state, path.into_inner()).await?;
+    let appointment = find(&state, &path.into_inner())?;
     Ok(web::Json(appointment_view(&state, &appointment)))
 }
 
@@ -293,7 +281,7 @@ pub async fn cancel(
         .engine
         .execute(Command::CancelAppointment { code: code.clone() })
         .await?;
-    let appointment = find(&state, code).await?;
+    let appointment = find(&state, &code)?;
     Ok(web::Json(appointment_view(&state, &appointment)))
 }
 
@@ -310,27 +298,22 @@ async fn check_in(
     phone: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = authorize(request, state, TICKET_ROLES)?;
+    let kiosk = (principal.role == Role::Kiosk).then(|| principal.id.clone());
     let executed = state
         .engine
         .execute(Command::CheckIn {
             code,
             phone,
             token: crate::auth::random_token(),
+            kiosk,
         })
         .await?;
     let ticket = executed
         .ticket
+        .clone()
         .ok_or_else(|| ApiError::unavailable("the ticket was not found after check-in"))?;
     let mut view: TicketView = views::ticket_view(&state.config.spec, &ticket, executed.position);
-    let kiosk = (principal.role == Role::Kiosk).then_some(principal.id.as_str());
-    if let Some(printer) = kiosk.and_then(|k| state.printers.for_kiosk(k)) {
-        view.print = Some(
-            state
-                .printers
-                .print(printer, &ticket, executed.position)
-                .await,
-        );
-    }
+    view.print = super::tickets::print_outcome(state, &executed, &ticket).await;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -355,7 +338,7 @@ pub async fn check_in_by_phone(
     body: web::Json<PhoneCheckIn>,
 ) -> Result<HttpResponse, ApiError> {
     let phone = body.into_inner().phone;
-    if !crate::api::is_mobile_number(&phone) {
+    if !is_mobile_number(&phone) {
         return Err(ApiError::bad_request(
             "invalid_phone",
             "phone must be an 11-digit mainland mobile number",

@@ -1,10 +1,11 @@
-//! What anyone in the hall may see, without credentials: the TV board's data and a citizen's
-//! own ticket by its unguessable token. Numbers, services and windows only — never phones.
+//! What anyone in the hall may see, without credentials: the TV board's data, a citizen's own
+//! ticket by its unguessable token, the calendar and the published lists. Numbers, services
+//! and windows only — never phones, names or booking codes. (Alerts need a credential.)
 
-use crate::error::ApiError;
-use crate::state::AppState;
+use super::error::ApiError;
+use crate::app::state::AppState;
 use actix_web::web;
-use actix_web::ResponseError;
+use actix_web::{HttpResponse, ResponseError};
 use hallq_core::{Hall, Ticket};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -35,7 +36,11 @@ pub struct BoardQueue {
 
 #[derive(Serialize, ToSchema)]
 pub struct BoardView {
+    /// The last event this view includes: skip stream events up to it.
+    pub seq: u64,
     pub hall: String,
+    /// The hall's time zone: boards show the hall's time, whatever the screen's own clock says.
+    pub time_zone: String,
     pub notice: String,
     pub service_day: Option<String>,
     /// Newest first.
@@ -46,6 +51,8 @@ pub struct BoardView {
 #[derive(Serialize, ToSchema)]
 pub struct CitizenTicketView {
     pub hall: String,
+    /// The hall's time zone, for showing times.
+    pub time_zone: String,
     pub number: String,
     pub service_name: String,
     /// waiting, called, completed, no_show, cancelled or expired
@@ -77,9 +84,17 @@ fn service_name(hall_spec: &hallq_core::HallSpec, ticket: &Ticket) -> String {
         .unwrap_or_else(|| ticket.service.0.clone())
 }
 
-fn board_view(hall: &Hall, now: hallq_core::jiff::Timestamp, notice: &str) -> BoardView {
+fn board_view(
+    hall: &Hall,
+    now: hallq_core::jiff::Timestamp,
+    notice: &str,
+    seq: u64,
+    time_zone: &str,
+) -> BoardView {
     let spec = hall.spec();
     BoardView {
+        seq,
+        time_zone: time_zone.to_owned(),
         hall: spec.name.clone(),
         notice: notice.to_owned(),
         service_day: hall.day().map(|d| d.to_string()),
@@ -115,16 +130,37 @@ fn board_view(hall: &Hall, now: hallq_core::jiff::Timestamp, notice: &str) -> Bo
     }
 }
 
-/// The TV board's state: recent calls and waiting counts.
+/// The TV board's state: recent calls and waiting counts. Made once per committed state, from
+/// the read model, however many boards ask.
 #[utoipa::path(get, path = "/api/v1/board", tag = "calling", responses((status = 200, body = BoardView)))]
-pub async fn board(state: web::Data<AppState>) -> Result<web::Json<BoardView>, ApiError> {
-    let notice = state.config.calling.board_notice.clone();
-    Ok(web::Json(
-        state
-            .engine
-            .read(move |hall, now| board_view(hall, now, &notice))
-            .await?,
-    ))
+pub async fn board(state: web::Data<AppState>) -> HttpResponse {
+    let seq = state.engine.committed_seq();
+    let cached = state.board_cache.lock().ok().and_then(|cache| {
+        cache
+            .as_ref()
+            .filter(|(at, _)| *at == seq)
+            .map(|(_, body)| body.clone())
+    });
+    let body = match cached {
+        Some(body) => body,
+        None => {
+            let now = state.clock.now();
+            let notice = &state.config.calling.board_notice;
+            let zone = &state.config.time_zone_name;
+            let (seq, view) = state.engine.view(|hall| {
+                let seq = state.engine.committed_seq();
+                (seq, board_view(hall, now, notice, seq, zone))
+            });
+            let body = web::Bytes::from(serde_json::to_vec(&view).unwrap_or_default());
+            if let Ok(mut cache) = state.board_cache.lock() {
+                *cache = Some((seq, body.clone()));
+            }
+            body
+        }
+    };
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body)
 }
 
 /// Tokens are 32 lowercase hex digits; anything else is not looked up at all.
@@ -135,39 +171,17 @@ pub fn is_token(token: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// A citizen's ticket by its token, or `None`.
-pub async fn citizen_ticket(
+fn citizen_view(
     state: &AppState,
-    token: String,
-) -> Result<Option<CitizenTicketView>, ApiError> {
-    if !is_token(&token) {
-        return Ok(None);
-    }
-    let lookup = token.clone();
-    let live = state
-        .engine
-        .read(move |hall, now| {
-            hall.ticket_by_token(&lookup)
-                .cloned()
-                .map(|t| (hall.position(t.id, now), t))
-        })
-        .await?;
-    let (position, ticket) = match live {
-        Some(found) => found,
-        None => match state
-            .readers
-            .with(move |store| store.ticket_by_token(&token))
-            .await?
-        {
-            Some(ticket) => (None, ticket),
-            None => return Ok(None),
-        },
-    };
+    ticket: &Ticket,
+    position: Option<(usize, u64)>,
+) -> CitizenTicketView {
     let spec = &state.config.spec;
-    Ok(Some(CitizenTicketView {
+    CitizenTicketView {
         hall: spec.name.clone(),
+        time_zone: state.config.time_zone_name.clone(),
         number: ticket.number.clone(),
-        service_name: service_name(spec, &ticket),
+        service_name: service_name(spec, ticket),
         status: ticket.status.as_str().into(),
         priority: ticket.priority.as_str().into(),
         ahead: position.map(|(ahead, _)| ahead),
@@ -176,13 +190,54 @@ pub async fn citizen_ticket(
         issued_at: ticket.issued_at.to_string(),
         called_at: ticket.called_at.map(|at| at.to_string()),
         recalls: ticket.recalls,
-    }))
+    }
+}
+
+/// A citizen's ticket as the read model has it now (today's and open tickets), with the ids
+/// a stream needs to tell which events concern it.
+pub fn citizen_ticket_live(
+    state: &AppState,
+    token: &str,
+) -> Option<(
+    CitizenTicketView,
+    hallq_core::TicketId,
+    hallq_core::ServiceId,
+)> {
+    let now = state.clock.now();
+    let (ticket, position) = state.engine.view(|hall| {
+        let ticket = hall.ticket_by_token(token)?.clone();
+        let position = hall.position(ticket.id, now);
+        Some((ticket, position))
+    })?;
+    Some((
+        citizen_view(state, &ticket, position),
+        ticket.id,
+        ticket.service.clone(),
+    ))
+}
+
+/// A citizen's ticket by its token, today's or from history, or `None`.
+pub async fn citizen_ticket(
+    state: &AppState,
+    token: String,
+) -> Result<Option<CitizenTicketView>, ApiError> {
+    if !is_token(&token) {
+        return Ok(None);
+    }
+    if let Some((view, _, _)) = citizen_ticket_live(state, &token) {
+        return Ok(Some(view));
+    }
+    let stored = state
+        .readers
+        .with(move |store| store.ticket_by_token(&token))
+        .await?;
+    Ok(stored.map(|ticket| citizen_view(state, &ticket, None)))
 }
 
 /// A citizen's own ticket, by the token in its QR code.
 #[utoipa::path(get, path = "/api/v1/t/{token}", tag = "calling",
     params(("token" = String, Path, description = "the token from the ticket's QR code")),
-    responses((status = 200, body = CitizenTicketView), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = CitizenTicketView), (status = 404, body = super::error::ErrorBody)))]
 pub async fn ticket_by_token(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -208,24 +263,12 @@ pub struct CalendarDayView {
 /// What kind of day a date is in this hall's calendar.
 #[utoipa::path(get, path = "/api/v1/calendar/{date}", tag = "calendar",
     params(("date" = String, Path, description = "YYYY-MM-DD")),
-    responses((status = 200, body = CalendarDayView), (status = 400, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = CalendarDayView), (status = 400, body = super::error::ErrorBody)))]
 pub async fn calendar_day(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<web::Json<CalendarDayView>, ApiError> {
-    let text = path.into_inner();
-    let extended_form =
-        text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
-    let date: hallq_core::jiff::civil::Date = extended_form
-        .then(|| text.parse().ok())
-        .flatten()
-        .filter(|d: &hallq_core::jiff::civil::Date| (2000..=2100).contains(&d.year()))
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_date",
-                "give a date between 2000-01-01 and 2100-12-31 as YYYY-MM-DD",
-            )
-        })?;
+    let date = super::parse_date(&path.into_inner())?;
     let day = state.config.spec.calendar.day(date);
     Ok(web::Json(CalendarDayView {
         date: day.date.to_string(),
@@ -248,7 +291,7 @@ pub struct Alert {
 /// What needs a person's attention now: printers, displays, calendar data.
 pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Alert> {
     let mut alerts = Vec::new();
-    for printer in state.printers.views() {
+    for printer in state.printing.views() {
         let severity = match printer.condition.as_str() {
             "ready" | "unknown" => continue,
             "paper_near_end" => "warning",
@@ -298,16 +341,17 @@ pub struct AlertsView {
 
 /// Current alerts for managers and consoles.
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "hall", security(("bearer" = [])),
-    responses((status = 200, body = AlertsView), (status = 401, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = AlertsView), (status = 401, body = super::error::ErrorBody)))]
 pub async fn alerts_view(
     request: actix_web::HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<web::Json<AlertsView>, ApiError> {
-    crate::api::caller(&request, &state)?;
+    super::caller(&request, &state)?;
     let today = state
-        .engine
-        .read(|hall, now| hall.service_day_of(now))
-        .await?;
+        .clock
+        .now()
+        .to_zoned(state.config.time_zone.clone())
+        .date();
     Ok(web::Json(AlertsView {
         alerts: alerts(&state, today),
     }))
@@ -330,7 +374,7 @@ pub struct ListView {
 #[utoipa::path(get, path = "/api/v1/lists/{kind}", tag = "calendar",
     params(("kind" = String, Path, description = "extended or appointment"),
         ("format" = Option<String>, Query, description = "json (default), csv, html or xlsx")),
-    responses((status = 200, body = ListView), (status = 404, body = crate::error::ErrorBody), (status = 400, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = ListView), (status = 404, body = super::error::ErrorBody), (status = 400, body = super::error::ErrorBody)))]
 pub async fn list(
     state: web::Data<AppState>,
     path: web::Path<String>,

@@ -1,5 +1,5 @@
-//! Web pages served from the binary. The kiosk, console, dashboard and board come with their
-//! own issue; until then `/` tells a visitor where things are.
+//! Web pages served from the binary: plain HTML, CSS and JavaScript that talk only to the JSON
+//! API and the event streams, with nothing fetched from outside.
 
 use actix_web::HttpResponse;
 
@@ -23,11 +23,11 @@ const INDEX_HTML: &str = r#"<!doctype html>
 </ul>
 </body></html>"#;
 
-const BOARD_HTML: &str = include_str!("../assets/board.html");
-const KIOSK_HTML: &str = include_str!("../assets/kiosk.html");
-const STAFF_HTML: &str = include_str!("../assets/staff.html");
-const MANAGE_HTML: &str = include_str!("../assets/manage.html");
-const TICKET_HTML: &str = include_str!("../assets/ticket.html");
+const BOARD_HTML: &str = include_str!("../../assets/board.html");
+const KIOSK_HTML: &str = include_str!("../../assets/kiosk.html");
+const STAFF_HTML: &str = include_str!("../../assets/staff.html");
+const MANAGE_HTML: &str = include_str!("../../assets/manage.html");
+const TICKET_HTML: &str = include_str!("../../assets/ticket.html");
 const NOT_FOUND_HTML: &str = "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>未找到</title></head>\
 <body style=\"font-family:sans-serif;text-align:center;padding:3rem\"><h1>未找到该号票</h1>\
@@ -47,10 +47,10 @@ pub async fn board() -> HttpResponse {
 
 /// A citizen's ticket page (`/t/{token}`), 404 for a token no ticket has.
 pub async fn citizen(
-    state: actix_web::web::Data<crate::state::AppState>,
+    state: actix_web::web::Data<crate::app::state::AppState>,
     path: actix_web::web::Path<String>,
 ) -> HttpResponse {
-    match crate::public::citizen_ticket(&state, path.into_inner()).await {
+    match super::public::citizen_ticket(&state, path.into_inner()).await {
         Ok(Some(_)) => html(TICKET_HTML),
         Ok(None) => HttpResponse::NotFound()
             .content_type("text/html; charset=utf-8")
@@ -61,7 +61,7 @@ pub async fn citizen(
 
 /// The kiosk (`/`). In the demo hall the public demo kiosk token is built in, so that anyone
 /// can take a number in a browser; a real kiosk is set up once with `/?token=…`.
-pub async fn kiosk(state: actix_web::web::Data<crate::state::AppState>) -> HttpResponse {
+pub async fn kiosk(state: actix_web::web::Data<crate::app::state::AppState>) -> HttpResponse {
     let page = if state.config.demo {
         KIOSK_HTML.replacen(
             "<script>\n\"use strict\";",

@@ -1,8 +1,8 @@
 //! Liveness, readiness and metrics.
 
-use crate::error::ApiError;
+use super::error::ApiError;
+use crate::app::state::AppState;
 use crate::metrics::{escape, family};
-use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use hallq_engine::BATCH_SIZE_BOUNDS;
 use serde_json::json;
@@ -10,45 +10,57 @@ use std::fmt::Write;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-/// The process is up and answering.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200)))]
-pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+/// The engine has not turned for this long although it ticks every few seconds: it is stuck
+/// (a hung disk) and the process should be restarted.
+pub const ENGINE_STUCK_AFTER: Duration = Duration::from_secs(30);
+
+/// The process is up and its engine thread alive and turning.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200), (status = 503, body = super::error::ErrorBody)))]
+pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let liveness = state.engine.liveness();
+    if !liveness.running {
+        return Err(ApiError::unavailable(
+            "the engine thread has stopped: restart hallq (systemctl restart hallq) and send \
+             its log to support",
+        ));
+    }
+    if liveness.since_last_turn > ENGINE_STUCK_AFTER {
+        return Err(ApiError::unavailable(format!(
+            "the engine has not turned for {} s: the disk may be hung; restart hallq",
+            liveness.since_last_turn.as_secs()
+        )));
+    }
+    Ok(HttpResponse::Ok().json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})))
 }
 
-/// The database takes writes: tickets can be issued.
+/// The database takes writes: tickets can be issued. Probed at most once every few seconds,
+/// whoever asks.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200), (status = 503, body = crate::error::ErrorBody), (status = 507, body = crate::error::ErrorBody)))]
+    responses((status = 200), (status = 503, body = super::error::ErrorBody), (status = 507, body = super::error::ErrorBody)))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    match tokio::time::timeout(Duration::from_secs(3), state.engine.check_writable()).await {
-        Ok(Ok(())) => Ok(HttpResponse::Ok().json(json!({"status": "ready"}))),
-        Ok(Err(error)) => Err(error.into()),
-        Err(_) => Err(ApiError::unavailable(
-            "the engine did not answer within 3 s",
-        )),
-    }
+    state.readiness.check(&state.engine).await?;
+    Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
 }
 
 /// Prometheus text: queues, the day's tickets per service, engine batches, requests, devices.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (stats, windows) = state
-        .engine
-        .read(|hall, now| {
-            let windows: Vec<(String, bool, bool)> = hall
-                .windows()
-                .iter()
-                .map(|w| {
-                    (
-                        w.id.0.clone(),
-                        w.status == hallq_core::WindowStatus::Paused,
-                        w.current.is_some(),
-                    )
-                })
-                .collect();
-            (hall.queue_stats(now), windows)
-        })
-        .await?;
+    let now = state.clock.now();
+    let (stats, windows) = state.engine.view(|hall| {
+        let windows: Vec<(String, bool, bool)> = hall
+            .windows()
+            .iter()
+            .map(|w| {
+                (
+                    w.id.0.clone(),
+                    w.status == hallq_core::WindowStatus::Paused,
+                    w.current.is_some(),
+                )
+            })
+            .collect();
+        (hall.queue_stats(now), windows)
+    });
     let mut out = String::with_capacity(16 * 1024);
     let per_service = |value: &dyn Fn(&hallq_core::QueueStats) -> f64| -> Vec<(String, f64)> {
         stats
@@ -181,6 +193,34 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
     );
     family(
         &mut out,
+        "hallq_engine_writer_reads_total",
+        "counter",
+        "Queries answered on the writer thread (the daemon serves every read from the read model: 0).",
+        &[(String::new(), engine.writer_reads as f64)],
+    );
+    family(
+        &mut out,
+        "hallq_engine_timeouts_total",
+        "counter",
+        "Commands whose caller stopped waiting for the engine (deadline passed).",
+        &[(String::new(), engine.timeouts as f64)],
+    );
+    family(
+        &mut out,
+        "hallq_engine_queued_requests",
+        "gauge",
+        "Requests waiting for the engine now.",
+        &[(String::new(), state.engine.queued() as f64)],
+    );
+    family(
+        &mut out,
+        "hallq_projection_head_seq",
+        "gauge",
+        "Sequence number of the newest event sent to the streams.",
+        &[(String::new(), state.projection.head() as f64)],
+    );
+    family(
+        &mut out,
         "hallq_event_log_last_seq",
         "gauge",
         "Sequence number of the newest event.",
@@ -206,7 +246,6 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
     let _ = writeln!(out, "hallq_engine_batch_size_count {cumulative}");
     let _ = writeln!(out, "hallq_engine_batch_size_sum {}", engine.commands);
 
-    let now = state.clock.now();
     let devices: Vec<(String, f64)> = state
         .auth
         .device_health()
@@ -236,7 +275,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         "Seconds since the device last called the API (-1: not since start).",
         &devices,
     );
-    let printers = state.printers.views();
+    let printers = state.printing.views();
     const CONDITIONS: [&str; 7] = [
         "ready",
         "paper_near_end",

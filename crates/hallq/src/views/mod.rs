@@ -1,5 +1,7 @@
 //! What the API returns, as JSON. Only this crate knows these shapes; the core's types stay
-//! free of them. Instants are RFC 3339 in UTC.
+//! free of them. Instants are RFC 3339 in UTC. `events` has the event streams' shapes.
+
+pub mod events;
 
 use hallq_core::{Hall, HallSpec, QueueStats, ServiceSpec, Ticket, WindowSpec, WindowState};
 use serde::Serialize;
@@ -53,6 +55,8 @@ pub struct CalledTicket {
 
 #[derive(Serialize, ToSchema)]
 pub struct HallView {
+    /// The hall's id in the city.
+    pub id: String,
     pub name: String,
     pub level: String,
     pub time_zone: String,
@@ -99,7 +103,7 @@ pub struct TicketView {
     pub warning: Option<String>,
     /// When the ticket was just printed (issue, reprint): how that went.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub print: Option<crate::printing::PrintReport>,
+    pub print: Option<crate::followers::printing::PrintReport>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -267,10 +271,12 @@ pub fn hall_view(
     hall: &Hall,
     stats: &[QueueStats],
     time_zone: &str,
+    hall_id: &str,
     now: hallq_core::jiff::Timestamp,
 ) -> HallView {
     let spec = hall.spec();
     HallView {
+        id: hall_id.to_owned(),
         name: spec.name.clone(),
         level: spec.level.clone(),
         time_zone: time_zone.to_owned(),

@@ -1,17 +1,20 @@
-//! What every request handler shares.
+//! What every request handler and follower shares: the engine, the configuration, readers for
+//! history, the devices and the projection.
 
 use crate::auth::Authenticator;
-use crate::calling::Displays;
 use crate::config::HallConfig;
-use crate::error::ApiError;
+use crate::followers::calling::Displays;
+use crate::followers::printing::Printing;
+use crate::followers::projection::Projection;
+use crate::http::error::ApiError;
 use crate::metrics::RequestMetrics;
-use crate::printing::Printers;
 use hallq_core::{Ticket, TicketId};
 use hallq_engine::{Clock, EngineHandle};
 use hallq_store::{Store, StoreError, StoredEvent};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 pub struct AppState {
@@ -19,13 +22,41 @@ pub struct AppState {
     pub auth: Authenticator,
     pub config: Arc<HallConfig>,
     pub readers: ReaderPool,
-    pub printers: Printers,
+    pub printing: Arc<Printing>,
     pub displays: Arc<Displays>,
+    pub projection: Arc<Projection>,
     pub clock: Arc<dyn Clock>,
     pub metrics: RequestMetrics,
     /// Flips to true when the daemon is shutting down: event streams end.
     pub shutdown: watch::Receiver<bool>,
     pub sse_clients: AtomicUsize,
+    pub readiness: Readiness,
+    /// The board's answer, made once per committed state however many screens ask.
+    pub board_cache: Mutex<Option<(u64, actix_web::web::Bytes)>>,
+}
+
+/// `/readyz` proves the database takes a write at most once per `READINESS_TTL`; every other
+/// call in between gets that answer. A monitor polling every second, or a stranger polling a
+/// thousand times a second, costs one fsync'd probe per interval, not one per call.
+#[derive(Default)]
+pub struct Readiness {
+    last: tokio::sync::Mutex<Option<(Instant, Result<(), ApiError>)>>,
+}
+
+pub const READINESS_TTL: Duration = Duration::from_secs(5);
+
+impl Readiness {
+    pub async fn check(&self, engine: &EngineHandle) -> Result<(), ApiError> {
+        let mut last = self.last.lock().await;
+        if let Some((at, answer)) = last.as_ref() {
+            if at.elapsed() < READINESS_TTL {
+                return answer.clone();
+            }
+        }
+        let answer = engine.check_writable().await.map_err(ApiError::from);
+        *last = Some((Instant::now(), answer.clone()));
+        answer
+    }
 }
 
 /// Read-only SQLite connections for history (old tickets, event replay), used on the blocking

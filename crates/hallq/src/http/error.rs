@@ -125,6 +125,16 @@ impl From<EngineError> for ApiError {
                 ),
             },
             EngineError::Stopped => ApiError::unavailable("hallq is shutting down; retry shortly"),
+            EngineError::Timeout(after) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "engine_busy",
+                format!(
+                    "hallq did not confirm within {} s (the disk may be slow); the change may \
+                     still be made: retry with the same Idempotency-Key, or check before \
+                     retrying",
+                    after.as_secs()
+                ),
+            ),
         }
     }
 }

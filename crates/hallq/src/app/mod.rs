@@ -1,0 +1,237 @@
+//! Builds the daemon from its settings: opens the data directory, starts the engine and the
+//! log's followers, binds the listener (port 0 in tests; the real port is read back) and wires
+//! the routes.
+
+mod middleware;
+mod routes;
+pub mod state;
+
+use crate::auth::Authenticator;
+use crate::config::HallConfig;
+use crate::followers::calling::Displays;
+use crate::followers::device_reports::DeviceReports;
+use crate::followers::printing::Printing;
+use crate::followers::projection::Projection;
+use crate::followers::{calling, device_reports, printing, projection, sms};
+use crate::metrics::RequestMetrics;
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use hallq_engine::{Clock, Engine, EngineConfig, SystemClock};
+use hallq_store::Store;
+use state::{AppState, ReaderPool};
+use std::fs::File;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+pub use routes::BODY_LIMIT_BYTES;
+
+pub struct Settings {
+    pub config: HallConfig,
+    pub data_dir: PathBuf,
+    pub listen: String,
+    pub workers: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error("another hallq is already running with the data directory {0}: stop it first, or give this one its own --data")]
+    Locked(String),
+    #[error("cannot open the database: {0}")]
+    Store(#[from] hallq_store::StoreError),
+    #[error("cannot listen on {0}: {1} (is another program using the port? set --listen)")]
+    Listen(String, std::io::Error),
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    engine: Engine,
+    shutdown: watch::Sender<bool>,
+    _lock: File,
+}
+
+impl Application {
+    pub fn build(settings: Settings) -> Result<Self, StartError> {
+        Self::build_with_clock(settings, Arc::new(SystemClock))
+    }
+
+    pub fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
+        let data_dir = settings.data_dir;
+        std::fs::create_dir_all(&data_dir)
+            .map_err(|e| StartError::DataDir(data_dir.display().to_string(), e))?;
+        // One daemon per data directory: two engines would both believe they own the numbering.
+        let lock = File::create(data_dir.join("hallq.lock"))
+            .map_err(|e| StartError::DataDir(data_dir.display().to_string(), e))?;
+        if lock.try_lock().is_err() {
+            return Err(StartError::Locked(data_dir.display().to_string()));
+        }
+        let database = data_dir.join("hallq.db");
+        let config = Arc::new(settings.config);
+        let store = Store::open(&database, &config.storage)?;
+        let (engine, handle) = Engine::start(
+            store,
+            config.spec.clone(),
+            config.time_zone.clone(),
+            clock.clone(),
+            EngineConfig::default(),
+        )?;
+        let auth = Authenticator::new(
+            config.devices.clone(),
+            config.staff.clone(),
+            config.spec.windows.iter().map(|w| w.id.clone()).collect(),
+        );
+        if !config.demo {
+            let exposed = auth.demo_credentials_in_use();
+            if !exposed.is_empty() {
+                for _ in 0..3 {
+                    tracing::warn!(
+                        entries = %exposed.join(", "),
+                        "THIS HALL USES THE PUBLIC DEMO CREDENTIALS: anyone can issue and call \
+                         tickets. Give these devices and staff their own secrets \
+                         (hallq hash-secret) and restart."
+                    );
+                }
+            }
+        }
+        // The log's followers; each stops with the daemon, so that the engine can finish.
+        let (shutdown, shutdown_signal) = watch::channel(false);
+        let readers = ReaderPool::new(database);
+        let reports = Arc::new(DeviceReports::default());
+        let printing = Arc::new(Printing::start(config.clone(), &data_dir, reports.clone()));
+        let displays = Arc::new(Displays::start(config.clone(), &data_dir, reports.clone()));
+        let projection = Arc::new(Projection::new(handle.committed_seq()));
+        actix_web::rt::spawn(device_reports::run(
+            handle.clone(),
+            reports,
+            shutdown_signal.clone(),
+        ));
+        actix_web::rt::spawn(projection::run(
+            handle.clone(),
+            readers.clone(),
+            config.clone(),
+            projection.clone(),
+            shutdown_signal.clone(),
+        ));
+        actix_web::rt::spawn(printing::run(
+            handle.clone(),
+            readers.clone(),
+            printing.clone(),
+            clock.clone(),
+            shutdown_signal.clone(),
+        ));
+        actix_web::rt::spawn(calling::run(
+            handle.clone(),
+            readers.clone(),
+            displays.clone(),
+            shutdown_signal.clone(),
+        ));
+        actix_web::rt::spawn(sms::run(
+            handle.clone(),
+            readers.clone(),
+            config.clone(),
+            clock.clone(),
+            shutdown_signal.clone(),
+        ));
+        let state = web::Data::new(AppState {
+            printing,
+            displays,
+            projection,
+            engine: handle,
+            auth,
+            config: config.clone(),
+            readers,
+            clock,
+            metrics: RequestMetrics::default(),
+            shutdown: shutdown_signal,
+            sse_clients: AtomicUsize::new(0),
+            readiness: Default::default(),
+            board_cache: Default::default(),
+        });
+        let listener = TcpListener::bind(&settings.listen)
+            .map_err(|e| StartError::Listen(settings.listen.clone(), e))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartError::Listen(settings.listen.clone(), e))?
+            .port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .configure(routes::extractor_errors)
+                .wrap_fn(middleware::observe)
+                .configure(routes::routes)
+                .default_service(web::to(routes::not_found))
+        })
+        .workers(settings.workers.max(1))
+        // We handle SIGTERM ourselves: event streams must close before the server can stop.
+        .disable_signals()
+        .shutdown_timeout(3)
+        .listen(listener)
+        .map_err(|e| StartError::Listen(settings.listen.clone(), e))?
+        .run();
+        Ok(Self {
+            port,
+            server,
+            engine,
+            shutdown,
+            _lock: lock,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting, closes event streams, lets
+    /// requests in flight finish (their commits included) and stops the engine.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let shutdown = self.shutdown;
+        actix_web::rt::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down: closing event streams and finishing requests");
+            let _ = shutdown.send(true);
+            handle.stop(true).await;
+        });
+        let served = self.server.await;
+        // Every handle lives in the stopped workers and followers; the engine ends once they
+        // are gone.
+        let engine = self.engine;
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            engine.join();
+            let _ = done.send(());
+        });
+        if finished.recv_timeout(Duration::from_secs(1)).is_err() {
+            tracing::warn!(
+                "engine still busy at exit; every answered request was already committed"
+            );
+        }
+        tracing::info!("stopped");
+        served
+    }
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut terminate), Ok(mut interrupt)) => {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+        }
+        _ => {
+            tracing::error!("cannot listen for SIGTERM; stop hallq with SIGKILL");
+            std::future::pending::<()>().await;
+        }
+    }
+}

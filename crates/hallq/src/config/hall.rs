@@ -1,0 +1,32 @@
+//! The `[hall]` and `[storage]` sections.
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HallSection {
+    /// The hall's id in the city (its name at the hub): a-z, 0-9, '-' or '_'.
+    #[serde(default = "default_hall_id")]
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) level: String,
+    #[serde(default = "default_time_zone")]
+    pub(crate) time_zone: String,
+    /// This is the demo hall: its well-known credentials are expected, not a risk.
+    #[serde(default)]
+    pub(crate) demo: bool,
+}
+
+fn default_hall_id() -> String {
+    "hall".into()
+}
+
+fn default_time_zone() -> String {
+    "Asia/Shanghai".into()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StorageSection {
+    pub(crate) max_size_mb: Option<u64>,
+}

@@ -1,0 +1,36 @@
+//! The API's description, served at `/api/v1/openapi.json`.
+
+use super::error::ErrorBody;
+use super::{appointments, devices, hall, health, public, sessions, streams, tickets, windows};
+use actix_web::HttpResponse;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "hallq", description = "Queue and appointment daemon of a government service hall"),
+    paths(hall::hall, hall::queues, hall::stats_today, tickets::issue_ticket, tickets::get_ticket, tickets::cancel_ticket, tickets::reprint_ticket,
+        devices::devices, windows::get_window, windows::window_action, sessions::sign_in, sessions::sign_out,
+        streams::events, streams::ticket_events, public::board, public::ticket_by_token, public::calendar_day, public::alerts_view, public::list,
+        appointments::slots, appointments::book, appointments::get, appointments::cancel,
+        appointments::check_in_by_code, appointments::check_in_by_phone, health::healthz, health::readyz, health::metrics),
+    components(schemas(ErrorBody, super::error::ErrorDetail, tickets::IssueRequest, windows::TransferRequest, windows::RequeueRequest, sessions::SignInRequest)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub async fn openapi() -> HttpResponse {
+    use utoipa::OpenApi;
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

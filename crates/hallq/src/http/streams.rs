@@ -1,0 +1,300 @@
+//! The event streams, as Server-Sent Events. They send the projection's frames — serialised
+//! once, shared by every stream — and run no task of their own: each stream is the shared
+//! broadcast read at the pace of its client. A client too slow to keep up is dropped; it
+//! reconnects with `Last-Event-ID` and resumes from the projection's ring, or is told to
+//! `resync` (reload its state) when the ring no longer reaches back that far.
+//!
+//! - `GET /api/v1/events` — the hall's events: the public allow-list for anyone, the staff
+//!   shapes for a signed-in staff member or manager (`Authorization: Bearer`);
+//! - `GET /api/v1/t/{token}/events` — one ticket's status (`event: status`), sent at once and
+//!   again whenever it changes, so that the citizen's page never asks.
+
+use super::error::{ApiError, ErrorBody};
+use super::public::{citizen_ticket_live, is_token, CitizenTicketView};
+use super::{bearer_token, caller, Data, WINDOW_ROLES};
+use crate::app::state::AppState;
+use crate::followers::projection::{Backlog, Frame};
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use hallq_core::{ServiceId, TicketId};
+use serde::Deserialize;
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tokio::sync::{broadcast, watch};
+
+/// More streams than a hall has screens and phones watching at once.
+pub const SSE_CLIENTS_MAX: usize = 5000;
+/// Browsers reconnect after this many milliseconds.
+const RETRY_MS: u32 = 2000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    last_event_id: Option<String>,
+}
+
+/// Counts open streams; gives the slot back when the stream is dropped.
+struct ClientGuard(web::Data<AppState>);
+
+impl ClientGuard {
+    fn take(state: &web::Data<AppState>) -> Result<Self, ApiError> {
+        if state.sse_clients.fetch_add(1, Ordering::SeqCst) >= SSE_CLIENTS_MAX {
+            state.sse_clients.fetch_sub(1, Ordering::SeqCst);
+            return Err(ApiError::unavailable(
+                "too many event streams are open; retry later",
+            ));
+        }
+        Ok(Self(state.clone()))
+    }
+}
+
+impl Drop for ClientGuard {
+    fn drop(&mut self) {
+        self.0.sse_clients.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn control(kind: &str, seq: u64) -> Bytes {
+    Bytes::from(format!(
+        "retry: {RETRY_MS}\nid: {seq}\nevent: {kind}\ndata: {{\"seq\":{seq}}}\n\n"
+    ))
+}
+
+fn event_stream(body: impl futures_util::Stream<Item = Bytes> + 'static) -> HttpResponse {
+    use futures_util::StreamExt;
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(body.map(Ok::<_, std::convert::Infallible>))
+}
+
+/// The resume point of a request: `Last-Event-ID`, or `?last_event_id=` for clients that
+/// cannot set headers.
+fn resume_point(request: &HttpRequest, query: EventsQuery) -> Result<Option<u64>, ApiError> {
+    let header = request
+        .headers()
+        .get("Last-Event-ID")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    match header.or(query.last_event_id) {
+        None => Ok(None),
+        Some(text) => text.trim().parse::<u64>().map(Some).map_err(|_| {
+            ApiError::bad_request(
+                "invalid_last_event_id",
+                "Last-Event-ID must be a sequence number",
+            )
+        }),
+    }
+}
+
+struct Streaming {
+    pending: VecDeque<Bytes>,
+    frames: broadcast::Receiver<Arc<Frame>>,
+    last: u64,
+    staff: bool,
+    shutdown: watch::Receiver<bool>,
+    _guard: ClientGuard,
+}
+
+impl Streaming {
+    /// The next bytes for this client, or `None` when the stream ends.
+    async fn next(&mut self) -> Option<Bytes> {
+        loop {
+            if let Some(bytes) = self.pending.pop_front() {
+                return Some(bytes);
+            }
+            tokio::select! {
+                biased;
+                _ = self.shutdown.changed() => return None,
+                frame = self.frames.recv() => match frame {
+                    Ok(frame) if frame.is_keep_alive() => return frame.public.clone(),
+                    Ok(frame) if frame.seq <= self.last => continue,
+                    Ok(frame) => {
+                        self.last = frame.seq;
+                        let bytes = if self.staff { Some(frame.staff.clone()) } else { frame.public.clone() };
+                        if bytes.is_some() {
+                            return bytes;
+                        }
+                    }
+                    // Lagged: too slow, it will resume. Closed: shutting down.
+                    Err(_) => return None,
+                },
+            }
+        }
+    }
+}
+
+/// Live events of the hall as Server-Sent Events.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events",
+    params(("Last-Event-ID" = Option<u64>, Header, description = "resume after this sequence number"),
+        ("last_event_id" = Option<u64>, Query, description = "the same, for clients that cannot set headers")),
+    responses((status = 200, description = "text/event-stream: `id: <seq>`, `event: <kind>`, JSON `data`; first `hello` (or `resync`: reload your state) with the current sequence number. With a staff or manager session the staff shapes, otherwise the public allow-list."),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn events(
+    request: HttpRequest,
+    state: Data,
+    query: web::Query<EventsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let staff = match bearer_token(&request) {
+        None => false,
+        Some(_) => caller(&request, &state)?.is_any(WINDOW_ROLES),
+    };
+    let resume = resume_point(&request, query.into_inner())?;
+    if *state.shutdown.borrow() {
+        return Err(ApiError::unavailable(
+            "hallq is shutting down; retry shortly",
+        ));
+    }
+    let guard = ClientGuard::take(&state)?;
+    let (frames, backlog, head) = state.projection.subscribe_after(resume);
+    let mut pending = VecDeque::new();
+    let last = match backlog {
+        Backlog::Frames(frames) => {
+            let after = resume.unwrap_or(head);
+            pending.push_back(control("hello", after));
+            let mut last = after;
+            for frame in frames {
+                last = frame.seq;
+                let bytes = if staff {
+                    Some(frame.staff.clone())
+                } else {
+                    frame.public.clone()
+                };
+                pending.extend(bytes);
+            }
+            last.max(after)
+        }
+        Backlog::Resync => {
+            pending.push_back(control("resync", head));
+            head
+        }
+    };
+    let streaming = Streaming {
+        pending,
+        frames,
+        last,
+        staff,
+        shutdown: state.shutdown.clone(),
+        _guard: guard,
+    };
+    Ok(event_stream(futures_util::stream::unfold(
+        streaming,
+        |mut streaming| async move { streaming.next().await.map(|bytes| (bytes, streaming)) },
+    )))
+}
+
+struct TicketStreaming {
+    state: web::Data<AppState>,
+    token: String,
+    ticket: TicketId,
+    service: ServiceId,
+    frames: broadcast::Receiver<Arc<Frame>>,
+    sent: Option<String>,
+    first: Option<Bytes>,
+    shutdown: watch::Receiver<bool>,
+    _guard: ClientGuard,
+}
+
+impl TicketStreaming {
+    fn concerns(&self, frame: &Frame) -> bool {
+        frame.ticket == Some(self.ticket)
+            || frame.services.contains(&self.service)
+            || frame.windows_changed
+            || frame.kind == "service_day_started"
+    }
+
+    fn status(&mut self, view: &CitizenTicketView) -> Option<Bytes> {
+        let data = serde_json::to_string(view).ok()?;
+        if self.sent.as_deref() == Some(data.as_str()) {
+            return None;
+        }
+        let seq = self.state.projection.head();
+        let bytes = Bytes::from(format!("id: {seq}\nevent: status\ndata: {data}\n\n"));
+        self.sent = Some(data);
+        Some(bytes)
+    }
+
+    async fn next(&mut self) -> Option<Bytes> {
+        if let Some(first) = self.first.take() {
+            return Some(first);
+        }
+        loop {
+            let frame = tokio::select! {
+                biased;
+                _ = self.shutdown.changed() => return None,
+                frame = self.frames.recv() => frame.ok()?,
+            };
+            if frame.is_keep_alive() {
+                return frame.public.clone();
+            }
+            let mut relevant = self.concerns(&frame);
+            // Work through a burst at once: one status for many events.
+            while let Ok(more) = self.frames.try_recv() {
+                relevant |= !more.is_keep_alive() && self.concerns(&more);
+            }
+            if !relevant {
+                continue;
+            }
+            // A ticket that left the live state (a new day) ends its stream with its last word.
+            let (view, _, service) = citizen_ticket_live(&self.state, &self.token)?;
+            self.service = service;
+            if let Some(bytes) = self.status(&view) {
+                return Some(bytes);
+            }
+        }
+    }
+}
+
+/// One ticket's status, live: sent at once, then whenever it changes (people ahead, the
+/// estimate, called to a window, recalled, done).
+#[utoipa::path(get, path = "/api/v1/t/{token}/events", tag = "calling",
+    params(("token" = String, Path, description = "the token from the ticket's QR code")),
+    responses((status = 200, description = "text/event-stream of `event: status` with the same data as GET /api/v1/t/{token}"),
+        (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn ticket_events(state: Data, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let token = path.into_inner();
+    let not_found = || ApiError::not_found("there is no ticket with this code");
+    if !is_token(&token) {
+        return Err(not_found());
+    }
+    if *state.shutdown.borrow() {
+        return Err(ApiError::unavailable(
+            "hallq is shutting down; retry shortly",
+        ));
+    }
+    let guard = ClientGuard::take(&state)?;
+    // Subscribe before reading, so that no change falls between.
+    let (frames, _, _) = state.projection.subscribe_after(None);
+    let Some((view, ticket, service)) = citizen_ticket_live(&state, &token) else {
+        // An old ticket: its status is final and comes from history, once.
+        let view = super::public::citizen_ticket(&state, token)
+            .await?
+            .ok_or_else(not_found)?;
+        let data = serde_json::to_string(&view).unwrap_or_default();
+        let once = Bytes::from(format!("retry: 3600000\nevent: status\ndata: {data}\n\n"));
+        return Ok(event_stream(futures_util::stream::once(
+            async move { once },
+        )));
+    };
+    let mut streaming = TicketStreaming {
+        state: state.clone(),
+        token,
+        ticket,
+        service,
+        frames,
+        sent: None,
+        first: None,
+        shutdown: state.shutdown.clone(),
+        _guard: guard,
+    };
+    let first = streaming
+        .status(&view)
+        .map(|bytes| Bytes::from([format!("retry: {RETRY_MS}\n").as_bytes(), &bytes].concat()));
+    streaming.first = first;
+    Ok(event_stream(futures_util::stream::unfold(
+        streaming,
+        |mut streaming| async move { streaming.next().await.map(|bytes| (bytes, streaming)) },
+    )))
+}
