@@ -230,3 +230,83 @@ fn display_test_sends_one_frame() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("unreachable"));
     drop(slave);
 }
+
+/// A recall reaches the board and the citizen's page on the stream: the number comes back to
+/// the big panel and flashes again; neither page asks the daemon for anything per call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recall_flashes_the_board_and_the_citizen_page_again() {
+    let app = TestApp::spawn();
+    let (staff, ticket) = tokio::task::spawn_blocking({
+        let base = app.base.clone();
+        move || {
+            let app = TestApp::attach(&base);
+            (app.staff_token("w03"), app.issue_ticket("tax-invoice"))
+        }
+    })
+    .await
+    .unwrap();
+    let number = ticket["number"].as_str().unwrap().to_owned();
+    let status_url = ticket["status_url"].as_str().unwrap().to_owned();
+    let board = Browser::start(1920, 1080).await;
+    board.client.goto(&app.url("/board")).await.unwrap();
+    board
+        .wait_for_text("#hall", |t| t == "江州市政务服务中心")
+        .await;
+    let citizen = Browser::start(390, 844).await;
+    citizen.client.goto(&app.url(&status_url)).await.unwrap();
+    citizen
+        .wait_for_text("#state", |t| t.contains("即将叫号"))
+        .await;
+    let board_loads = app.requests_to("/api/v1/board");
+    let ticket_reads = app.requests_to("/api/v1/t/{token}");
+
+    let act = |action: &'static str| {
+        let base = app.base.clone();
+        let staff = staff.clone();
+        move || {
+            let answer = TestApp::attach(&base).window_action(&staff, "w03", action, None);
+            assert_eq!(answer.status, 200, "{}", answer.text);
+        }
+    };
+    tokio::task::spawn_blocking(act("call-next")).await.unwrap();
+    board.wait_for_text("#now-number", |t| t == number).await;
+    board
+        .wait_for_attr("#now", "data-flashes", |f| f == "1")
+        .await;
+    citizen
+        .wait_for_text("#state", |t| t == "请到 3号窗口 办理")
+        .await;
+    citizen
+        .wait_for_attr("#state", "data-flashes", |f| f == "1")
+        .await;
+
+    // Another window calls in between: the recall brings A-number back to the big panel.
+    tokio::task::spawn_blocking({
+        let base = app.base.clone();
+        move || {
+            let app = TestApp::attach(&base);
+            app.issue_ticket("vehicle");
+            let other = app.staff_token("w10");
+            assert_eq!(app.call_next(&other, "w10").status, 200);
+        }
+    })
+    .await
+    .unwrap();
+    board.wait_for_text("#now-number", |t| t == "J001").await;
+    tokio::task::spawn_blocking(act("recall")).await.unwrap();
+    board.wait_for_text("#now-number", |t| t == number).await;
+    board
+        .wait_for_attr("#now", "data-flashes", |f| f == "3")
+        .await;
+    citizen
+        .wait_for_attr("#state", "data-flashes", |f| f == "2")
+        .await;
+    board.screenshot("board-recall-1920x1080.png").await;
+    citizen.screenshot("citizen-recall-390x844.png").await;
+
+    // Everything came on the streams.
+    assert_eq!(app.requests_to("/api/v1/board"), board_loads);
+    assert_eq!(app.requests_to("/api/v1/t/{token}"), ticket_reads);
+    board.close().await;
+    citizen.close().await;
+}

@@ -207,3 +207,36 @@ async fn kiosk_check_in_printer_trouble_and_elder_mode() {
         .await;
     browser.close().await;
 }
+
+/// A double touch on a service card makes one ticket: the card is held until the answer comes,
+/// and the request carries an idempotency key, so even a resent request makes none twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_double_tap_on_the_kiosk_makes_one_ticket() {
+    let app = TestApp::spawn();
+    let browser = Browser::start(1080, 1920).await;
+    browser.client.goto(&app.url("/")).await.unwrap();
+    browser
+        .wait_for_text("[data-service=\"household\"] b", |t| t == "户籍业务")
+        .await;
+    let issued_before = app.requests_to("/api/v1/tickets");
+    // Two touches in the same instant, as a shaky finger makes them.
+    browser
+        .client
+        .execute(
+            "const card = document.querySelector('[data-service=\"household\"]'); card.click(); card.click();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#ticket-number", |t| t == "K001")
+        .await;
+    browser.screenshot("kiosk-double-tap-1080x1920.png").await;
+    let base = app.base.clone();
+    let waiting = tokio::task::spawn_blocking(move || TestApp::attach(&base).waiting("household"))
+        .await
+        .unwrap();
+    assert_eq!(waiting, 1, "one ticket for a double tap");
+    assert_eq!(app.requests_to("/api/v1/tickets") - issued_before, 1);
+    browser.close().await;
+}

@@ -98,6 +98,32 @@ impl Browser {
         panic!("{css} never showed the expected text; last: {last:?}");
     }
 
+    /// The value of `attribute` on the first element matching `css`, once it satisfies
+    /// `check` (10 s at most).
+    pub async fn wait_for_attr(
+        &self,
+        css: &str,
+        attribute: &str,
+        check: impl Fn(&str) -> bool,
+    ) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut last = None;
+        while Instant::now() < deadline {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if let Ok(value) = element.attr(attribute).await {
+                    if let Some(value) = &value {
+                        if check(value) {
+                            return value.clone();
+                        }
+                    }
+                    last = value;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{css}[{attribute}] never had the expected value; last: {last:?}");
+    }
+
     pub async fn click(&self, css: &str) {
         let element = self
             .client

@@ -307,6 +307,17 @@ impl TestApp {
         self.window_action(token, window, "call-next", None)
     }
 
+    /// How many requests `route` has answered (from the request histogram in /metrics).
+    pub fn requests_to(&self, route: &str) -> u64 {
+        let prefix = format!("hallq_http_request_duration_seconds_count{{route=\"{route}\"");
+        self.get("/metrics")
+            .text
+            .lines()
+            .filter(|line| line.starts_with(&prefix))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>() as u64
+    }
+
     /// The newest event's sequence number.
     pub fn log_seq(&self) -> u64 {
         let line = self.last_seq();

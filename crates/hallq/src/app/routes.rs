@@ -120,7 +120,8 @@ pub(crate) fn routes(config: &mut web::ServiceConfig) {
         .service(resource("/").route(web::get().to(pages::kiosk)))
         .service(resource("/staff").route(web::get().to(pages::staff)))
         .service(resource("/manage").route(web::get().to(pages::manage)))
-        .service(resource("/about").route(web::get().to(pages::index)));
+        .service(resource("/about").route(web::get().to(pages::index)))
+        .service(resource("/assets/{name}").route(web::get().to(pages::asset)));
 }
 
 /// A resource whose wrong methods get a JSON 405 rather than an empty one.

@@ -28,6 +28,7 @@ const KIOSK_HTML: &str = include_str!("../../assets/kiosk.html");
 const STAFF_HTML: &str = include_str!("../../assets/staff.html");
 const MANAGE_HTML: &str = include_str!("../../assets/manage.html");
 const TICKET_HTML: &str = include_str!("../../assets/ticket.html");
+const STAFF_STREAM_JS: &str = include_str!("../../assets/staff-stream.js");
 const NOT_FOUND_HTML: &str = "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>未找到</title></head>\
 <body style=\"font-family:sans-serif;text-align:center;padding:3rem\"><h1>未找到该号票</h1>\
@@ -92,4 +93,17 @@ pub async fn index() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(INDEX_HTML)
+}
+
+/// Scripts shared by the pages (`/assets/{name}`).
+pub async fn asset(path: actix_web::web::Path<String>) -> HttpResponse {
+    match path.into_inner().as_str() {
+        "staff-stream.js" => HttpResponse::Ok()
+            .content_type("text/javascript; charset=utf-8")
+            .insert_header(("Cache-Control", "no-cache"))
+            .body(STAFF_STREAM_JS),
+        _ => actix_web::ResponseError::error_response(&super::error::ApiError::not_found(
+            "there is no such asset",
+        )),
+    }
 }

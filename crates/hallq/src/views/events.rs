@@ -386,6 +386,257 @@ pub fn event_data(seq: u64, event: &Event, hall: &Hall, config: &HallConfig) -> 
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::config::{HallConfig, DEMO_HALL_TOML};
+    use hallq_core::fixtures::{friday_at, ticket};
+    use hallq_core::{
+        Appointment, AppointmentStatus, BookingChannel, Hall, PriorityClass, TicketStatus,
+    };
+
+    const PHONE: &str = "13812345678";
+    const NAME: &str = "张三丰";
+    const CODE: &str = "7K4M9QPX";
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+    /// One event of every kind, each carrying whatever personal data its kind can carry. The
+    /// `match` makes a new kind a compile error here until the walk covers it.
+    fn every_kind() -> Vec<Event> {
+        let at = friday_at(0);
+        let mut issued = ticket(
+            7,
+            "A007",
+            at.to_zoned(hallq_core::fixtures::shanghai()).date(),
+            TicketStatus::Waiting,
+        );
+        issued.phone = Some(PHONE.into());
+        issued.token = TOKEN.into();
+        issued.kiosk = Some("kiosk-lobby".into());
+        issued.priority = PriorityClass::Green;
+        let appointment = Appointment {
+            code: CODE.into(),
+            service: ServiceId::new("a"),
+            date: issued.service_day,
+            start: at,
+            end: at,
+            channel: BookingChannel::Online,
+            phone: PHONE.into(),
+            name: Some(NAME.into()),
+            status: AppointmentStatus::Booked,
+            ticket: None,
+            booked_at: at,
+        };
+        let window = WindowId::new("w01");
+        let service = ServiceId::new("a");
+        let id = issued.id;
+        let events = vec![
+            Event::ServiceDayStarted {
+                day: issued.service_day,
+                at,
+            },
+            Event::TicketIssued {
+                ticket: issued.clone(),
+            },
+            Event::TicketCalled {
+                ticket: id,
+                number: "A007".into(),
+                service: service.clone(),
+                window: window.clone(),
+                at,
+                wait_s: 5,
+            },
+            Event::TicketRecalled {
+                ticket: id,
+                number: "A007".into(),
+                window: window.clone(),
+                at,
+                recalls: 1,
+            },
+            Event::TicketNoShow {
+                ticket: id,
+                number: "A007".into(),
+                window: window.clone(),
+                at,
+            },
+            Event::TicketRequeued {
+                ticket: id,
+                number: "A007".into(),
+                service: service.clone(),
+                window: window.clone(),
+                at,
+            },
+            Event::TicketTransferred {
+                ticket: id,
+                number: "A007".into(),
+                from_service: service.clone(),
+                to_service: ServiceId::new("b"),
+                window: window.clone(),
+                at,
+            },
+            Event::TicketCompleted {
+                ticket: id,
+                number: "A007".into(),
+                service: service.clone(),
+                window: window.clone(),
+                at,
+                service_s: 60,
+            },
+            Event::TicketCancelled {
+                ticket: id,
+                number: "A007".into(),
+                at,
+            },
+            Event::TicketExpired {
+                ticket: id,
+                number: "A007".into(),
+                previous: TicketStatus::Waiting,
+                at,
+            },
+            Event::WindowPaused {
+                window: window.clone(),
+                at,
+            },
+            Event::WindowResumed {
+                window: window.clone(),
+                at,
+            },
+            Event::DeviceStatusChanged {
+                device: "printer-lobby".into(),
+                condition: "paper_out".into(),
+                detail: Some("tcp://10.0.0.21:9100".into()),
+                at,
+            },
+            Event::TicketPrintFailed {
+                ticket: id,
+                number: "A007".into(),
+                printer: "printer-lobby".into(),
+                condition: "paper_out".into(),
+                reason: "paper".into(),
+                at,
+            },
+            Event::TicketReprintRequested {
+                ticket: id,
+                number: "A007".into(),
+                printer: "printer-lobby".into(),
+                at,
+            },
+            Event::TicketPrinted {
+                ticket: id,
+                number: "A007".into(),
+                printer: "printer-lobby".into(),
+                at,
+            },
+            Event::AppointmentBooked { appointment },
+            Event::AppointmentCancelled {
+                code: CODE.into(),
+                at,
+            },
+            Event::AppointmentCheckedIn {
+                code: CODE.into(),
+                ticket: id,
+                number: "A007".into(),
+                at,
+            },
+            Event::AppointmentNoShow {
+                code: CODE.into(),
+                at,
+            },
+            Event::SmsNotified {
+                ticket: id,
+                number: "A007".into(),
+                purpose: "called".into(),
+                delivered: true,
+                detail: None,
+                at,
+            },
+        ];
+        for event in &events {
+            match event {
+                Event::ServiceDayStarted { .. }
+                | Event::TicketIssued { .. }
+                | Event::TicketCalled { .. }
+                | Event::TicketRecalled { .. }
+                | Event::TicketNoShow { .. }
+                | Event::TicketRequeued { .. }
+                | Event::TicketTransferred { .. }
+                | Event::TicketCompleted { .. }
+                | Event::TicketCancelled { .. }
+                | Event::TicketExpired { .. }
+                | Event::WindowPaused { .. }
+                | Event::WindowResumed { .. }
+                | Event::DeviceStatusChanged { .. }
+                | Event::TicketPrintFailed { .. }
+                | Event::TicketReprintRequested { .. }
+                | Event::TicketPrinted { .. }
+                | Event::AppointmentBooked { .. }
+                | Event::AppointmentCancelled { .. }
+                | Event::AppointmentCheckedIn { .. }
+                | Event::AppointmentNoShow { .. }
+                | Event::SmsNotified { .. } => {}
+            }
+        }
+        events
+    }
+
+    #[test]
+    fn no_event_kind_carries_personal_data_to_the_public_and_none_whole_to_staff() {
+        let config = HallConfig::parse(DEMO_HALL_TOML, "demo").unwrap();
+        let mut hall = Hall::new(config.spec.clone(), hallq_core::fixtures::shanghai());
+        let events = every_kind();
+        let mut public_kinds = Vec::new();
+        for (index, event) in events.iter().enumerate() {
+            // The read model holds what the events describe (the appointment, the ticket).
+            hall.evolve(event);
+            let data = event_data(index as u64 + 1, event, &hall, &config);
+            let staff = data.staff.to_string();
+            for secret in [PHONE, NAME, CODE, TOKEN] {
+                assert!(
+                    !staff.contains(secret),
+                    "{}: staff data shows {secret}: {staff}",
+                    event.kind()
+                );
+            }
+            if let Some(public) = data.public {
+                let text = public.to_string();
+                for secret in [
+                    PHONE,
+                    NAME,
+                    CODE,
+                    TOKEN,
+                    "138****5678",
+                    "phone",
+                    "code",
+                    "token",
+                    "kiosk",
+                    "detail",
+                    "reason",
+                ] {
+                    assert!(
+                        !text.contains(secret),
+                        "{}: public data shows {secret}: {text}",
+                        event.kind()
+                    );
+                }
+                assert_eq!(public["seq"], index as u64 + 1);
+                public_kinds.push(event.kind());
+            }
+        }
+        // Records for staff only stay off the public stream.
+        for kind in [
+            "device_status_changed",
+            "ticket_print_failed",
+            "ticket_printed",
+            "ticket_reprint_requested",
+            "sms_notified",
+            "appointment_no_show",
+        ] {
+            assert!(!public_kinds.contains(&kind), "{kind} is public");
+        }
+        // The staff see enough to help: masked phone and code.
+        let booked = event_data(1, &events[16], &hall, &config).staff;
+        assert_eq!(booked["phone_masked"], "138****5678");
+        assert_eq!(booked["code_masked"], "7K****PX");
+    }
+
     #[test]
     fn codes_are_masked() {
         assert_eq!(super::mask_code("7K4M9QPX"), "7K****PX");

@@ -1,0 +1,53 @@
+"use strict";
+// The hall's events as staff and managers see them. EventSource cannot send an Authorization
+// header, and a token in the address would end up in logs and browser history, so this reads
+// the stream with fetch, parses the Server-Sent Events itself and resumes with Last-Event-ID.
+// onEvent(kind, data) for every event; onState("open" | "closed" | "unauthorized").
+function openStaffStream(token, onEvent, onState) {
+  let lastId = null;
+  let stopped = false;
+  let controller = null;
+  const state = onState || (() => {});
+  async function run() {
+    while (!stopped) {
+      controller = new AbortController();
+      try {
+        const headers = { "Authorization": "Bearer " + token, "Accept": "text/event-stream" };
+        if (lastId !== null) headers["Last-Event-ID"] = lastId;
+        const response = await fetch("/api/v1/events", { headers, signal: controller.signal, cache: "no-store" });
+        if (response.status === 401) { state("unauthorized"); return; }
+        if (!response.ok || !response.body) throw new Error(String(response.status));
+        state("open");
+        const reader = response.body.getReader();
+        const decoder = new TextDecoder();
+        let buffer = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += decoder.decode(value, { stream: true });
+          let end;
+          while ((end = buffer.indexOf("\n\n")) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            let id = null;
+            let kind = "message";
+            let data = "";
+            for (const line of block.split("\n")) {
+              if (line.startsWith("id: ")) id = line.slice(4);
+              else if (line.startsWith("event: ")) kind = line.slice(7);
+              else if (line.startsWith("data: ")) data += line.slice(6);
+            }
+            if (id !== null) lastId = id;
+            if (data) onEvent(kind, JSON.parse(data));
+          }
+        }
+      } catch (error) {
+        if (stopped) return;
+      }
+      state("closed");
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+  run();
+  return { stop() { stopped = true; if (controller) controller.abort(); } };
+}
