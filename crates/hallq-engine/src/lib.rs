@@ -113,6 +113,9 @@ pub struct EngineStats {
     pub timeouts: u64,
 }
 
+/// How often the write-ahead log is copied into the database.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
+
 pub const BATCH_SIZE_BOUNDS: [usize; 10] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
 /// The committed state, for readers: a `Hall` the writer folds every committed event into.
@@ -281,6 +284,7 @@ impl Engine {
         config: EngineConfig,
     ) -> Result<(Engine, EngineHandle), StoreError> {
         let loaded = store.load()?;
+        let store_path = store.path().to_owned();
         let hall = Hall::restore(spec, time_zone, loaded.state);
         let read_model = Arc::new(ReadModel {
             hall: RwLock::new(hall.clone()),
@@ -323,6 +327,21 @@ impl Engine {
                 worker.run(receiver)
             })
             .map_err(|e| StoreError::other(format!("cannot start the engine thread: {e}")))?;
+        // The log's pages are copied into the database beside the writer, never inside its
+        // commits. The thread ends with the engine.
+        let checkpointer = hallq_store::Store::open_checkpointer(store_path.as_path())?;
+        let still_running = heart.clone();
+        std::thread::Builder::new()
+            .name("hallq-checkpoint".into())
+            .spawn(move || {
+                while still_running.alive.load(Ordering::SeqCst) {
+                    std::thread::sleep(CHECKPOINT_INTERVAL);
+                    if let Err(error) = checkpointer.checkpoint() {
+                        tracing::warn!(%error, "checkpointing the write-ahead log failed; will retry");
+                    }
+                }
+            })
+            .map_err(|e| StoreError::other(format!("cannot start the checkpoint thread: {e}")))?;
         let ticker = requests.downgrade();
         let interval = config.tick_interval;
         std::thread::Builder::new()

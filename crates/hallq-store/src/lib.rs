@@ -26,6 +26,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/001-initial.sql")),
         M::up(include_str!("../migrations/002-events-by-kind.sql")),
         M::up(include_str!("../migrations/003-appointments.sql")),
+        M::up(include_str!("../migrations/004-lean-indexes.sql")),
     ])
 }
 
@@ -123,6 +124,10 @@ impl Store {
         // citizen's hand must never vanish.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Checkpoints run on their own connection and thread (`checkpoint`), not inside the
+        // writer's commits: a checkpoint copying thousands of pages there stalls every caller
+        // waiting for that commit.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         migrations()
             .to_latest(&mut conn)
             .map_err(|e| StoreError::other(format!("migrating {}: {e}", path.display())))?;
@@ -154,6 +159,26 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Opens a connection for checkpointing the write-ahead log beside the writer.
+    pub fn open_checkpointer(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(|e| StoreError::opening(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Copies committed pages from the write-ahead log into the database without waiting for
+    /// (or blocking) the writer or readers. Returns (pages in the log, pages copied).
+    pub fn checkpoint(&self) -> Result<(i64, i64), StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+                Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+            })?)
     }
 
     /// Writes one group of commands' events and rows in a single transaction and returns once

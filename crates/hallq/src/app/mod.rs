@@ -105,7 +105,9 @@ impl Application {
         let reports = Arc::new(DeviceReports::default());
         let printing = Arc::new(Printing::start(config.clone(), &data_dir, reports.clone()));
         let displays = Arc::new(Displays::start(config.clone(), &data_dir, reports.clone()));
-        let projection = Arc::new(Projection::new(handle.committed_seq()));
+        let services: Vec<hallq_core::ServiceId> =
+            config.spec.services.iter().map(|s| s.id.clone()).collect();
+        let projection = Arc::new(Projection::new(handle.committed_seq(), &services));
         actix_web::rt::spawn(device_reports::run(
             handle.clone(),
             reports,
@@ -151,10 +153,11 @@ impl Application {
             shutdown: shutdown_signal,
             sse_clients: AtomicUsize::new(0),
             readiness: Default::default(),
+            sign_in_slots: Arc::new(tokio::sync::Semaphore::new(state::SIGN_IN_SLOTS)),
             board_cache: Default::default(),
         });
-        let listener = TcpListener::bind(&settings.listen)
-            .map_err(|e| StartError::Listen(settings.listen.clone(), e))?;
+        let listener =
+            listen(&settings.listen).map_err(|e| StartError::Listen(settings.listen.clone(), e))?;
         let port = listener
             .local_addr()
             .map_err(|e| StartError::Listen(settings.listen.clone(), e))?
@@ -215,6 +218,26 @@ impl Application {
         tracing::info!("stopped");
         served
     }
+}
+
+/// Connections the kernel queues before the daemon accepts them: a hall's screens all
+/// reconnect at once after a restart (std's default of 128 would reset most of them).
+const LISTEN_BACKLOG: i32 = 2048;
+
+fn listen(address: &str) -> std::io::Result<TcpListener> {
+    use std::net::ToSocketAddrs;
+    let address = address.to_socket_addrs()?.next().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address to listen on")
+    })?;
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(address),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    Ok(socket.into())
 }
 
 async fn wait_for_signal() {

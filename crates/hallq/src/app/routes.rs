@@ -90,6 +90,7 @@ pub(crate) fn routes(config: &mut web::ServiceConfig) {
         .service(resource("/api/v1/sessions/current").route(web::delete().to(sessions::sign_out)))
         .service(resource("/api/v1/events").route(web::get().to(streams::events)))
         .service(resource("/api/v1/board").route(web::get().to(public::board)))
+        .service(resource("/api/v1/board/events").route(web::get().to(streams::board_events)))
         .service(resource("/api/v1/calendar/{date}").route(web::get().to(public::calendar_day)))
         .service(resource("/api/v1/alerts").route(web::get().to(public::alerts_view)))
         .service(resource("/api/v1/lists/{kind}").route(web::get().to(public::list)))

@@ -31,6 +31,10 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     pub sse_clients: AtomicUsize,
     pub readiness: Readiness,
+    /// PIN checks (argon2: slow and ~19 MB each on purpose) that may run at once; more are
+    /// refused at once with 429, so that a flood of sign-ins can neither exhaust memory nor
+    /// hold up a genuine one for long.
+    pub sign_in_slots: Arc<tokio::sync::Semaphore>,
     /// The board's answer, made once per committed state however many screens ask.
     pub board_cache: Mutex<Option<(u64, actix_web::web::Bytes)>>,
 }
@@ -44,6 +48,9 @@ pub struct Readiness {
 }
 
 pub const READINESS_TTL: Duration = Duration::from_secs(5);
+
+/// PIN checks running at once.
+pub const SIGN_IN_SLOTS: usize = 2;
 
 impl Readiness {
     pub async fn check(&self, engine: &EngineHandle) -> Result<(), ApiError> {

@@ -304,7 +304,7 @@ async fn check_in(
         .execute(Command::CheckIn {
             code,
             phone,
-            token: crate::auth::random_token(),
+            token: crate::credentials::ticket_token(state.clock.now()),
             kiosk,
         })
         .await?;

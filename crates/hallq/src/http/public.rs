@@ -163,9 +163,10 @@ pub async fn board(state: web::Data<AppState>) -> HttpResponse {
         .body(body)
 }
 
-/// Tokens are 32 lowercase hex digits; anything else is not looked up at all.
+/// Tokens are 44 lowercase hex digits (32 for tickets of earlier versions); anything else is
+/// not looked up at all.
 pub fn is_token(token: &str) -> bool {
-    token.len() == 32
+    matches!(token.len(), 32 | 44)
         && token
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))

@@ -35,8 +35,20 @@ pub async fn sign_in(
     }
     let now = state.clock.now();
     let app = state.clone();
+    let slot = state
+        .sign_in_slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| {
+            ApiError::too_many(
+                "sign_in_busy",
+                "too many sign-ins at this moment: try again in a second",
+                1,
+            )
+        })?;
     // argon2 is slow on purpose: keep it off the request threads.
     let result = web::block(move || {
+        let _slot = slot;
         app.auth
             .sign_in(&body.staff, &body.pin, body.window.as_deref(), now)
     })

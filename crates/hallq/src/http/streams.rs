@@ -6,17 +6,22 @@
 //!
 //! - `GET /api/v1/events` — the hall's events: the public allow-list for anyone, the staff
 //!   shapes for a signed-in staff member or manager (`Authorization: Bearer`);
+//! - `GET /api/v1/board/events` — what a TV board needs: calls and recalls at once, the
+//!   waiting counts at most twice a second (coalesced), the day's start;
 //! - `GET /api/v1/t/{token}/events` — one ticket's status (`event: status`), sent at once and
 //!   again whenever it changes, so that the citizen's page never asks.
+//!
+//! Screens' traffic does not grow with the rate of issuing: boards get calls and coalesced
+//! counts, and a citizen's page wakes only when its own queue moved (see the projection).
 
 use super::error::{ApiError, ErrorBody};
 use super::public::{citizen_ticket_live, is_token, CitizenTicketView};
 use super::{bearer_token, caller, Data, WINDOW_ROLES};
 use crate::app::state::AppState;
-use crate::followers::projection::{Backlog, Frame};
+use crate::followers::projection::{Backlog, Frame, QueueWatch};
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
-use hallq_core::{ServiceId, TicketId};
+use hallq_core::ServiceId;
 use serde::Deserialize;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -99,29 +104,47 @@ struct Streaming {
 }
 
 impl Streaming {
+    /// What this client gets of a frame, if anything (and notes that it was sent).
+    fn take(&mut self, frame: &Frame) -> Option<Bytes> {
+        if frame.is_keep_alive() {
+            return frame.public.clone();
+        }
+        if frame.seq <= self.last {
+            return None;
+        }
+        self.last = frame.seq;
+        if self.staff {
+            Some(frame.staff.clone())
+        } else {
+            frame.public.clone()
+        }
+    }
+
     /// The next bytes for this client, or `None` when the stream ends.
     async fn next(&mut self) -> Option<Bytes> {
         loop {
             if let Some(bytes) = self.pending.pop_front() {
                 return Some(bytes);
             }
-            tokio::select! {
+            let frame = tokio::select! {
                 biased;
                 _ = self.shutdown.changed() => return None,
-                frame = self.frames.recv() => match frame {
-                    Ok(frame) if frame.is_keep_alive() => return frame.public.clone(),
-                    Ok(frame) if frame.seq <= self.last => continue,
-                    Ok(frame) => {
-                        self.last = frame.seq;
-                        let bytes = if self.staff { Some(frame.staff.clone()) } else { frame.public.clone() };
-                        if bytes.is_some() {
-                            return bytes;
-                        }
-                    }
-                    // Lagged: too slow, it will resume. Closed: shutting down.
+                // Lagged: too slow, it will resume. Closed: shutting down.
+                frame = self.frames.recv() => frame.ok()?,
+            };
+            let Some(first) = self.take(&frame) else {
+                continue;
+            };
+            // A burst goes out in one write.
+            let mut more = Vec::new();
+            while more.len() < COALESCE_MAX {
+                match self.frames.try_recv() {
+                    Ok(frame) => more.extend(self.take(&frame)),
+                    Err(broadcast::error::TryRecvError::Empty) => break,
                     Err(_) => return None,
-                },
+                }
             }
+            return Some(join(first, more));
         }
     }
 }
@@ -185,12 +208,85 @@ pub async fn events(
     )))
 }
 
+struct BoardStreaming {
+    pending: Option<Bytes>,
+    texts: broadcast::Receiver<Bytes>,
+    shutdown: watch::Receiver<bool>,
+    _guard: ClientGuard,
+}
+
+impl BoardStreaming {
+    async fn next(&mut self) -> Option<Bytes> {
+        if let Some(first) = self.pending.take() {
+            return Some(first);
+        }
+        let first = tokio::select! {
+            biased;
+            _ = self.shutdown.changed() => return None,
+            // Lagged (a board too slow) or closed: end; the board reconnects and reloads.
+            text = self.texts.recv() => text.ok()?,
+        };
+        // Everything else already waiting goes out in the same write: a burst of calls costs
+        // each board one write, not one per call.
+        let mut more = Vec::new();
+        while more.len() < COALESCE_MAX {
+            match self.texts.try_recv() {
+                Ok(text) => more.push(text),
+                Err(broadcast::error::TryRecvError::Empty) => break,
+                Err(_) => return None,
+            }
+        }
+        Some(join(first, more))
+    }
+}
+
+/// Texts joined into one write at most.
+const COALESCE_MAX: usize = 64;
+
+fn join(first: Bytes, more: Vec<Bytes>) -> Bytes {
+    if more.is_empty() {
+        return first;
+    }
+    let mut joined = Vec::with_capacity(first.len() + more.iter().map(Bytes::len).sum::<usize>());
+    joined.extend_from_slice(&first);
+    for text in more {
+        joined.extend_from_slice(&text);
+    }
+    Bytes::from(joined)
+}
+
+/// What a TV board shows, live: `ticket_called` and `ticket_recalled` as they happen, `queues`
+/// (every service's waiting count) at most twice a second, `service_day_started`. It starts with
+/// `hello` carrying the current sequence number: a board whose state is older reloads
+/// `/api/v1/board`.
+#[utoipa::path(get, path = "/api/v1/board/events", tag = "calling",
+    responses((status = 200, description = "text/event-stream: hello, ticket_called, ticket_recalled, queues, service_day_started"),
+        (status = 503, body = ErrorBody)))]
+pub async fn board_events(state: Data) -> Result<HttpResponse, ApiError> {
+    if *state.shutdown.borrow() {
+        return Err(ApiError::unavailable(
+            "hallq is shutting down; retry shortly",
+        ));
+    }
+    let guard = ClientGuard::take(&state)?;
+    let texts = state.projection.subscribe_boards();
+    let streaming = BoardStreaming {
+        pending: Some(control("hello", state.projection.head())),
+        texts,
+        shutdown: state.shutdown.clone(),
+        _guard: guard,
+    };
+    Ok(event_stream(futures_util::stream::unfold(
+        streaming,
+        |mut streaming| async move { streaming.next().await.map(|bytes| (bytes, streaming)) },
+    )))
+}
+
 struct TicketStreaming {
     state: web::Data<AppState>,
     token: String,
-    ticket: TicketId,
     service: ServiceId,
-    frames: broadcast::Receiver<Arc<Frame>>,
+    watch: QueueWatch,
     sent: Option<String>,
     first: Option<Bytes>,
     shutdown: watch::Receiver<bool>,
@@ -198,13 +294,6 @@ struct TicketStreaming {
 }
 
 impl TicketStreaming {
-    fn concerns(&self, frame: &Frame) -> bool {
-        frame.ticket == Some(self.ticket)
-            || frame.services.contains(&self.service)
-            || frame.windows_changed
-            || frame.kind == "service_day_started"
-    }
-
     fn status(&mut self, view: &CitizenTicketView) -> Option<Bytes> {
         let data = serde_json::to_string(view).ok()?;
         if self.sent.as_deref() == Some(data.as_str()) {
@@ -221,25 +310,23 @@ impl TicketStreaming {
             return Some(first);
         }
         loop {
-            let frame = tokio::select! {
+            tokio::select! {
                 biased;
                 _ = self.shutdown.changed() => return None,
-                frame = self.frames.recv() => frame.ok()?,
-            };
-            if frame.is_keep_alive() {
-                return frame.public.clone();
-            }
-            let mut relevant = self.concerns(&frame);
-            // Work through a burst at once: one status for many events.
-            while let Ok(more) = self.frames.try_recv() {
-                relevant |= !more.is_keep_alive() && self.concerns(&more);
-            }
-            if !relevant {
-                continue;
+                moved = self.watch.own.changed() => moved.ok()?,
+                moved = self.watch.all.changed() => moved.ok()?,
+                tick = self.watch.keep_alive.changed() => {
+                    tick.ok()?;
+                    return Some(Bytes::from_static(b": keep-alive\n\n"));
+                }
             }
             // A ticket that left the live state (a new day) ends its stream with its last word.
             let (view, _, service) = citizen_ticket_live(&self.state, &self.token)?;
-            self.service = service;
+            if service != self.service {
+                // Transferred: follow the new queue.
+                self.watch = self.state.projection.watch_queue(&service)?;
+                self.service = service;
+            }
             if let Some(bytes) = self.status(&view) {
                 return Some(bytes);
             }
@@ -265,9 +352,12 @@ pub async fn ticket_events(state: Data, path: web::Path<String>) -> Result<HttpR
         ));
     }
     let guard = ClientGuard::take(&state)?;
-    // Subscribe before reading, so that no change falls between.
-    let (frames, _, _) = state.projection.subscribe_after(None);
-    let Some((view, ticket, service)) = citizen_ticket_live(&state, &token) else {
+    let live = citizen_ticket_live(&state, &token);
+    // Watch the queue before reading the status, so that no change falls between.
+    let watched = live
+        .as_ref()
+        .and_then(|(_, _, service)| state.projection.watch_queue(service));
+    let (Some((_, _, service)), Some(watch)) = (live, watched) else {
         // An old ticket: its status is final and comes from history, once.
         let view = super::public::citizen_ticket(&state, token)
             .await?
@@ -278,12 +368,15 @@ pub async fn ticket_events(state: Data, path: web::Path<String>) -> Result<HttpR
             async move { once },
         )));
     };
+    // The status read after the watch began: anything later wakes the stream.
+    let Some((view, _, _)) = citizen_ticket_live(&state, &token) else {
+        return Err(not_found());
+    };
     let mut streaming = TicketStreaming {
         state: state.clone(),
         token,
-        ticket,
         service,
-        frames,
+        watch,
         sent: None,
         first: None,
         shutdown: state.shutdown.clone(),

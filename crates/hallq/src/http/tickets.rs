@@ -3,7 +3,7 @@
 use super::error::{ApiError, ErrorBody};
 use super::{authorize, is_mobile_number, json_body, Data, TICKET_ROLES};
 use crate::app::state::AppState;
-use crate::auth::{random_token, Role};
+use crate::auth::Role;
 use crate::followers::printing::PrintReport;
 use crate::views::{self, TicketView};
 use actix_web::http::StatusCode;
@@ -126,7 +126,7 @@ pub async fn issue_ticket(
             channel,
             phone: body.phone,
             kiosk,
-            token: random_token(),
+            token: crate::credentials::ticket_token(state.clock.now()),
             idempotency_key,
         }))
         .await?;
