@@ -709,6 +709,11 @@ async fn call_to_screen(
     for _ in 0..boards + citizens {
         all_ready.recv().await;
     }
+    // Enough tickets behind the citizens' for every call to call someone.
+    let mut kiosk = Connection::open(&address).await.expect("kiosk");
+    for _ in citizens..calls {
+        issue_one(&mut kiosk, service).await.expect("a ticket");
+    }
     let token = sign_in(&address, window).await;
     let mut connection = Connection::open(&address).await.expect("connect");
     let path = format!("/api/v1/windows/{window}/call-next");
@@ -723,7 +728,10 @@ async fn call_to_screen(
             .await
             .expect("call");
         if answer.status != 200 {
-            eprintln!("call {index} answered {}", answer.status);
+            eprintln!(
+                "call {index} answered {}: nobody was waiting",
+                answer.status
+            );
             continue;
         }
         let number = answer.json()["ticket"]["number"]
