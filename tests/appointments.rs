@@ -96,19 +96,40 @@ fn book_then_check_in_by_code_and_by_phone() {
         "13900002222",
     );
     assert_eq!(second.status, 201, "{}", second.text);
-    let by_phone = app.post(
+    let code = second.body["code"].as_str().unwrap().to_owned();
+    let suffix = &code[code.len() - 4..];
+    // At a kiosk a phone number alone checks nothing in, and tells nothing either: a booked
+    // number and an unbooked one get the same answer without the code's end.
+    let bare = app.post(
         "/api/v1/appointments/check-in",
         KIOSK,
         json!({"phone": "13900002222"}),
     );
-    assert_eq!(by_phone.status, 201, "{}", by_phone.text);
-    assert_eq!(by_phone.body["service"], "housing-fund-loan");
+    assert_eq!((bare.status, bare.code()), (400, "code_suffix_required"));
+    let wrong = app.post(
+        "/api/v1/appointments/check-in",
+        KIOSK,
+        json!({"phone": "13900002222", "code_suffix": "ZZZZ"}),
+    );
     let nobody = app.post(
         "/api/v1/appointments/check-in",
         KIOSK,
-        json!({"phone": "13700000000"}),
+        json!({"phone": "13700000000", "code_suffix": suffix}),
     );
-    assert_eq!((nobody.status, nobody.code()), (404, "unknown_appointment"));
+    for answer in [&wrong, &nobody] {
+        assert_eq!((answer.status, answer.code()), (404, "unknown_appointment"));
+    }
+    assert_eq!(
+        wrong.body["error"]["message"],
+        nobody.body["error"]["message"]
+    );
+    let by_phone = app.post(
+        "/api/v1/appointments/check-in",
+        KIOSK,
+        json!({"phone": "13900002222", "code_suffix": suffix.to_lowercase()}),
+    );
+    assert_eq!(by_phone.status, 201, "{}", by_phone.text);
+    assert_eq!(by_phone.body["service"], "housing-fund-loan");
 }
 
 #[test]

@@ -175,7 +175,7 @@ fn the_window_display_shows_the_call_on_its_serial_line() {
     app.window_action(&staff, "w02", "complete", None);
     app.window_action(&staff, "w02", "pause", None);
     read_bytes(&mut master, &encode(Protocol::Modbus, 2, 0, "暂停服务"));
-    let devices = app.get_as("/api/v1/devices", KIOSK).body;
+    let devices = app.get_as("/api/v1/devices", &app.manager_token()).body;
     let display = devices["displays"]
         .as_array()
         .unwrap()

@@ -139,7 +139,7 @@ fn shutdown_with_streams_open_finishes_within_five_seconds() {
 #[test]
 fn a_client_that_stops_reading_holds_up_nobody() {
     use std::io::Write;
-    let app = TestApp::spawn();
+    let app = TestApp::spawn_with(support::UNLIMITED_KIOSK);
     // A screen that connects and then never reads again (hung browser, dead Wi-Fi).
     let address = app.base.trim_start_matches("http://").to_owned();
     let mut stuck = std::net::TcpStream::connect(&address).unwrap();

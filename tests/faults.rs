@@ -86,10 +86,11 @@ fn caller(
 fn kill_9_under_load_loses_no_acknowledged_ticket() {
     let temp = tempfile::tempdir().unwrap();
     let data = temp.path().join("data");
+    let config = support::demo_config_plus(temp.path(), support::UNLIMITED_KIOSK);
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let called = Arc::new(Mutex::new(Vec::new()));
     for round in 0..5u64 {
-        let mut app = TestApp::spawn_in(&data, &support::demo_config());
+        let mut app = TestApp::spawn_in(&data, &config);
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         for client in 0..8 {
@@ -114,7 +115,7 @@ fn kill_9_under_load_loses_no_acknowledged_ticket() {
         }
     }
 
-    let app = TestApp::spawn_in(&data, &support::demo_config());
+    let app = TestApp::spawn_in(&data, &config);
     let manager = app.manager_token();
     let acknowledged = acknowledged.lock().unwrap().clone();
     let called = called.lock().unwrap().clone();
@@ -202,7 +203,7 @@ fn a_full_disk_fails_requests_clearly_and_keeps_nothing_half_written() {
     assert!(demo.contains("max_size_mb = 4096"));
     std::fs::write(
         &config,
-        demo.replace("max_size_mb = 4096", "max_size_mb = 1"),
+        demo.replace("max_size_mb = 4096", "max_size_mb = 1") + support::UNLIMITED_KIOSK,
     )
     .unwrap();
     let data = temp.path().join("data");

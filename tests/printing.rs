@@ -49,7 +49,7 @@ fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
 }
 
 fn printer_condition(app: &TestApp) -> String {
-    let devices = app.get_as("/api/v1/devices", KIOSK);
+    let devices = app.get_as("/api/v1/devices", &app.manager_token());
     devices.body["printers"][0]["condition"]
         .as_str()
         .unwrap_or("")

@@ -54,7 +54,35 @@ fn agent() -> ureq::Agent {
         .build()
 }
 
+/// A `[security]` section for load tests: the demo kiosk may issue as fast as it likes (the
+/// per-minute limit has tests of its own).
+pub const UNLIMITED_KIOSK: &str =
+    "\n[security]\ntickets_per_kiosk_per_minute = 100000\ncheck_ins_per_kiosk_per_minute = 10000\n";
+
+/// The demo hall with `extra` TOML appended (sections the demo file does not have), written
+/// into `dir` beside a link to the shipped calendar.
+pub fn demo_config_plus(dir: &Path, extra: &str) -> PathBuf {
+    let demo = std::fs::read_to_string(demo_config()).expect("the demo hall");
+    let path = dir.join("hall.toml");
+    std::fs::write(&path, format!("{demo}\n{extra}")).expect("write the hall");
+    let calendar = dir.join("calendar");
+    if !calendar.exists() {
+        std::os::unix::fs::symlink(workspace_root().join("kiosk-config/calendar"), calendar)
+            .expect("link the calendar");
+    }
+    path
+}
+
 impl TestApp {
+    /// The demo hall with `extra` TOML appended, on a fresh data directory.
+    pub fn spawn_with(extra: &str) -> Self {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let config = demo_config_plus(temp.path(), extra);
+        let mut app = Self::spawn_in(&temp.path().join("data"), &config);
+        app._temp = Some(temp);
+        app
+    }
+
     /// The demo hall with a fresh data directory.
     pub fn spawn() -> Self {
         let temp = tempfile::tempdir().expect("temp dir");

@@ -2,10 +2,23 @@
 //! phone, by SMS or online, checked in at the kiosk within a window around the slot's start.
 
 use crate::calendar::DayType;
+use crate::contact::Contact;
 use crate::ids::{ServiceId, TicketId};
 use jiff::civil::{Date, Time};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+
+/// `7K****PX`: enough for staff to match a slip of paper, useless for checking in. Logs and
+/// staff screens show booking codes only this way.
+pub fn mask_code(code: &str) -> String {
+    let chars: Vec<char> = code.chars().collect();
+    if chars.len() <= 4 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..2].iter().collect();
+    let tail: String = chars[chars.len() - 2..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 4))
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -118,8 +131,12 @@ pub struct Appointment {
     pub start: Timestamp,
     pub end: Timestamp,
     pub channel: BookingChannel,
-    pub phone: String,
-    pub name: Option<String>,
+    /// Empty in bookings written before contacts were kept this way.
+    #[serde(default)]
+    pub contact: Contact,
+    /// The booker's name, sealed (encrypted) by the daemon; `None` when not given or purged.
+    #[serde(default)]
+    pub name_sealed: Option<String>,
     pub status: AppointmentStatus,
     pub ticket: Option<TicketId>,
     pub booked_at: Timestamp,

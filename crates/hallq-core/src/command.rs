@@ -1,6 +1,7 @@
 //! Commands: what users and devices ask of the hall. Everything random (the status-page token)
 //! or read from the world (the instant) is decided by the caller and passed in.
 
+use crate::contact::Contact;
 use crate::ids::{ServiceId, TicketId, WindowId};
 use crate::ticket::{Channel, PriorityClass};
 
@@ -9,12 +10,25 @@ pub struct IssueTicket {
     pub service: ServiceId,
     pub priority: PriorityClass,
     pub channel: Channel,
-    pub phone: Option<String>,
+    /// The citizen's phone for SMS calling, as a `Contact`.
+    pub contact: Option<Contact>,
     pub kiosk: Option<String>,
     /// The unguessable token of the ticket's status page, made by the caller.
     pub token: String,
     /// A retry with the same key on the same day returns the first ticket.
     pub idempotency_key: Option<String>,
+}
+
+/// How a citizen names their booking at check-in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckInBy {
+    Code(String),
+    /// The phone's keyed hash, and — where the caller is not staff — the last characters of
+    /// the booking code, so that a phone number alone tells nobody whether it has a booking.
+    Contact {
+        key: String,
+        code_suffix: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,16 +79,17 @@ pub enum Command {
         service: ServiceId,
         start: jiff::Timestamp,
         channel: crate::appointment::BookingChannel,
-        phone: String,
-        name: Option<String>,
+        contact: Contact,
+        /// The booker's name, sealed (encrypted) by the daemon.
+        name_sealed: Option<String>,
     },
     CancelAppointment {
         code: String,
     },
-    /// Turns a booking into an appointment-priority ticket, by code or by phone number.
+    /// Turns a booking into an appointment-priority ticket, by its code or by the phone
+    /// number it was made with.
     CheckIn {
-        code: Option<String>,
-        phone: Option<String>,
+        by: CheckInBy,
         token: String,
         /// The kiosk where the citizen checked in: its printer prints the ticket.
         kiosk: Option<String>,
@@ -100,4 +115,66 @@ pub enum Command {
         /// `None` when it printed; otherwise the printer's condition and the reason.
         failure: Option<(String, String)>,
     },
+}
+
+impl Command {
+    /// The command's name in the audit log: `issue_ticket`, `call_next` …
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::IssueTicket(_) => "issue_ticket",
+            Command::CallNext { .. } => "call_next",
+            Command::Recall { .. } => "recall",
+            Command::NoShow { .. } => "no_show",
+            Command::Requeue { .. } => "requeue",
+            Command::Transfer { .. } => "transfer",
+            Command::Complete { .. } => "complete",
+            Command::Pause { .. } => "pause",
+            Command::Resume { .. } => "resume",
+            Command::Cancel { .. } => "cancel_ticket",
+            Command::RecordDeviceStatus { .. } => "record_device_status",
+            Command::BookAppointment { .. } => "book_appointment",
+            Command::CancelAppointment { .. } => "cancel_appointment",
+            Command::CheckIn { .. } => "check_in",
+            Command::RecordSms { .. } => "record_sms",
+            Command::RequestReprint { .. } => "reprint",
+            Command::RecordPrintOutcome { .. } => "record_print_outcome",
+        }
+    }
+
+    /// What the command is about, for the audit log: a window, a ticket, a service, or an
+    /// appointment by its masked code. Never a phone number or a whole booking code.
+    pub fn target(&self) -> Option<String> {
+        match self {
+            Command::IssueTicket(issue) => Some(format!("service {}", issue.service)),
+            Command::CallNext { window }
+            | Command::Recall { window }
+            | Command::NoShow { window }
+            | Command::Complete { window }
+            | Command::Pause { window }
+            | Command::Resume { window } => Some(format!("window {window}")),
+            Command::Requeue { window, ticket } => {
+                Some(format!("window {window}, ticket {ticket}"))
+            }
+            Command::Transfer { window, service } => {
+                Some(format!("window {window} → service {service}"))
+            }
+            Command::Cancel { ticket }
+            | Command::RecordSms { ticket, .. }
+            | Command::RecordPrintOutcome { ticket, .. }
+            | Command::RequestReprint { ticket, .. } => Some(format!("ticket {ticket}")),
+            Command::RecordDeviceStatus { device, .. } => Some(format!("device {device}")),
+            Command::BookAppointment { service, .. } => Some(format!("service {service}")),
+            Command::CancelAppointment { code } => Some(format!(
+                "appointment {}",
+                crate::appointment::mask_code(code)
+            )),
+            Command::CheckIn { by, .. } => match by {
+                CheckInBy::Code(code) => Some(format!(
+                    "appointment {}",
+                    crate::appointment::mask_code(code)
+                )),
+                CheckInBy::Contact { .. } => Some("appointment by phone".into()),
+            },
+        }
+    }
 }

@@ -34,8 +34,14 @@ pub enum DomainError {
     RequeueTooLate(TicketId),
     #[error("ticket {0} has already been requeued as often as the hall allows")]
     RequeueLimitReached(TicketId),
-    #[error("the idempotency key was already used today for a ticket of another service")]
+    #[error("the idempotency key was already used today for a different request")]
     IdempotencyKeyReused,
+    #[error("this person already holds {0} tickets for this service today")]
+    PersonLimitReached(u32),
+    #[error(
+        "ticket {ticket} was marked no-show at window '{window}': only that window can requeue it"
+    )]
+    MarkedAtAnotherWindow { ticket: TicketId, window: WindowId },
     #[error("the status-page token is already in use")]
     TokenInUse,
     #[error("the service day has not been started for this instant (engine bug)")]
@@ -90,6 +96,8 @@ impl DomainError {
             DomainError::RequeueTooLate(_) => "requeue_too_late",
             DomainError::RequeueLimitReached(_) => "requeue_limit_reached",
             DomainError::IdempotencyKeyReused => "idempotency_key_reused",
+            DomainError::PersonLimitReached(_) => "person_limit_reached",
+            DomainError::MarkedAtAnotherWindow { .. } => "marked_at_another_window",
             DomainError::TokenInUse => "token_in_use",
             DomainError::DayNotStarted => "day_not_started",
             DomainError::ServiceClosed { .. } => "service_closed",

@@ -133,6 +133,7 @@ pub fn two_service_hall() -> HallSpec {
             requeue_within_s: 600,
             requeue_limit: 1,
             service_time_weight_percent: 20,
+            tickets_per_person_per_service_per_day: 3,
         })
         .build()
 }
@@ -143,7 +144,7 @@ pub fn issue(service: &str, priority: PriorityClass, token: &str) -> Command {
         service: ServiceId::new(service),
         priority,
         channel: Channel::Kiosk,
-        phone: None,
+        contact: None,
         kiosk: None,
         token: token.into(),
         idempotency_key: None,
@@ -171,8 +172,21 @@ pub fn ticket(id: u64, number: &str, day: Date, status: TicketStatus) -> Ticket 
         requeues: 0,
         transfers: 0,
         token: format!("token-{id}"),
-        phone: None,
+        contact: None,
         kiosk: None,
         idempotency_key: None,
+    }
+}
+
+/// A contact as the daemon would make it, with a readable stand-in for the keyed hash.
+pub fn contact(phone: &str) -> crate::Contact {
+    crate::Contact {
+        key: format!("key-of-{phone}"),
+        sealed: Some(format!("sealed-{phone}")),
+        masked: format!(
+            "{}****{}",
+            &phone[..3.min(phone.len())],
+            &phone[phone.len().saturating_sub(4)..]
+        ),
     }
 }

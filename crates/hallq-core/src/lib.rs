@@ -11,6 +11,7 @@
 mod appointment;
 mod calendar;
 mod command;
+mod contact;
 mod error;
 mod estimate;
 mod event;
@@ -24,12 +25,14 @@ mod spec;
 mod ticket;
 
 pub use appointment::{
-    Appointment, AppointmentPlan, AppointmentRules, AppointmentStatus, BookingChannel, Slot,
+    mask_code, Appointment, AppointmentPlan, AppointmentRules, AppointmentStatus, BookingChannel,
+    Slot,
 };
 pub use calendar::{
     Availability, Calendar, CalendarDay, CalendarEntry, DayType, Period, Schedule, ServiceMode,
 };
-pub use command::{Command, IssueTicket};
+pub use command::{CheckInBy, Command, IssueTicket};
+pub use contact::Contact;
 pub use error::DomainError;
 pub use estimate::ServiceTimeAverage;
 pub use event::Event;

@@ -76,6 +76,9 @@ pub struct Policy {
     pub requeue_limit: u32,
     /// Weight of the newest service time in the moving average, in percent (1..=100).
     pub service_time_weight_percent: u32,
+    /// Tickets one person (one phone, or one ID card) may take for one service on one day;
+    /// 0 for no limit. Answers number touts (号贩子).
+    pub tickets_per_person_per_service_per_day: u32,
 }
 
 impl WindowSpec {
@@ -92,6 +95,7 @@ impl Default for Policy {
             requeue_within_s: 30 * 60,
             requeue_limit: 1,
             service_time_weight_percent: 20,
+            tickets_per_person_per_service_per_day: 3,
         }
     }
 }

@@ -411,19 +411,22 @@ fn no_show_may_be_requeued_once_within_the_time() {
     assert_eq!(hall.ticket(id).unwrap().status, TicketStatus::NoShow);
     assert!(hall.window(&w1()).unwrap().current.is_none());
 
-    // Another service's window cannot requeue it.
-    assert_eq!(
-        hall.execute(
-            &Command::Requeue {
-                window: WindowId::new("w2"),
-                ticket: id
-            },
-            at(90)
-        )
-        .unwrap_err()
-        .code(),
-        "service_not_served"
-    );
+    // Only the window that marked it may requeue it: not another service's window, and not
+    // another window serving the same service (w3 serves a too).
+    for other in ["w2", "w3"] {
+        assert_eq!(
+            hall.execute(
+                &Command::Requeue {
+                    window: WindowId::new(other),
+                    ticket: id
+                },
+                at(90)
+            )
+            .unwrap_err()
+            .code(),
+            "marked_at_another_window"
+        );
+    }
     hall.execute(
         &Command::Requeue {
             window: w1(),
@@ -519,7 +522,7 @@ fn idempotency_key_returns_the_same_ticket() {
             service: ServiceId::new(service),
             priority: PriorityClass::WalkIn,
             channel: Channel::Kiosk,
-            phone: None,
+            contact: None,
             kiosk: Some("k1".into()),
             token: token.into(),
             idempotency_key: Some("key-1".into()),
@@ -528,6 +531,23 @@ fn idempotency_key_returns_the_same_ticket() {
     let first = hall.execute(&keyed("a", "t1"), at(0)).unwrap();
     let retry = hall.execute(&keyed("a", "t2"), at(5)).unwrap();
     assert_eq!(first.ticket, retry.ticket);
+    // The same key with a different request is refused, whatever differs.
+    let mut green = keyed("a", "t3");
+    if let Command::IssueTicket(issue) = &mut green {
+        issue.priority = PriorityClass::Green;
+    }
+    assert_eq!(
+        hall.execute(&green, at(6)).unwrap_err().code(),
+        "idempotency_key_reused"
+    );
+    let mut with_phone = keyed("a", "t4");
+    if let Command::IssueTicket(issue) = &mut with_phone {
+        issue.contact = Some(contact("13800138000"));
+    }
+    assert_eq!(
+        hall.execute(&with_phone, at(7)).unwrap_err().code(),
+        "idempotency_key_reused"
+    );
     assert!(retry.events.is_empty());
     assert_eq!(
         hall.execute(&keyed("b", "t3"), at(6)).unwrap_err(),
@@ -597,6 +617,26 @@ fn spec_validation_names_the_entry() {
 
 /// Rebuilding a hall from the tickets the store keeps gives the same observable state as the
 /// hall that produced them.
+/// The hall as a restart would rebuild it from the stored tickets.
+fn restore(hall: &Hall) -> Hall {
+    Hall::restore(
+        hall.spec().clone(),
+        hall.time_zone().clone(),
+        RestoredState {
+            day: hall.day(),
+            tickets: hall.tickets().cloned().collect(),
+            paused_windows: hall
+                .windows()
+                .iter()
+                .filter(|w| w.status == WindowStatus::Paused)
+                .map(|w| w.id.clone())
+                .collect(),
+            last_ticket_id: hall.last_ticket_id(),
+            appointments: hall.appointments().cloned().collect(),
+        },
+    )
+}
+
 fn assert_restores(hall: &Hall, now: Timestamp) {
     let restored = Hall::restore(
         hall.spec().clone(),
@@ -1164,15 +1204,14 @@ fn book(code: &str, day: jiff::civil::Date, clock: &str, phone: &str) -> Command
         service: ServiceId::new("b"),
         start: local(day, clock),
         channel: BookingChannel::Phone,
-        phone: phone.into(),
-        name: None,
+        contact: contact(phone),
+        name_sealed: None,
     }
 }
 
 fn check_in(code: &str, token: &str) -> Command {
     Command::CheckIn {
-        code: Some(code.into()),
-        phone: None,
+        by: CheckInBy::Code(code.into()),
         token: token.into(),
         kiosk: None,
     }
@@ -1224,8 +1263,8 @@ fn booking_rules_table() {
                 service: ServiceId::new("a"),
                 start: local(friday, "09:00"),
                 channel: BookingChannel::Online,
-                phone: "1".into(),
-                name: None,
+                contact: contact("1"),
+                name_sealed: None,
             },
             Some("not_bookable"),
         ),
@@ -1306,11 +1345,15 @@ fn check_in_window_boundaries() {
         .ticket(hall.appointment("C1").unwrap().ticket.unwrap())
         .unwrap();
     assert_eq!(
-        (ticket.priority, ticket.channel, ticket.phone.as_deref()),
+        (
+            ticket.priority,
+            ticket.channel,
+            ticket.contact.as_ref().map(|c| c.key.as_str())
+        ),
         (
             PriorityClass::Appointment,
             Channel::Appointment,
-            Some("13800000001")
+            Some("key-of-13800000001")
         )
     );
     assert_eq!(
@@ -1328,17 +1371,29 @@ fn check_in_by_phone_and_appointment_priority() {
         .unwrap();
     // A walk-in who came earlier but has not waited past the ageing bound (30 minutes).
     walk_in(&mut hall, "b", local(friday, "09:30"));
-    let by_phone = |hall: &mut Hall, clock: &str| {
+    let by_phone_with = |hall: &mut Hall, clock: &str, suffix: Option<&str>| {
         hall.execute(
             &Command::CheckIn {
-                code: None,
-                phone: Some("13900000000".into()),
-                token: format!("p-{clock}"),
+                by: CheckInBy::Contact {
+                    key: "key-of-13900000000".into(),
+                    code_suffix: suffix.map(str::to_owned),
+                },
+                token: format!("p-{clock}-{suffix:?}"),
                 kiosk: None,
             },
             local(friday, clock),
         )
     };
+    // At a kiosk the phone comes with the code's end: a wrong or empty end finds nothing.
+    for wrong in ["X1", ""] {
+        assert_eq!(
+            by_phone_with(&mut hall, "09:45", Some(wrong))
+                .unwrap_err()
+                .code(),
+            "unknown_appointment"
+        );
+    }
+    let by_phone = |hall: &mut Hall, clock: &str| by_phone_with(hall, clock, Some("1"));
     assert_eq!(
         by_phone(&mut hall, "09:00").unwrap_err().code(),
         "too_early"
@@ -1356,8 +1411,10 @@ fn check_in_by_phone_and_appointment_priority() {
     assert_eq!(
         hall.execute(
             &Command::CheckIn {
-                code: None,
-                phone: Some("13000000000".into()),
+                by: CheckInBy::Contact {
+                    key: "key-of-13000000000".into(),
+                    code_suffix: None,
+                },
                 token: "x".into(),
                 kiosk: None,
             },
@@ -1422,4 +1479,59 @@ fn appointments_survive_a_restore() {
         restored.slots(&ServiceId::new("b"), date(2026, 11, 27))[0].booked,
         1
     );
+}
+
+#[test]
+fn one_person_may_hold_only_so_many_tickets_of_a_service_a_day() {
+    let mut hall = hall_at(at(0));
+    let issue_as = |hall: &mut Hall, service: &str, phone: &str, n: i64| {
+        hall.execute(
+            &Command::IssueTicket(IssueTicket {
+                service: ServiceId::new(service),
+                priority: PriorityClass::WalkIn,
+                channel: Channel::Kiosk,
+                contact: Some(contact(phone)),
+                kiosk: None,
+                token: format!("t-{service}-{phone}-{n}"),
+                idempotency_key: None,
+            }),
+            at(n),
+        )
+    };
+    for n in 0..3 {
+        issue_as(&mut hall, "a", "13800000001", n).unwrap();
+    }
+    assert_eq!(
+        issue_as(&mut hall, "a", "13800000001", 3)
+            .unwrap_err()
+            .code(),
+        "person_limit_reached"
+    );
+    // Another service, another person: fine.
+    issue_as(&mut hall, "b", "13800000001", 4).unwrap();
+    issue_as(&mut hall, "a", "13800000002", 5).unwrap();
+    // The count survives a restart and starts afresh the next day.
+    let restored = restore(&hall);
+    assert_eq!(
+        issue_as(&mut restored.clone(), "a", "13800000001", 6)
+            .unwrap_err()
+            .code(),
+        "person_limit_reached"
+    );
+    let mut tomorrow = restored;
+    tomorrow.advance_to(at(24 * 3600));
+    tomorrow
+        .execute(
+            &Command::IssueTicket(IssueTicket {
+                service: ServiceId::new("a"),
+                priority: PriorityClass::WalkIn,
+                channel: Channel::Kiosk,
+                contact: Some(contact("13800000001")),
+                kiosk: None,
+                token: "tomorrow".into(),
+                idempotency_key: None,
+            }),
+            at(24 * 3600 + 1),
+        )
+        .unwrap();
 }

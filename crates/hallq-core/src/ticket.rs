@@ -1,6 +1,7 @@
 //! Tickets (号票) and their life: waiting → called → (recalled …) → completed, or no-show,
 //! transferred, cancelled, expired.
 
+use crate::contact::Contact;
 use crate::ids::{ServiceId, TicketId, WindowId};
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -153,7 +154,9 @@ pub struct Ticket {
     /// The unguessable token of the citizen's status page (/t/{token}); made by the caller.
     pub token: String,
     /// For SMS calling; never published on public streams.
-    pub phone: Option<String>,
+    /// A phone number for SMS calling, kept as a `Contact` (never the number).
+    #[serde(default)]
+    pub contact: Option<Contact>,
     /// The kiosk that issued it, if any.
     pub kiosk: Option<String>,
     pub idempotency_key: Option<String>,

@@ -107,7 +107,7 @@ fn measure(
                             service: ServiceId::new(format!("s{}", (client + serial) % SERVICES)),
                             priority: PriorityClass::WalkIn,
                             channel: Channel::Kiosk,
-                            phone: None,
+                            contact: None,
                             kiosk: None,
                             token: format!("c{client}-{serial}"),
                             idempotency_key: None,
@@ -168,7 +168,7 @@ fn history_ticket(
         requeues: 0,
         transfers: 0,
         token: format!("history-{id}"),
-        phone: None,
+        contact: None,
         kiosk: None,
         idempotency_key: None,
     }

@@ -62,6 +62,17 @@ impl Default for EngineConfig {
     }
 }
 
+/// Who asked for a command, for the audit log (staff and managers; devices' work is in the
+/// event log already).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub id: String,
+    pub role: String,
+    pub address: Option<String>,
+}
+
+pub use hallq_store::AuditEntry;
+
 /// An event as published after its commit.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Published {
@@ -172,10 +183,24 @@ impl EngineHandle {
     /// Applies a command; returns after its events are durable, or `Timeout` after the
     /// configured deadline (the command may then still be applied later).
     pub async fn execute(&self, command: Command) -> Result<Executed, EngineError> {
+        self.execute_as(command, None).await
+    }
+
+    /// Applies a command on behalf of `actor`: what was asked and how it went is written to the
+    /// audit log in the same transaction as the command's events (a refusal too).
+    pub async fn execute_as(
+        &self,
+        command: Command,
+        actor: Option<Actor>,
+    ) -> Result<Executed, EngineError> {
         let (reply, answer) = oneshot::channel();
         let exchange = async {
             self.requests
-                .send(Request::Execute { command, reply })
+                .send(Request::Execute {
+                    command,
+                    actor,
+                    reply,
+                })
                 .await
                 .map_err(|_| EngineError::Stopped)?;
             answer.await.map_err(|_| EngineError::Stopped)?
@@ -223,6 +248,39 @@ impl EngineHandle {
             .await
             .map_err(|_| EngineError::Stopped)?;
         answer.await.map_err(|_| EngineError::Stopped)
+    }
+
+    /// Writes an audit entry that no command carries (a sign-in, a lockout), with the next
+    /// group commit.
+    pub async fn audit(&self, entry: AuditEntry) -> Result<(), EngineError> {
+        let (reply, answer) = oneshot::channel();
+        let exchange = async {
+            self.requests
+                .send(Request::Audit(entry, reply))
+                .await
+                .map_err(|_| EngineError::Stopped)?;
+            answer
+                .await
+                .map_err(|_| EngineError::Stopped)?
+                .map_err(EngineError::Storage)
+        };
+        tokio::time::timeout(self.deadline, exchange)
+            .await
+            .unwrap_or(Err(EngineError::Timeout(self.deadline)))
+    }
+
+    /// Removes personal data older than `before` from the store (see
+    /// `Store::purge_personal`); the live state holds only today's and open tickets.
+    pub async fn purge_personal(&self, before: Timestamp) -> Result<usize, EngineError> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request::Purge(before, reply))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        answer
+            .await
+            .map_err(|_| EngineError::Stopped)?
+            .map_err(EngineError::Storage)
     }
 
     /// Proves the database takes writes (for readiness probes): costs an fsync'd transaction

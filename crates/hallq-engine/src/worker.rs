@@ -6,7 +6,7 @@ use crate::{
 };
 use hallq_core::jiff::Timestamp;
 use hallq_core::{Command, DomainError, Event, Hall, TicketId, WindowId};
-use hallq_store::{Batch, Store, StoreError};
+use hallq_store::{AuditEntry, Batch, Store, StoreError};
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -18,8 +18,13 @@ pub(crate) type ReadJob = Box<dyn FnOnce(&Hall, Timestamp) + Send>;
 pub(crate) enum Request {
     Execute {
         command: Command,
+        actor: Option<crate::Actor>,
         reply: oneshot::Sender<Result<Executed, EngineError>>,
     },
+    /// An audit entry to write with the next commit.
+    Audit(AuditEntry, oneshot::Sender<Result<(), StoreError>>),
+    /// Removes personal data older than the instant.
+    Purge(Timestamp, oneshot::Sender<Result<usize, StoreError>>),
     Read(ReadJob),
     CheckWritable(oneshot::Sender<Result<(), StoreError>>),
     /// Wakes the engine so that it notices a new day (and shows it is alive).
@@ -94,6 +99,8 @@ impl Worker {
         let now = self.clock.now();
         // Reads first, so that they see only committed state.
         let mut commands = Vec::with_capacity(requests.len());
+        let mut audit: Vec<AuditEntry> = Vec::new();
+        let mut audit_replies = Vec::new();
         let mut reads = 0;
         for request in requests {
             match request {
@@ -105,18 +112,44 @@ impl Worker {
                     let _ = reply.send(self.store.check_writable());
                 }
                 Request::Tick => {}
-                Request::Execute { command, reply } => commands.push((command, reply)),
+                Request::Execute {
+                    command,
+                    actor,
+                    reply,
+                } => commands.push((command, actor, reply)),
+                Request::Audit(entry, reply) => {
+                    audit.push(entry);
+                    audit_replies.push(reply);
+                }
+                Request::Purge(before, reply) => {
+                    let _ = reply.send(self.store.purge_personal(before));
+                }
             }
         }
         let mut events: Vec<Event> = self.hall.advance_to(now);
         let command_count = commands.len();
         let mut pending = Vec::with_capacity(command_count);
-        for (command, reply) in commands {
+        for (command, actor, reply) in commands {
+            let audited = actor.map(|actor| (actor, command.name(), command.target()));
             let result = self.hall.execute(&command, now).map(|outcome| {
                 let start = events.len();
                 events.extend(outcome.events);
                 (start..events.len(), outcome.ticket)
             });
+            if let Some((actor, action, target)) = audited {
+                audit.push(AuditEntry {
+                    at: now,
+                    actor: actor.id,
+                    role: actor.role,
+                    address: actor.address,
+                    action: action.to_owned(),
+                    target,
+                    outcome: match &result {
+                        Ok(_) => "ok".to_owned(),
+                        Err(error) => error.code().to_owned(),
+                    },
+                });
+            }
             pending.push(Pending { reply, result });
         }
         #[cfg(debug_assertions)]
@@ -124,10 +157,10 @@ impl Worker {
             panic!("hall invariant broken: {message}");
         }
         let started = Instant::now();
-        let committed = if events.is_empty() {
+        let committed = if events.is_empty() && audit.is_empty() {
             Ok(())
         } else {
-            self.commit(&events)
+            self.commit(&events, audit)
         };
         let commit_seconds = started.elapsed().as_secs_f64();
         let first_seq = self.last_seq + 1;
@@ -158,6 +191,9 @@ impl Worker {
                         });
                     let _ = item.reply.send(answer);
                 }
+                for reply in audit_replies {
+                    let _ = reply.send(Ok(()));
+                }
                 for event in &published {
                     // No subscribers is fine; lagging subscribers are their own problem.
                     let _ = self.events.send(event.clone());
@@ -169,6 +205,9 @@ impl Worker {
                 tracing::error!(%error, commands = command_count, "commit failed; reloading state");
                 for item in pending {
                     let _ = item.reply.send(Err(EngineError::Storage(error.clone())));
+                }
+                for reply in audit_replies {
+                    let _ = reply.send(Err(error.clone()));
                 }
                 self.needs_reload = true;
                 // Reload at once so that the next batch does not build on what was never written.
@@ -203,7 +242,7 @@ impl Worker {
         self.read_model.seq.store(self.last_seq, Ordering::Release);
     }
 
-    fn commit(&mut self, events: &[Event]) -> Result<(), StoreError> {
+    fn commit(&mut self, events: &[Event], audit: Vec<AuditEntry>) -> Result<(), StoreError> {
         let ticket_ids: BTreeSet<TicketId> = events.iter().filter_map(Event::ticket).collect();
         let window_ids: BTreeSet<&WindowId> = events
             .iter()
@@ -215,6 +254,7 @@ impl Worker {
             _ => None,
         });
         let batch = Batch {
+            audit,
             events: events
                 .iter()
                 .enumerate()
@@ -294,6 +334,12 @@ fn fail(request: Request, error: &StoreError) {
             let _ = reply.send(Err(EngineError::Storage(error.clone())));
         }
         Request::CheckWritable(reply) => {
+            let _ = reply.send(Err(error.clone()));
+        }
+        Request::Audit(_, reply) => {
+            let _ = reply.send(Err(error.clone()));
+        }
+        Request::Purge(_, reply) => {
             let _ = reply.send(Err(error.clone()));
         }
         Request::Read(_) | Request::Tick => {}

@@ -27,6 +27,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/002-events-by-kind.sql")),
         M::up(include_str!("../migrations/003-appointments.sql")),
         M::up(include_str!("../migrations/004-lean-indexes.sql")),
+        M::up(include_str!("../migrations/005-contacts-and-audit.sql")),
     ])
 }
 
@@ -48,9 +49,27 @@ pub struct StoredEvent {
     pub event: Event,
 }
 
+/// One line of the audit log: who did what, from where, and how it went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: Timestamp,
+    /// The staff or device id.
+    pub actor: String,
+    pub role: String,
+    /// The client's address, when known.
+    pub address: Option<String>,
+    /// What was asked: `call_next`, `sign_in` …
+    pub action: String,
+    /// What it was about: a window, a ticket, an appointment (masked), a staff id.
+    pub target: Option<String>,
+    /// `ok`, or the refusal's code.
+    pub outcome: String,
+}
+
 /// What one group commit writes: events with their sequence numbers, and the rows they changed.
 #[derive(Debug, Default)]
 pub struct Batch<'a> {
+    pub audit: Vec<AuditEntry>,
     pub events: Vec<(u64, &'a Event)>,
     pub tickets: Vec<&'a Ticket>,
     /// Tickets that expired at a day change (no longer in the engine's live state).
@@ -64,7 +83,7 @@ pub struct Batch<'a> {
 
 impl Batch<'_> {
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
+        self.events.is_empty() && self.audit.is_empty()
     }
 }
 
@@ -228,6 +247,21 @@ impl Store {
             for (window, status) in &batch.windows {
                 upsert_window.execute(params![window.as_str(), status.as_str()])?;
             }
+            let mut audit = tx.prepare_cached(
+                "INSERT INTO audit (at_ms, actor, role, address, action, target, outcome)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for entry in &batch.audit {
+                audit.execute(params![
+                    entry.at.as_millisecond(),
+                    entry.actor,
+                    entry.role,
+                    entry.address,
+                    entry.action,
+                    entry.target,
+                    entry.outcome
+                ])?;
+            }
             if let Some(day) = batch.day {
                 tx.execute(
                     "INSERT INTO meta (key, value) VALUES ('service_day', ?1)
@@ -376,6 +410,75 @@ impl Store {
             .query_row(params, rows::ticket_from_row)
             .optional()?
             .transpose()
+    }
+
+    /// The audit log, newest first: at most `limit` entries before `before` (an entry id).
+    pub fn audit(
+        &self,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, at_ms, actor, role, address, action, target, outcome FROM audit
+             WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = statement.query_map(
+            params![before.unwrap_or(i64::MAX as u64) as i64, limit as i64],
+            |row| {
+                Ok((
+                    row.get::<_, u64>(0)?,
+                    row.get::<_, i64>(1)?,
+                    AuditEntry {
+                        at: Timestamp::UNIX_EPOCH,
+                        actor: row.get(2)?,
+                        role: row.get(3)?,
+                        address: row.get(4)?,
+                        action: row.get(5)?,
+                        target: row.get(6)?,
+                        outcome: row.get(7)?,
+                    },
+                ))
+            },
+        )?;
+        rows.map(|row| {
+            let (id, at_ms, mut entry) = row?;
+            entry.at = Timestamp::from_millisecond(at_ms)
+                .map_err(|e| StoreError::other(format!("audit entry {id}: {e}")))?;
+            Ok((id, entry))
+        })
+        .collect()
+    }
+
+    /// Removes personal data — contacts (keyed hash, sealed number, masked number) and booking
+    /// names — from tickets, bookings and the log older than `before`. Returns the rows changed.
+    pub fn purge_personal(&mut self, before: Timestamp) -> Result<usize, StoreError> {
+        let cutoff = before.as_millisecond();
+        let tx = self.conn.transaction()?;
+        let mut changed = tx.execute(
+            "UPDATE tickets SET contact = NULL WHERE contact IS NOT NULL AND issued_at_ms < ?1",
+            params![cutoff],
+        )?;
+        changed += tx.execute(
+            "UPDATE appointments SET contact = '{\"key\":\"\",\"masked\":\"\"}', name_sealed = NULL
+             WHERE (contact <> '{\"key\":\"\",\"masked\":\"\"}' OR name_sealed IS NOT NULL)
+               AND start_ms < ?1",
+            params![cutoff],
+        )?;
+        changed += tx.execute(
+            "UPDATE events SET data = json_remove(data, '$.ticket.contact')
+             WHERE kind = 'ticket_issued' AND at_ms < ?1
+               AND json_extract(data, '$.ticket.contact') IS NOT NULL",
+            params![cutoff],
+        )?;
+        changed += tx.execute(
+            "UPDATE events SET data = json_remove(data, '$.appointment.contact', '$.appointment.name_sealed')
+             WHERE kind = 'appointment_booked' AND at_ms < ?1
+               AND (json_extract(data, '$.appointment.contact') IS NOT NULL
+                    OR json_extract(data, '$.appointment.name_sealed') IS NOT NULL)",
+            params![cutoff],
+        )?;
+        tx.commit()?;
+        Ok(changed)
     }
 
     /// Counts the log and its bounds, to check that it has no gap.

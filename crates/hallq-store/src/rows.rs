@@ -3,18 +3,18 @@
 use crate::StoreError;
 use hallq_core::jiff::Timestamp;
 use hallq_core::{
-    Appointment, AppointmentStatus, BookingChannel, Channel, PriorityClass, ServiceId, Ticket,
-    TicketId, TicketStatus, WindowId,
+    Appointment, AppointmentStatus, BookingChannel, Channel, Contact, PriorityClass, ServiceId,
+    Ticket, TicketId, TicketStatus, WindowId,
 };
 use rusqlite::{params, CachedStatement, Row};
 
 pub(crate) const TICKET_COLUMNS: &str = "id, service_day, number, number_service, service, \
     priority, channel, status, issued_at_ms, queued_at_ms, called_at_ms, finished_at_ms, window, \
-    recalls, requeues, transfers, token, phone, kiosk, idempotency_key";
+    recalls, requeues, transfers, token, contact, kiosk, idempotency_key";
 
 pub(crate) const UPSERT_TICKET: &str = "INSERT INTO tickets (id, service_day, number, \
     number_service, service, priority, channel, status, issued_at_ms, queued_at_ms, called_at_ms, \
-    finished_at_ms, window, recalls, requeues, transfers, token, phone, kiosk, idempotency_key)
+    finished_at_ms, window, recalls, requeues, transfers, token, contact, kiosk, idempotency_key)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
     ON CONFLICT(id) DO UPDATE SET service = excluded.service, status = excluded.status,
         queued_at_ms = excluded.queued_at_ms, called_at_ms = excluded.called_at_ms,
@@ -43,11 +43,21 @@ pub(crate) fn upsert_ticket(
         ticket.requeues,
         ticket.transfers,
         ticket.token,
-        ticket.phone,
+        ticket.contact.as_ref().map(contact_json).transpose()?,
         ticket.kiosk,
         ticket.idempotency_key,
     ])?;
     Ok(())
+}
+
+fn contact_json(contact: &Contact) -> Result<String, StoreError> {
+    serde_json::to_string(contact)
+        .map_err(|e| StoreError::other(format!("encoding a contact: {e}")))
+}
+
+fn contact_from_json(text: &str) -> Result<Contact, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::other(format!("stored contact cannot be read: {e}")))
 }
 
 fn instant(milliseconds: i64) -> Result<Timestamp, StoreError> {
@@ -78,7 +88,7 @@ pub(crate) fn ticket_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Ticket, 
     let requeues: u32 = row.get(14)?;
     let transfers: u32 = row.get(15)?;
     let token: String = row.get(16)?;
-    let phone: Option<String> = row.get(17)?;
+    let contact: Option<String> = row.get(17)?;
     let kiosk: Option<String> = row.get(18)?;
     let idempotency_key: Option<String> = row.get(19)?;
     Ok((|| {
@@ -102,7 +112,7 @@ pub(crate) fn ticket_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Ticket, 
             requeues,
             transfers,
             token,
-            phone,
+            contact: contact.as_deref().map(contact_from_json).transpose()?,
             kiosk,
             idempotency_key,
         })
@@ -110,10 +120,10 @@ pub(crate) fn ticket_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Ticket, 
 }
 
 pub(crate) const APPOINTMENT_COLUMNS: &str =
-    "code, service, date, start_ms, end_ms, channel, phone, name, status, ticket, booked_at_ms";
+    "code, service, date, start_ms, end_ms, channel, contact, name_sealed, status, ticket, booked_at_ms";
 
 pub(crate) const UPSERT_APPOINTMENT: &str = "INSERT INTO appointments (code, service, date, \
-    start_ms, end_ms, channel, phone, name, status, ticket, booked_at_ms)
+    start_ms, end_ms, channel, contact, name_sealed, status, ticket, booked_at_ms)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
     ON CONFLICT(code) DO UPDATE SET status = excluded.status, ticket = excluded.ticket";
 
@@ -128,8 +138,8 @@ pub(crate) fn upsert_appointment(
         appointment.start.as_millisecond(),
         appointment.end.as_millisecond(),
         appointment.channel.as_str(),
-        appointment.phone,
-        appointment.name,
+        contact_json(&appointment.contact)?,
+        appointment.name_sealed,
         appointment.status.as_str(),
         appointment.ticket.map(|t| t.0),
         appointment.booked_at.as_millisecond(),
@@ -146,8 +156,8 @@ pub(crate) fn appointment_from_row(
     let start: i64 = row.get(3)?;
     let end: i64 = row.get(4)?;
     let channel: String = row.get(5)?;
-    let phone: String = row.get(6)?;
-    let name: Option<String> = row.get(7)?;
+    let contact: String = row.get(6)?;
+    let name_sealed: Option<String> = row.get(7)?;
     let status: String = row.get(8)?;
     let ticket: Option<u64> = row.get(9)?;
     let booked_at: i64 = row.get(10)?;
@@ -160,8 +170,8 @@ pub(crate) fn appointment_from_row(
             end: instant(end)?,
             channel: BookingChannel::parse(&channel)
                 .ok_or_else(|| bad("booking channel", &channel))?,
-            phone,
-            name,
+            contact: contact_from_json(&contact)?,
+            name_sealed,
             status: AppointmentStatus::parse(&status)
                 .ok_or_else(|| bad("appointment status", &status))?,
             ticket: ticket.map(TicketId),

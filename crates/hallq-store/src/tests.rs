@@ -5,7 +5,7 @@ use hallq_core::TicketStatus;
 
 fn ticket(id: u64, number: &str, day: Date, status: TicketStatus) -> Ticket {
     Ticket {
-        phone: Some("13800138000".into()),
+        contact: Some(hallq_core::fixtures::contact("13800138000")),
         ..hallq_core::fixtures::ticket(id, number, day, status)
     }
 }
@@ -172,4 +172,86 @@ fn readers_see_commits() {
         })
         .unwrap();
     assert_eq!(reader.last_seq().unwrap(), 1);
+}
+
+#[test]
+fn the_audit_log_is_append_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let entry = |n: u64| AuditEntry {
+        at: Timestamp::from_second(1_800_000_000 + n as i64).unwrap(),
+        actor: "demo-staff".into(),
+        role: "staff".into(),
+        address: Some("10.0.0.7".into()),
+        action: "call_next".into(),
+        target: Some("window w02".into()),
+        outcome: if n == 2 {
+            "window_paused".into()
+        } else {
+            "ok".into()
+        },
+    };
+    store
+        .commit(&Batch {
+            audit: vec![entry(1), entry(2), entry(3)],
+            ..Batch::default()
+        })
+        .unwrap();
+    let newest_first = store.audit(None, 10).unwrap();
+    assert_eq!(newest_first.len(), 3);
+    assert_eq!(newest_first[0].1, entry(3));
+    assert_eq!(
+        store.audit(Some(newest_first[0].0), 1).unwrap()[0].1,
+        entry(2)
+    );
+    // Nobody changes or removes a line, not even with SQL of their own.
+    for sql in ["UPDATE audit SET outcome = 'ok'", "DELETE FROM audit"] {
+        let error = store.conn.execute(sql, []).unwrap_err();
+        assert!(error.to_string().contains("append-only"), "{error}");
+    }
+    assert_eq!(store.audit(None, 10).unwrap().len(), 3);
+}
+
+#[test]
+fn personal_data_is_purged_after_its_time_from_rows_and_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let old_day = date(2026, 10, 1);
+    let today = date(2026, 11, 27);
+    let old = ticket(1, "A001", old_day, TicketStatus::Completed);
+    let new = ticket(2, "A001", today, TicketStatus::Waiting);
+    let issued_old = Event::TicketIssued {
+        ticket: old.clone(),
+    };
+    let issued_new = Event::TicketIssued {
+        ticket: new.clone(),
+    };
+    store
+        .commit(&Batch {
+            events: vec![(1, &issued_old), (2, &issued_new)],
+            tickets: vec![&old, &new],
+            ..Batch::default()
+        })
+        .unwrap();
+    let cutoff = hallq_core::fixtures::local(date(2026, 11, 1), 0, 0, 0);
+    assert!(store.purge_personal(cutoff).unwrap() >= 2);
+    assert_eq!(store.ticket(TicketId(1)).unwrap().unwrap().contact, None);
+    assert_eq!(
+        store.ticket(TicketId(2)).unwrap().unwrap().contact,
+        new.contact,
+        "today's contact stays for SMS calling"
+    );
+    let log = store.events_after(0, 10).unwrap();
+    let text: Vec<String> = log
+        .iter()
+        .map(|stored| format!("{:?}", stored.event))
+        .collect();
+    assert!(
+        !text[0].contains("13800138000") && !text[0].contains("key-of"),
+        "{}",
+        text[0]
+    );
+    assert!(text[1].contains("key-of-13800138000"));
+    // Purging twice changes nothing more.
+    assert_eq!(store.purge_personal(cutoff).unwrap(), 0);
 }

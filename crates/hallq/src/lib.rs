@@ -13,7 +13,8 @@
 //! - `views` — the JSON shapes (API answers and public event data);
 //! - `auth`, `credentials` — who is calling; secrets as hashes;
 //! - `config` — the hall file, one module per section with its own check;
-//! - `csv`, `lists`, `metrics` — small helpers with one job each.
+//! - `privacy` — citizens' numbers as keyed hashes and sealed text, the hall's key;
+//! - `csv`, `limits`, `lists`, `metrics` — small helpers with one job each.
 
 pub mod app;
 pub mod auth;
@@ -22,8 +23,11 @@ pub mod credentials;
 pub mod csv;
 pub mod followers;
 pub mod http;
+pub mod limits;
 pub mod lists;
 pub mod metrics;
+pub mod phone_checks;
+pub mod privacy;
 pub mod views;
 
 /// The demo hall's public credentials (contract in the design brief).

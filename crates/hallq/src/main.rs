@@ -212,7 +212,7 @@ fn check_config(file: &Path) -> Result<(), String> {
     say!("{}: ok", file.display());
     say!("{}", config.summary());
     let auth =
-        hallq::auth::Authenticator::new(config.devices.clone(), config.staff.clone(), vec![]);
+        hallq::auth::Authenticator::new(config.devices.clone(), config.staff.clone(), vec![], 12);
     let demo = auth.demo_credentials_in_use();
     if !config.demo && !demo.is_empty() {
         say!(

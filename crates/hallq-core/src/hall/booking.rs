@@ -4,7 +4,8 @@
 
 use super::{Hall, Outcome};
 use crate::appointment::{Appointment, AppointmentStatus, Slot};
-use crate::command::IssueTicket;
+use crate::command::{CheckInBy, IssueTicket};
+use crate::contact::Contact;
 use crate::error::DomainError;
 use crate::event::Event;
 use crate::ids::ServiceId;
@@ -86,8 +87,8 @@ impl Hall {
         service: &ServiceId,
         start: Timestamp,
         channel: crate::appointment::BookingChannel,
-        phone: &str,
-        name: &Option<String>,
+        contact: &Contact,
+        name_sealed: &Option<String>,
         now: Timestamp,
     ) -> Result<Appointment, DomainError> {
         self.service_position(service)?;
@@ -125,7 +126,7 @@ impl Hall {
         let held = self
             .appointments
             .values()
-            .filter(|a| a.phone == phone && a.date == date && a.status.holds_place())
+            .filter(|a| a.contact.key == contact.key && a.date == date && a.status.holds_place())
             .count() as u32;
         if held >= rules.per_person_per_day {
             return Err(DomainError::BookingLimitReached(rules.per_person_per_day));
@@ -137,8 +138,8 @@ impl Hall {
             start,
             end: slot.end,
             channel,
-            phone: phone.to_owned(),
-            name: name.clone(),
+            contact: contact.clone(),
+            name_sealed: name_sealed.clone(),
             status: AppointmentStatus::Booked,
             ticket: None,
             booked_at: now,
@@ -155,24 +156,30 @@ impl Hall {
 
     pub(super) fn decide_check_in(
         &self,
-        code: Option<&str>,
-        phone: Option<&str>,
+        by: &CheckInBy,
         token: &str,
         kiosk: &Option<String>,
         now: Timestamp,
     ) -> Result<Outcome, DomainError> {
-        let appointment = match (code, phone) {
-            (Some(code), _) => self
+        let appointment = match by {
+            CheckInBy::Code(code) => self
                 .appointments
                 .get(code)
                 .ok_or(DomainError::UnknownAppointment)?,
-            (None, Some(phone)) => {
+            CheckInBy::Contact { key, code_suffix } => {
                 let today = self.service_day_of(now);
                 let mut candidates: Vec<&Appointment> = self
                     .appointments
                     .values()
                     .filter(|a| {
-                        a.phone == phone && a.date == today && a.status == AppointmentStatus::Booked
+                        &a.contact.key == key
+                            && a.date == today
+                            && a.status == AppointmentStatus::Booked
+                            // Without staff, the phone must come with the code's end: a number
+                            // alone tells nobody whether it has a booking.
+                            && code_suffix.as_ref().is_none_or(|suffix| {
+                                !suffix.is_empty() && a.code.ends_with(suffix.as_str())
+                            })
                     })
                     .collect();
                 candidates.sort_by_key(|a| a.start);
@@ -189,7 +196,6 @@ impl Hall {
                     .copied()
                     .ok_or(DomainError::UnknownAppointment)?
             }
-            (None, None) => return Err(DomainError::UnknownAppointment),
         };
         if appointment.status != AppointmentStatus::Booked {
             return Err(DomainError::AppointmentInvalidState {
@@ -211,7 +217,7 @@ impl Hall {
             service: appointment.service.clone(),
             priority: PriorityClass::Appointment,
             channel: crate::ticket::Channel::Appointment,
-            phone: Some(appointment.phone.clone()),
+            contact: Some(appointment.contact.clone()),
             kiosk: kiosk.clone(),
             token: token.to_owned(),
             idempotency_key: None,

@@ -121,23 +121,25 @@ impl Hall {
                 service,
                 start,
                 channel,
-                phone,
-                name,
+                contact,
+                name_sealed,
             } => {
-                let appointment =
-                    self.decide_booking(code, service, *start, *channel, phone, name, now)?;
+                let appointment = self.decide_booking(
+                    code,
+                    service,
+                    *start,
+                    *channel,
+                    contact,
+                    name_sealed,
+                    now,
+                )?;
                 Ok(Outcome {
                     events: vec![Event::AppointmentBooked { appointment }],
                     ticket: None,
                 })
             }
             Command::CancelAppointment { code } => self.decide_cancel_booking(code, now),
-            Command::CheckIn {
-                code,
-                phone,
-                token,
-                kiosk,
-            } => self.decide_check_in(code.as_deref(), phone.as_deref(), token, kiosk, now),
+            Command::CheckIn { by, token, kiosk } => self.decide_check_in(by, token, kiosk, now),
             Command::RecordSms {
                 ticket,
                 purpose,
@@ -215,6 +217,13 @@ impl Hall {
                 action: "requeued",
             });
         }
+        // The window that marked it puts it back; another window does not undo its work.
+        if found.window.as_ref() != Some(window) {
+            return Err(DomainError::MarkedAtAnotherWindow {
+                ticket,
+                window: found.window.clone().unwrap_or_else(|| window.clone()),
+            });
+        }
         if !self.spec.windows[window_index]
             .services
             .contains(&found.service)
@@ -282,10 +291,28 @@ impl Hall {
         if let Some(key) = &issue.idempotency_key {
             if let Some(&existing) = self.idempotency.get(key) {
                 let ticket = &self.tickets[&existing];
-                if ticket.number_service != issue.service {
+                // A retry asks for the same ticket; anything else under the key is a mistake.
+                let same = ticket.number_service == issue.service
+                    && ticket.priority == issue.priority
+                    && ticket.channel == issue.channel
+                    && ticket.kiosk == issue.kiosk
+                    && ticket.contact.as_ref().map(|c| &c.key)
+                        == issue.contact.as_ref().map(|c| &c.key);
+                if !same {
                     return Err(DomainError::IdempotencyKeyReused);
                 }
                 return Ok(Err(existing));
+            }
+        }
+        if let Some(contact) = &issue.contact {
+            let limit = self.spec.policy.tickets_per_person_per_service_per_day;
+            let held = self
+                .per_person
+                .get(&(contact.key.clone(), issue.service.clone()))
+                .copied()
+                .unwrap_or(0);
+            if limit > 0 && held >= limit {
+                return Err(DomainError::PersonLimitReached(limit));
             }
         }
         if self.tokens.contains_key(&issue.token) {
@@ -311,7 +338,7 @@ impl Hall {
             requeues: 0,
             transfers: 0,
             token: issue.token.clone(),
-            phone: issue.phone.clone(),
+            contact: issue.contact.clone(),
             kiosk: issue.kiosk.clone(),
             idempotency_key: issue.idempotency_key.clone(),
         }))

@@ -26,6 +26,7 @@ impl Hall {
                 }
                 self.idempotency.clear();
                 self.recent_calls.clear();
+                self.per_person.clear();
                 self.appointments.retain(|_, a| a.date >= *day);
                 for (queue, spec) in self.queues.iter_mut().zip(&self.spec.services) {
                     let waiting = std::mem::take(&mut queue.waiting);

@@ -101,6 +101,8 @@ pub struct Hall {
     appointments: BTreeMap<String, Appointment>,
     /// Today's calls, newest first, at most `RECENT_CALLS_MAX`.
     recent_calls: VecDeque<TicketId>,
+    /// Today's tickets per (contact key, numbering service): the per-person limit.
+    per_person: HashMap<(String, ServiceId), u32>,
 }
 
 pub(crate) fn seconds_between(from: Timestamp, to: Timestamp) -> u64 {
@@ -151,6 +153,7 @@ impl Hall {
             tokens: HashMap::new(),
             appointments: BTreeMap::new(),
             recent_calls: VecDeque::new(),
+            per_person: HashMap::new(),
         }
     }
 
@@ -228,6 +231,12 @@ impl Hall {
             }
             if let Some(key) = &ticket.idempotency_key {
                 self.idempotency.insert(key.clone(), ticket.id);
+            }
+            if let Some(contact) = &ticket.contact {
+                *self
+                    .per_person
+                    .entry((contact.key.clone(), ticket.number_service.clone()))
+                    .or_default() += 1;
             }
         }
         match ticket.status {

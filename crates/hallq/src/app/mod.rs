@@ -44,6 +44,8 @@ pub enum StartError {
     Locked(String),
     #[error("cannot open the database: {0}")]
     Store(#[from] hallq_store::StoreError),
+    #[error("cannot read or make the hall's key: {0}")]
+    Key(std::io::Error),
     #[error("cannot listen on {0}: {1} (is another program using the port? set --listen)")]
     Listen(String, std::io::Error),
 }
@@ -72,6 +74,8 @@ impl Application {
             return Err(StartError::Locked(data_dir.display().to_string()));
         }
         let database = data_dir.join("hallq.db");
+        let privacy =
+            Arc::new(crate::privacy::Privacy::load_or_create(&data_dir).map_err(StartError::Key)?);
         let config = Arc::new(settings.config);
         let store = Store::open(&database, &config.storage)?;
         let (engine, handle) = Engine::start(
@@ -85,6 +89,7 @@ impl Application {
             config.devices.clone(),
             config.staff.clone(),
             config.spec.windows.iter().map(|w| w.id.clone()).collect(),
+            config.security.sign_in_failures_before_lockout,
         );
         if !config.demo {
             let exposed = auth.demo_credentials_in_use();
@@ -133,9 +138,25 @@ impl Application {
             displays.clone(),
             shutdown_signal.clone(),
         ));
+        let gateway = match config.sms.clone().map(sms::Gateway::start).transpose() {
+            Ok(gateway) => gateway.map(|(gateway, delivered)| (Arc::new(gateway), delivered)),
+            Err(error) => {
+                tracing::error!(%error, "cannot start the SMS gateway thread: no SMS will be sent");
+                None
+            }
+        };
+        let sms_gateway = gateway.as_ref().map(|(gateway, _)| gateway.clone());
         actix_web::rt::spawn(sms::run(
             handle.clone(),
             readers.clone(),
+            config.clone(),
+            privacy.clone(),
+            gateway,
+            clock.clone(),
+            shutdown_signal.clone(),
+        ));
+        actix_web::rt::spawn(purge_personal_data(
+            handle.clone(),
             config.clone(),
             clock.clone(),
             shutdown_signal.clone(),
@@ -154,6 +175,18 @@ impl Application {
             sse_clients: AtomicUsize::new(0),
             readiness: Default::default(),
             sign_in_slots: Arc::new(tokio::sync::Semaphore::new(state::SIGN_IN_SLOTS)),
+            privacy,
+            sms_gateway,
+            phone_checks: crate::phone_checks::PhoneChecks::default(),
+            issue_limit: crate::limits::RateLimit::per_minute(
+                config.security.tickets_per_kiosk_per_minute,
+            ),
+            check_in_limit: crate::limits::RateLimit::per_minute(
+                config.security.check_ins_per_kiosk_per_minute,
+            ),
+            streams_per_address: crate::limits::OpenCounts::new(
+                config.security.streams_per_address,
+            ),
             board_cache: Default::default(),
         });
         let listener =
@@ -166,6 +199,9 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .configure(routes::extractor_errors)
+                .wrap(middleware::json_errors())
+                .wrap_fn(middleware::head_as_get)
+                .wrap(middleware::security_headers())
                 .wrap_fn(middleware::observe)
                 .configure(routes::routes)
                 .default_service(web::to(routes::not_found))
@@ -217,6 +253,32 @@ impl Application {
         }
         tracing::info!("stopped");
         served
+    }
+}
+
+/// Removes personal data older than the configured days, at start and then every few hours.
+async fn purge_personal_data(
+    engine: hallq_engine::EngineHandle,
+    config: Arc<HallConfig>,
+    clock: Arc<dyn Clock>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let keep = hallq_core::jiff::SignedDuration::from_hours(
+        24 * i64::from(config.security.keep_personal_days),
+    );
+    loop {
+        let before = clock.now() - keep;
+        match engine.purge_personal(before).await {
+            Ok(0) => {}
+            Ok(rows) => {
+                tracing::info!(rows, %before, "personal data past its keeping time removed")
+            }
+            Err(error) => tracing::warn!(%error, "removing old personal data failed; will retry"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(6 * 3600)) => {}
+            _ = shutdown.changed() => return,
+        }
     }
 }
 

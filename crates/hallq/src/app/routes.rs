@@ -71,6 +71,7 @@ pub(crate) fn routes(config: &mut web::ServiceConfig) {
         .service(resource("/api/v1/hall").route(web::get().to(hall::hall)))
         .service(resource("/api/v1/queues").route(web::get().to(hall::queues)))
         .service(resource("/api/v1/stats/today").route(web::get().to(hall::stats_today)))
+        .service(resource("/api/v1/audit").route(web::get().to(hall::audit)))
         .service(resource("/api/v1/tickets").route(web::post().to(tickets::issue_ticket)))
         .service(resource("/api/v1/tickets/{id}").route(web::get().to(tickets::get_ticket)))
         .service(
@@ -95,6 +96,7 @@ pub(crate) fn routes(config: &mut web::ServiceConfig) {
         .service(resource("/api/v1/alerts").route(web::get().to(public::alerts_view)))
         .service(resource("/api/v1/lists/{kind}").route(web::get().to(public::list)))
         .service(resource("/api/v1/appointments").route(web::post().to(appointments::book)))
+        .service(resource("/api/v1/phone-checks").route(web::post().to(appointments::phone_check)))
         .service(resource("/api/v1/appointments/slots").route(web::get().to(appointments::slots)))
         .service(
             resource("/api/v1/appointments/check-in")
@@ -110,6 +112,9 @@ pub(crate) fn routes(config: &mut web::ServiceConfig) {
                 .route(web::post().to(appointments::check_in_by_code)),
         )
         .service(resource("/api/v1/t/{token}").route(web::get().to(public::ticket_by_token)))
+        .service(
+            resource("/api/v1/t/{token}/cancel").route(web::post().to(tickets::cancel_by_token)),
+        )
         .service(resource("/board").route(web::get().to(pages::board)))
         .service(resource("/t/{token}").route(web::get().to(pages::citizen)))
         .service(resource("/api/v1/t/{token}/events").route(web::get().to(streams::ticket_events)))

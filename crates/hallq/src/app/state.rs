@@ -35,6 +35,18 @@ pub struct AppState {
     /// refused at once with 429, so that a flood of sign-ins can neither exhaust memory nor
     /// hold up a genuine one for long.
     pub sign_in_slots: Arc<tokio::sync::Semaphore>,
+    /// Citizens' numbers in and out of their kept form.
+    pub privacy: Arc<crate::privacy::Privacy>,
+    /// The SMS gateway, when the hall has one.
+    pub sms_gateway: Option<Arc<crate::followers::sms::Gateway>>,
+    /// Codes sent to phones, to confirm a number before booking with it.
+    pub phone_checks: crate::phone_checks::PhoneChecks,
+    /// Tickets per kiosk per minute.
+    pub issue_limit: crate::limits::RateLimit,
+    /// Check-in attempts per kiosk per minute.
+    pub check_in_limit: crate::limits::RateLimit,
+    /// Event streams open per address.
+    pub streams_per_address: crate::limits::OpenCounts,
     /// The board's answer, made once per committed state however many screens ask.
     pub board_cache: Mutex<Option<(u64, actix_web::web::Bytes)>>,
 }

@@ -2,7 +2,9 @@
 //! SHA-256), staff and managers signed in with a PIN (stored as argon2), sessions in memory.
 //!
 //! Every handler asks for a [`Principal`] and checks its role; staff act on their own window.
-//! Lockout after failed PINs, audit and privacy rules are their own issue.
+//! Wrong PINs lock an account and an address out for a while (`lockout`).
+
+pub mod lockout;
 
 use crate::config::{Device, DeviceKind, StaffMember};
 use crate::credentials::sha256;
@@ -74,6 +76,8 @@ const SESSION_HOURS: i64 = 14;
 const SESSIONS_MAX: usize = 10_000;
 
 pub struct Authenticator {
+    /// Wrong PINs per account and per address.
+    pub lockout: lockout::Lockout,
     devices: Vec<Device>,
     staff: HashMap<String, StaffMember>,
     windows: Vec<WindowId>,
@@ -84,8 +88,14 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
-    pub fn new(devices: Vec<Device>, staff: Vec<StaffMember>, windows: Vec<WindowId>) -> Self {
+    pub fn new(
+        devices: Vec<Device>,
+        staff: Vec<StaffMember>,
+        windows: Vec<WindowId>,
+        failures_before_lockout: u32,
+    ) -> Self {
         Self {
+            lockout: lockout::Lockout::new(failures_before_lockout),
             devices,
             staff: staff.into_iter().map(|m| (m.id.clone(), m)).collect(),
             windows,

@@ -14,12 +14,14 @@ mod devices;
 mod errors;
 mod hall;
 mod schedule;
+mod security;
 mod staff;
 mod texts;
 
 pub use calendar::{load_calendar_year, BUILT_IN_CALENDAR};
 pub use devices::{Device, DeviceKind, DisplaySettings, PrinterSettings};
 pub use errors::{locate, ConfigError, ConfigErrors};
+pub use security::SecuritySettings;
 pub use staff::StaffMember;
 pub use texts::{fill, CallingSettings, SmsSettings, TicketSettings};
 
@@ -65,6 +67,8 @@ struct ConfigFile {
     devices: Vec<devices::DeviceSection>,
     #[serde(default)]
     staff: Vec<staff::StaffSection>,
+    #[serde(default)]
+    security: security::SecuritySection,
 }
 
 /// A configuration that passed every check.
@@ -85,6 +89,7 @@ pub struct HallConfig {
     pub sms: Option<SmsSettings>,
     pub devices: Vec<Device>,
     pub staff: Vec<StaffMember>,
+    pub security: SecuritySettings,
 }
 
 impl HallConfig {
@@ -154,6 +159,7 @@ impl HallConfig {
         let displays = devices::displays(raw.displays, &window_ids, &mut ids, &mut problems);
         let devices = devices::devices(raw.devices, &printers, &mut ids, &mut problems);
         let staff = staff::staff(raw.staff, &window_ids, &mut ids, &mut problems);
+        let security = security::security(raw.security, &mut problems);
         match time_zone {
             Some(time_zone) if problems.is_empty() => Ok(HallConfig {
                 source: file.to_owned(),
@@ -172,6 +178,7 @@ impl HallConfig {
                 sms,
                 devices,
                 staff,
+                security,
             }),
             _ => Err(problems.into_errors()),
         }

@@ -27,20 +27,44 @@ const QUEUE_CAPACITY: usize = 256;
 const ATTEMPTS: u32 = 3;
 const GATEWAY_TIMEOUT: Duration = Duration::from_secs(5);
 
-struct Message {
-    ticket: TicketId,
-    number: String,
-    purpose: &'static str,
-    phone: String,
-    text: String,
+/// One message for the gateway.
+pub struct Message {
+    /// The ticket it is about; `None` for a phone check's code.
+    pub ticket: Option<TicketId>,
+    /// The ticket number, or a label for the log.
+    pub number: String,
+    pub purpose: &'static str,
+    pub phone: String,
+    pub text: String,
 }
 
 /// What the gateway thread reports back, for the record.
-struct Delivery {
-    ticket: TicketId,
+pub struct Delivery {
+    ticket: Option<TicketId>,
     purpose: &'static str,
     delivered: bool,
     detail: Option<String>,
+}
+
+/// The hall's SMS gateway: a thread that sends with retries, and a bounded queue to it.
+pub struct Gateway {
+    queue: SyncSender<Message>,
+}
+
+impl Gateway {
+    /// Starts the gateway thread; outcomes come back on the receiver.
+    pub fn start(settings: SmsSettings) -> std::io::Result<(Self, mpsc::Receiver<Delivery>)> {
+        let (deliveries, delivered) = mpsc::channel(QUEUE_CAPACITY);
+        let queue = start_gateway(settings, deliveries)?;
+        Ok((Self { queue }, delivered))
+    }
+
+    /// Queues a message without waiting; gives it back when the queue is full.
+    pub fn send(&self, message: Message) -> Result<(), Message> {
+        self.queue
+            .try_send(message)
+            .map_err(|(TrySendError::Full(message) | TrySendError::Disconnected(message))| message)
+    }
 }
 
 fn send(settings: &SmsSettings, agent: &ureq::Agent, message: &Message) -> Result<(), String> {
@@ -51,7 +75,7 @@ fn send(settings: &SmsSettings, agent: &ureq::Agent, message: &Message) -> Resul
     let body = serde_json::json!({
         "phone": message.phone,
         "text": message.text,
-        "ticket": message.number,
+        "ticket": message.ticket.map(|_| &message.number),
         "purpose": message.purpose,
     });
     match request.send_json(body) {
@@ -100,11 +124,11 @@ fn start_gateway(
     Ok(sender)
 }
 
-/// A ticket whose holder left a phone number.
+/// A ticket whose holder left a phone number (sealed: opened only to send).
 struct Watched {
     number: String,
     service: ServiceId,
-    phone: String,
+    sealed: String,
 }
 
 struct Sms {
@@ -113,9 +137,10 @@ struct Sms {
     engine: EngineHandle,
     clock: Arc<dyn Clock>,
     watched: HashMap<TicketId, Watched>,
+    privacy: Arc<crate::privacy::Privacy>,
     /// (ticket, purpose) already told, or being told.
     told: HashSet<(TicketId, &'static str)>,
-    gateway: SyncSender<Message>,
+    gateway: Arc<Gateway>,
 }
 
 impl Sms {
@@ -130,7 +155,7 @@ impl Sms {
                         Watched {
                             number: t.number.clone(),
                             service: t.service.clone(),
-                            phone: t.phone.clone()?,
+                            sealed: t.contact.as_ref()?.sealed.clone()?,
                         },
                     ))
                 })
@@ -145,18 +170,20 @@ impl Sms {
         if !self.told.insert((ticket, purpose)) {
             return;
         }
+        let Some(phone) = self.privacy.open(&watched.sealed) else {
+            tracing::warn!(%ticket, "a ticket's phone cannot be opened with this hall's key: no SMS");
+            return;
+        };
         let message = Message {
-            ticket,
+            ticket: Some(ticket),
             number: watched.number.clone(),
             purpose,
-            phone: watched.phone.clone(),
+            phone,
             text,
         };
-        if let Err(TrySendError::Full(message) | TrySendError::Disconnected(message)) =
-            self.gateway.try_send(message)
-        {
+        if self.gateway.send(message).is_err() {
             let command = Command::RecordSms {
-                ticket: message.ticket,
+                ticket,
                 purpose: purpose.into(),
                 delivered: false,
                 detail: Some("too many messages waiting for the SMS gateway".into()),
@@ -215,7 +242,7 @@ impl Sms {
                 self.watch_open_tickets();
             }
             Event::TicketIssued { ticket } => {
-                let Some(phone) = ticket.phone.clone() else {
+                let Some(sealed) = ticket.contact.as_ref().and_then(|c| c.sealed.clone()) else {
                     return;
                 };
                 self.watched.insert(
@@ -223,7 +250,7 @@ impl Sms {
                     Watched {
                         number: ticket.number.clone(),
                         service: ticket.service.clone(),
-                        phone,
+                        sealed,
                     },
                 );
                 // Near the front already: the citizen just saw that on the kiosk.
@@ -341,27 +368,22 @@ pub async fn run(
     engine: EngineHandle,
     readers: ReaderPool,
     config: Arc<HallConfig>,
+    privacy: Arc<crate::privacy::Privacy>,
+    gateway: Option<(Arc<Gateway>, mpsc::Receiver<Delivery>)>,
     clock: Arc<dyn Clock>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let Some(settings) = config.sms.clone() else {
+    let (Some(settings), Some((gateway, mut delivered))) = (config.sms.clone(), gateway) else {
         return;
     };
     let mut follower = LogFollower::from_now(&engine, readers.clone());
-    let (deliveries, mut delivered) = mpsc::channel(QUEUE_CAPACITY);
-    let gateway = match start_gateway(settings.clone(), deliveries) {
-        Ok(gateway) => gateway,
-        Err(error) => {
-            tracing::error!(%error, "cannot start the SMS gateway thread: no SMS will be sent");
-            return;
-        }
-    };
     let mut sms = Sms {
         settings,
         config,
         engine: engine.clone(),
         clock,
         watched: HashMap::new(),
+        privacy,
         told: told_today(&readers, &engine).await,
         gateway,
     };
@@ -371,12 +393,14 @@ pub async fn run(
             _ = shutdown.changed() => return,
             delivery = delivered.recv() => {
                 let Some(delivery) = delivery else { return };
+                // A phone check's code: logged by the gateway thread, nothing to record.
+                let Some(ticket) = delivery.ticket else { continue };
                 if !delivery.delivered {
                     // Let a later event try again.
-                    sms.told.remove(&(delivery.ticket, delivery.purpose));
+                    sms.told.remove(&(ticket, delivery.purpose));
                 }
                 let command = Command::RecordSms {
-                    ticket: delivery.ticket,
+                    ticket,
                     purpose: delivery.purpose.into(),
                     delivered: delivery.delivered,
                     detail: delivery.detail,

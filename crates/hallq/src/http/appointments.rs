@@ -2,14 +2,14 @@
 //! phone number. Online and SMS bookings arrive the same way from the upstream platform.
 
 use super::error::{ApiError, ErrorBody};
-use super::{authorize, is_mobile_number, parse_date, TICKET_ROLES};
+use super::{actor, authorize, is_mobile_number, parse_date, TICKET_ROLES};
 use crate::app::state::AppState;
 use crate::auth::{Principal, Role};
-use crate::views::{self, mask_phone, TicketView};
+use crate::views::{self, TicketView};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use hallq_core::jiff::Timestamp;
-use hallq_core::{Appointment, BookingChannel, Command, DomainError, ServiceId};
+use hallq_core::{Appointment, BookingChannel, CheckInBy, Command, DomainError, ServiceId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -62,7 +62,13 @@ fn local(state: &AppState, at: Timestamp) -> String {
         .to_string()
 }
 
-fn appointment_view(state: &AppState, appointment: &Appointment) -> AppointmentView {
+/// An appointment as the API shows it; the booker's name only to staff and managers.
+fn appointment_view(
+    state: &AppState,
+    appointment: &Appointment,
+    principal: &Principal,
+) -> AppointmentView {
+    let staff = principal.is_any(&[Role::Staff, Role::Manager, Role::Admin]);
     AppointmentView {
         code: appointment.code.clone(),
         service: appointment.service.0.clone(),
@@ -78,8 +84,15 @@ fn appointment_view(state: &AppState, appointment: &Appointment) -> AppointmentV
         end: local(state, appointment.end),
         channel: appointment.channel.as_str().into(),
         status: appointment.status.as_str().into(),
-        phone_masked: mask_phone(&appointment.phone),
-        name: appointment.name.clone(),
+        phone_masked: appointment.contact.masked.clone(),
+        name: if staff {
+            appointment
+                .name_sealed
+                .as_deref()
+                .and_then(|sealed| state.privacy.open(sealed))
+        } else {
+            None
+        },
         ticket: appointment.ticket.map(|t| t.0),
     }
 }
@@ -165,6 +178,9 @@ pub struct BookingRequest {
     pub channel: String,
     pub phone: String,
     pub name: Option<String>,
+    /// The code sent to `phone` by `POST /api/v1/phone-checks`: required when a kiosk books,
+    /// so that nobody books with a number that is not theirs.
+    pub phone_code: Option<String>,
 }
 
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
@@ -202,6 +218,10 @@ pub async fn book(
             "phone must be an 11-digit mainland mobile number",
         ));
     }
+    let contact = state.privacy.phone(&body.phone);
+    if principal.role == Role::Kiosk {
+        confirm_phone(&state, &contact.key, body.phone_code.as_deref())?;
+    }
     if body
         .name
         .as_deref()
@@ -225,18 +245,30 @@ pub async fn book(
             service: service.clone(),
             start,
             channel,
-            phone: body.phone.clone(),
-            name: body.name.clone(),
+            contact: contact.clone(),
+            name_sealed: body.name.as_deref().map(|name| state.privacy.seal(name)),
         };
-        match state.engine.execute(command).await {
+        match state
+            .engine
+            .execute_as(command, actor(&principal, &request, &state))
+            .await
+        {
             Ok(executed) => {
                 let Some(hallq_core::Event::AppointmentBooked { appointment }) =
                     executed.events.first().map(|p| &p.event)
                 else {
                     return Err(ApiError::unavailable("the booking was not recorded"));
                 };
-                tracing::info!(code = %appointment.code, phone = %mask_phone(&appointment.phone), "appointment booked");
-                return Ok(HttpResponse::Created().json(appointment_view(&state, appointment)));
+                tracing::info!(
+                    code = %hallq_core::mask_code(&appointment.code),
+                    phone = %appointment.contact.masked,
+                    "appointment booked"
+                );
+                return Ok(HttpResponse::Created().json(appointment_view(
+                    &state,
+                    appointment,
+                    &principal,
+                )));
             }
             Err(hallq_engine::EngineError::Domain(DomainError::AppointmentCodeInUse)) => continue,
             Err(error) => return Err(booking_error(error)),
@@ -262,9 +294,13 @@ pub async fn get(
     state: Data,
     path: web::Path<String>,
 ) -> Result<web::Json<AppointmentView>, ApiError> {
-    authorize(&request, &state, TICKET_ROLES)?;
+    let principal = authorize(&request, &state, TICKET_ROLES)?;
     let appointment = find(&state, &path.into_inner())?;
-    Ok(web::Json(appointment_view(&state, &appointment)))
+    Ok(web::Json(appointment_view(
+        &state,
+        &appointment,
+        &principal,
+    )))
 }
 
 /// Cancels a booking; its place is free again.
@@ -275,38 +311,170 @@ pub async fn cancel(
     state: Data,
     path: web::Path<String>,
 ) -> Result<web::Json<AppointmentView>, ApiError> {
-    authorize(&request, &state, TICKET_ROLES)?;
+    let principal = authorize(&request, &state, TICKET_ROLES)?;
     let code = path.into_inner();
     state
         .engine
-        .execute(Command::CancelAppointment { code: code.clone() })
+        .execute_as(
+            Command::CancelAppointment { code: code.clone() },
+            actor(&principal, &request, &state),
+        )
         .await?;
     let appointment = find(&state, &code)?;
-    Ok(web::Json(appointment_view(&state, &appointment)))
+    Ok(web::Json(appointment_view(
+        &state,
+        &appointment,
+        &principal,
+    )))
+}
+
+/// Checks a phone check's code, answering in the error form when it does not confirm.
+fn confirm_phone(state: &AppState, key: &str, code: Option<&str>) -> Result<(), ApiError> {
+    use crate::phone_checks::ConfirmError;
+    let Some(code) = code else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "phone_code_required",
+            "confirm the phone first: POST /api/v1/phone-checks sends a code by SMS, quote it as \
+             phone_code",
+        ));
+    };
+    state
+        .phone_checks
+        .confirm(key, code, std::time::Instant::now())
+        .map_err(|error| match error {
+            ConfirmError::NoCode => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "phone_code_expired",
+                "no valid code for this phone: ask for a new one",
+            ),
+            ConfirmError::Wrong(left) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "phone_code_wrong",
+                format!("the code is not right; {left} tries left"),
+            ),
+        })
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneCheckRequest {
+    pub phone: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PhoneCheckView {
+    /// The code is valid this long.
+    pub expires_in_s: u64,
+}
+
+/// Sends a six-digit code to a phone by SMS, to confirm the number before booking with it at a
+/// kiosk. Needs the hall's SMS gateway.
+#[utoipa::path(post, path = "/api/v1/phone-checks", tag = "appointments", security(("bearer" = [])),
+    request_body = PhoneCheckRequest,
+    responses((status = 202, body = PhoneCheckView), (status = 400, body = ErrorBody),
+        (status = 409, description = "phone_check_unavailable: the hall has no SMS gateway", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+pub async fn phone_check(
+    request: HttpRequest,
+    state: Data,
+    body: web::Json<PhoneCheckRequest>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::phone_checks::CheckError;
+    let principal = authorize(&request, &state, TICKET_ROLES)?;
+    let phone = body.into_inner().phone;
+    if !is_mobile_number(&phone) {
+        return Err(ApiError::bad_request(
+            "invalid_phone",
+            "phone must be an 11-digit mainland mobile number",
+        ));
+    }
+    let Some(gateway) = &state.sms_gateway else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "phone_check_unavailable",
+            "this hall sends no SMS: book at a window or online",
+        ));
+    };
+    // A kiosk's codes count against its check-ins: nobody sends SMS to strangers in bulk.
+    if principal.role == Role::Kiosk {
+        if let Err(wait) = state
+            .check_in_limit
+            .allow(&principal.id, std::time::Instant::now())
+        {
+            return Err(ApiError::too_many(
+                "kiosk_busy",
+                format!("too many attempts at this kiosk: try again in {wait} s"),
+                wait,
+            ));
+        }
+    }
+    let key = state.privacy.match_key(crate::privacy::Kind::Phone, &phone);
+    let code = state
+        .phone_checks
+        .new_code(&key, std::time::Instant::now())
+        .map_err(|error| match error {
+            CheckError::TooSoon(wait) => ApiError::too_many(
+                "phone_check_too_soon",
+                format!("a code was sent to this phone a moment ago; a new one in {wait} s"),
+                wait,
+            ),
+            CheckError::Busy => ApiError::unavailable("too many codes waiting; retry shortly"),
+        })?;
+    let text = format!(
+        "【{}】您的预约验证码为 {code}，5 分钟内有效。如非本人操作请忽略。",
+        state.config.spec.name
+    );
+    let message = crate::followers::sms::Message {
+        ticket: None,
+        number: "phone check".into(),
+        purpose: "phone_check",
+        phone,
+        text,
+    };
+    if gateway.send(message).is_err() {
+        return Err(ApiError::unavailable(
+            "the SMS gateway is busy; retry shortly",
+        ));
+    }
+    Ok(HttpResponse::Accepted().json(PhoneCheckView { expires_in_s: 300 }))
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PhoneCheckIn {
     pub phone: String,
+    /// The booking code's last four characters: required at a kiosk, so that a phone number
+    /// alone tells nobody whether it has a booking.
+    pub code_suffix: Option<String>,
 }
 
 async fn check_in(
     request: &HttpRequest,
     state: &AppState,
-    code: Option<String>,
-    phone: Option<String>,
+    by: CheckInBy,
 ) -> Result<HttpResponse, ApiError> {
     let principal = authorize(request, state, TICKET_ROLES)?;
     let kiosk = (principal.role == Role::Kiosk).then(|| principal.id.clone());
+    if let Some(kiosk) = &kiosk {
+        if let Err(wait) = state.check_in_limit.allow(kiosk, std::time::Instant::now()) {
+            return Err(ApiError::too_many(
+                "kiosk_busy",
+                format!("too many check-in attempts at this kiosk: try again in {wait} s"),
+                wait,
+            ));
+        }
+    }
     let executed = state
         .engine
-        .execute(Command::CheckIn {
-            code,
-            phone,
-            token: crate::credentials::ticket_token(state.clock.now()),
-            kiosk,
-        })
+        .execute_as(
+            Command::CheckIn {
+                by,
+                token: crate::credentials::ticket_token(state.clock.now()),
+                kiosk,
+            },
+            actor(&principal, request, state),
+        )
         .await?;
     let ticket = executed
         .ticket
@@ -319,30 +487,58 @@ async fn check_in(
 
 /// Checks in with the appointment code: an appointment-priority ticket.
 #[utoipa::path(post, path = "/api/v1/appointments/{code}/check-in", tag = "appointments", security(("bearer" = [])),
-    responses((status = 201, body = TicketView), (status = 404, body = ErrorBody), (status = 409, description = "too_early, too_late (take a walk-in ticket) or invalid_state", body = ErrorBody)))]
+    responses((status = 201, body = TicketView), (status = 404, body = ErrorBody), (status = 409, description = "too_early, too_late (take a walk-in ticket) or invalid_state", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn check_in_by_code(
     request: HttpRequest,
     state: Data,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    check_in(&request, &state, Some(path.into_inner()), None).await
+    let code = path.into_inner();
+    if code.is_empty() || code.len() > 32 {
+        return Err(ApiError::not_found(
+            "there is no appointment with this code",
+        ));
+    }
+    check_in(&request, &state, CheckInBy::Code(code)).await
 }
 
-/// Checks in with the phone number the booking was made with.
+/// Checks in with the phone number the booking was made with (and, at a kiosk, the booking
+/// code's last four characters).
 #[utoipa::path(post, path = "/api/v1/appointments/check-in", tag = "appointments", security(("bearer" = [])),
     request_body = PhoneCheckIn,
-    responses((status = 201, body = TicketView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = TicketView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn check_in_by_phone(
     request: HttpRequest,
     state: Data,
     body: web::Json<PhoneCheckIn>,
 ) -> Result<HttpResponse, ApiError> {
-    let phone = body.into_inner().phone;
-    if !is_mobile_number(&phone) {
+    let body = body.into_inner();
+    if !is_mobile_number(&body.phone) {
         return Err(ApiError::bad_request(
             "invalid_phone",
             "phone must be an 11-digit mainland mobile number",
         ));
     }
-    check_in(&request, &state, None, Some(phone)).await
+    let principal = authorize(&request, &state, TICKET_ROLES)?;
+    let code_suffix = match (principal.role, body.code_suffix) {
+        (Role::Kiosk, None) => {
+            return Err(ApiError::bad_request(
+                "code_suffix_required",
+                "at a kiosk, give the booking code's last four characters with the phone",
+            ))
+        }
+        (_, suffix) => suffix.map(|s| s.trim().to_ascii_uppercase()),
+    };
+    if code_suffix.as_ref().is_some_and(|s| s.len() != 4) {
+        return Err(ApiError::bad_request(
+            "invalid_code_suffix",
+            "give the booking code's last four characters",
+        ));
+    }
+    let key = state
+        .privacy
+        .match_key(crate::privacy::Kind::Phone, &body.phone);
+    check_in(&request, &state, CheckInBy::Contact { key, code_suffix }).await
 }

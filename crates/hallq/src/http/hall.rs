@@ -111,3 +111,75 @@ pub async fn stats_today(
         )),
     }
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Entries before this one (its `id`), for paging back.
+    before: Option<u64>,
+    /// At most this many (default 100, at most 1000).
+    limit: Option<usize>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AuditLine {
+    pub id: u64,
+    /// When, RFC 3339 in UTC.
+    pub at: String,
+    /// The staff member (or device) who asked.
+    pub actor: String,
+    pub role: String,
+    pub address: Option<String>,
+    /// What was asked: call_next, sign_in, book_appointment …
+    pub action: String,
+    pub target: Option<String>,
+    /// ok, or why it was refused.
+    pub outcome: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AuditView {
+    /// Newest first.
+    pub entries: Vec<AuditLine>,
+}
+
+/// What staff and managers did: every window action, booking, cancellation, reprint,
+/// sign-in and lockout, newest first (managers). The log is append-only: nobody can change or
+/// delete a line.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "hall", security(("bearer" = [])),
+    params(("before" = Option<u64>, Query, description = "entries before this id"),
+        ("limit" = Option<usize>, Query, description = "at most this many (100 by default, 1000 at most)")),
+    responses((status = 200, body = AuditView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn audit(
+    request: HttpRequest,
+    state: Data,
+    query: web::Query<AuditQuery>,
+) -> Result<web::Json<AuditView>, ApiError> {
+    authorize(
+        &request,
+        &state,
+        &[crate::auth::Role::Manager, crate::auth::Role::Admin],
+    )?;
+    let query = query.into_inner();
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let before = query.before;
+    let entries = state
+        .readers
+        .with(move |store| store.audit(before, limit))
+        .await?;
+    Ok(web::Json(AuditView {
+        entries: entries
+            .into_iter()
+            .map(|(id, entry)| AuditLine {
+                id,
+                at: entry.at.to_string(),
+                actor: entry.actor,
+                role: entry.role,
+                address: entry.address,
+                action: entry.action,
+                target: entry.target,
+                outcome: entry.outcome,
+            })
+            .collect(),
+    }))
+}

@@ -106,6 +106,41 @@ pub fn require_window(principal: &Principal, window: &WindowId) -> Result<(), Ap
     }
 }
 
+/// The client's address: the peer's, or — when the peer is a configured reverse proxy — the
+/// last address that proxy saw in `X-Forwarded-For`. Never a header from anyone else.
+pub fn client_address(request: &HttpRequest, state: &AppState) -> String {
+    let peer = request.peer_addr().map(|address| address.ip());
+    let trusted = peer.is_some_and(|ip| state.config.security.trusted_proxies.contains(&ip));
+    if trusted {
+        let forwarded = request
+            .headers()
+            .get("X-Forwarded-For")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.rsplit(',').next())
+            .and_then(|last| last.trim().parse::<std::net::IpAddr>().ok());
+        if let Some(ip) = forwarded {
+            return ip.to_string();
+        }
+    }
+    peer.map(|ip| ip.to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The audit log's actor for staff, managers and admins; devices' work is in the log already.
+pub fn actor(
+    principal: &Principal,
+    request: &HttpRequest,
+    state: &AppState,
+) -> Option<hallq_engine::Actor> {
+    principal
+        .is_any(&[Role::Staff, Role::Manager, Role::Admin])
+        .then(|| hallq_engine::Actor {
+            id: principal.id.clone(),
+            role: principal.role.as_str().to_owned(),
+            address: Some(client_address(request, state)),
+        })
+}
+
 /// Parses a JSON body read as bytes, with the same errors as the extractor gives.
 pub fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| {

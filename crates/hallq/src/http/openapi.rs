@@ -7,10 +7,10 @@ use actix_web::HttpResponse;
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "hallq", description = "Queue and appointment daemon of a government service hall"),
-    paths(hall::hall, hall::queues, hall::stats_today, tickets::issue_ticket, tickets::get_ticket, tickets::cancel_ticket, tickets::reprint_ticket,
+    paths(hall::hall, hall::queues, hall::stats_today, hall::audit, tickets::issue_ticket, tickets::get_ticket, tickets::cancel_ticket, tickets::cancel_by_token, tickets::reprint_ticket,
         devices::devices, windows::get_window, windows::window_action, sessions::sign_in, sessions::sign_out,
         streams::events, streams::board_events, streams::ticket_events, public::board, public::ticket_by_token, public::calendar_day, public::alerts_view, public::list,
-        appointments::slots, appointments::book, appointments::get, appointments::cancel,
+        appointments::slots, appointments::book, appointments::phone_check, appointments::get, appointments::cancel,
         appointments::check_in_by_code, appointments::check_in_by_phone, health::healthz, health::readyz, health::metrics),
     components(schemas(ErrorBody, super::error::ErrorDetail, tickets::IssueRequest, windows::TransferRequest, windows::RequeueRequest, sessions::SignInRequest)),
     modifiers(&BearerAuth)

@@ -34,11 +34,57 @@ const NOT_FOUND_HTML: &str = "<!doctype html><html lang=\"zh-CN\"><head><meta ch
 <body style=\"font-family:sans-serif;text-align:center;padding:3rem\"><h1>未找到该号票</h1>\
 <p>Ticket not found. 请核对二维码，或到服务台咨询。</p></body></html>";
 
-fn html(body: &'static str) -> HttpResponse {
+/// A page's content security policy: its own inline scripts by their SHA-256 (and scripts
+/// from this server), nothing from elsewhere, no framing. A script injected into a page by
+/// anyone would not run.
+pub fn content_security_policy(page: &str) -> String {
+    let mut hashes = String::new();
+    let mut rest = page;
+    while let Some(start) = rest.find("<script>") {
+        let body = &rest[start + "<script>".len()..];
+        let Some(end) = body.find("</script>") else {
+            break;
+        };
+        let digest = crate::credentials::sha256(&body[..end]);
+        hashes.push_str(&format!(" 'sha256-{}'", base64(&digest)));
+        rest = &body[end..];
+    }
+    format!(
+        "default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+         form-action 'self'"
+    )
+}
+
+/// Standard base64 with padding (the form CSP hashes take).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = u32::from(chunk[0]) << 16
+            | u32::from(*chunk.get(1).unwrap_or(&0)) << 8
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for (index, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if index <= chunk.len() {
+                out.push(ALPHABET[(n >> shift) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn page(body: String) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-cache"))
+        .insert_header(("Content-Security-Policy", content_security_policy(&body)))
         .body(body)
+}
+
+fn html(body: &'static str) -> HttpResponse {
+    page(body.to_owned())
 }
 
 /// The TV board (`/board`).
@@ -55,6 +101,10 @@ pub async fn citizen(
         Ok(Some(_)) => html(TICKET_HTML),
         Ok(None) => HttpResponse::NotFound()
             .content_type("text/html; charset=utf-8")
+            .insert_header((
+                "Content-Security-Policy",
+                content_security_policy(NOT_FOUND_HTML),
+            ))
             .body(NOT_FOUND_HTML),
         Err(error) => actix_web::ResponseError::error_response(&error),
     }
@@ -63,19 +113,19 @@ pub async fn citizen(
 /// The kiosk (`/`). In the demo hall the public demo kiosk token is built in, so that anyone
 /// can take a number in a browser; a real kiosk is set up once with `/?token=…`.
 pub async fn kiosk(state: actix_web::web::Data<crate::app::state::AppState>) -> HttpResponse {
-    let page = if state.config.demo {
+    let body = if state.config.demo {
         KIOSK_HTML.replacen(
-            "<script>\n\"use strict\";",
-            &format!("<script>window.HALLQ_DEMO_KIOSK_TOKEN = \"{}\";</script>\n<script>\n\"use strict\";", crate::DEMO_KIOSK_TOKEN),
+            "<head>",
+            &format!(
+                "<head>\n<meta name=\"hallq-demo-kiosk-token\" content=\"{}\">",
+                crate::DEMO_KIOSK_TOKEN
+            ),
             1,
         )
     } else {
         KIOSK_HTML.to_owned()
     };
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-cache"))
-        .body(page)
+    page(body)
 }
 
 /// The window console (`/staff`).
@@ -90,9 +140,7 @@ pub async fn manage() -> HttpResponse {
 
 /// Where things are (`/about`).
 pub async fn index() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(INDEX_HTML)
+    html(INDEX_HTML)
 }
 
 /// Scripts shared by the pages (`/assets/{name}`).
@@ -105,5 +153,24 @@ pub async fn asset(path: actix_web::web::Path<String>) -> HttpResponse {
         _ => actix_web::ResponseError::error_response(&super::error::ApiError::not_found(
             "there is no such asset",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_and_script_hashes() {
+        assert_eq!(super::base64(b""), "");
+        assert_eq!(super::base64(b"f"), "Zg==");
+        assert_eq!(super::base64(b"fo"), "Zm8=");
+        assert_eq!(super::base64(b"foo"), "Zm9v");
+        assert_eq!(super::base64(b"foobar"), "Zm9vYmFy");
+        // The CSP hash of `alert(1)` as browsers compute it.
+        let policy = super::content_security_policy("<p><script>alert(1)</script>");
+        assert!(
+            policy.contains("'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"),
+            "{policy}"
+        );
+        assert!(policy.contains("frame-ancestors 'none'"));
     }
 }

@@ -1,7 +1,7 @@
 //! Staff and managers sign in with their PIN and get a bearer token; sign out ends it.
 
 use super::error::{ApiError, ErrorBody};
-use super::{bearer_token, caller, Data};
+use super::{bearer_token, caller, client_address, Data};
 use crate::auth::{SessionInfo, SignInError};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -18,11 +18,31 @@ pub struct SignInRequest {
     pub window: Option<String>,
 }
 
-/// Staff and managers sign in with their PIN and get a bearer token.
+/// Writes an audit entry of the sessions (the engine writes it with the next commit).
+async fn audit(state: &Data, actor: &str, role: &str, address: &str, action: &str, outcome: &str) {
+    let entry = hallq_engine::AuditEntry {
+        at: state.clock.now(),
+        actor: actor.to_owned(),
+        role: role.to_owned(),
+        address: Some(address.to_owned()),
+        action: action.to_owned(),
+        target: None,
+        outcome: outcome.to_owned(),
+    };
+    if let Err(error) = state.engine.audit(entry).await {
+        tracing::warn!(%error, "cannot write an audit entry");
+    }
+}
+
+/// Staff and managers sign in with their PIN and get a bearer token. Wrong PINs lock the
+/// account and the address out for a while (429 with `Retry-After`); at most a few PIN checks
+/// run at once (429 `sign_in_busy` beyond).
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions",
     request_body = SignInRequest,
-    responses((status = 201, body = SessionInfo), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = SessionInfo), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 429, description = "sign_in_locked (too many wrong PINs) or sign_in_busy; see Retry-After", body = ErrorBody)))]
 pub async fn sign_in(
+    request: HttpRequest,
     state: Data,
     body: web::Json<SignInRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -31,6 +51,25 @@ pub async fn sign_in(
         return Err(ApiError::bad_request(
             "invalid_credentials",
             "staff id and PIN are at most 64 characters",
+        ));
+    }
+    let address = client_address(&request, &state);
+    let account_key = format!("account:{}", body.staff);
+    let address_key = format!("address:{address}");
+    let instant = std::time::Instant::now();
+    let lockout = &state.auth.lockout;
+    if let Some(wait) = lockout
+        .locked(&account_key, instant)
+        .max(lockout.locked(&address_key, instant))
+    {
+        tracing::warn!(staff = %body.staff, %address, wait_s = wait, "sign-in refused: locked out after wrong PINs");
+        return Err(ApiError::too_many(
+            "sign_in_locked",
+            format!(
+                "too many wrong PINs: sign-in is locked for this account or this device; try \
+                 again in {wait} s, or ask the hall manager"
+            ),
+            wait,
         ));
     }
     let now = state.clock.now();
@@ -46,17 +85,28 @@ pub async fn sign_in(
                 1,
             )
         })?;
+    let (staff, pin, window) = (body.staff.clone(), body.pin, body.window);
     // argon2 is slow on purpose: keep it off the request threads.
     let result = web::block(move || {
         let _slot = slot;
-        app.auth
-            .sign_in(&body.staff, &body.pin, body.window.as_deref(), now)
+        app.auth.sign_in(&staff, &pin, window.as_deref(), now)
     })
     .await
     .map_err(|_| ApiError::unavailable("sign-in could not be checked; retry"))?;
     match result {
         Ok(session) => {
-            tracing::info!(staff = %session.staff, window = ?session.window, "signed in");
+            lockout.succeeded(&account_key);
+            lockout.succeeded(&address_key);
+            tracing::info!(staff = %session.staff, window = ?session.window, %address, "signed in");
+            audit(
+                &state,
+                &session.staff,
+                session.role.as_str(),
+                &address,
+                "sign_in",
+                "ok",
+            )
+            .await;
             Ok(HttpResponse::Created().json(session))
         }
         Err(error) => {
@@ -72,7 +122,25 @@ pub async fn sign_in(
                 SignInError::UnknownWindow(_) => "unknown_window",
                 SignInError::WindowNotAllowed(_) => "window_not_allowed",
             };
-            tracing::warn!(code, "sign-in refused");
+            tracing::warn!(code, staff = %body.staff, %address, "sign-in refused");
+            if error == SignInError::InvalidCredentials {
+                let locked = [&account_key, &address_key]
+                    .into_iter()
+                    .filter_map(|key| lockout.failed(key, instant).map(|wait| (key, wait)))
+                    .collect::<Vec<_>>();
+                for (key, wait) in locked {
+                    tracing::warn!(%key, wait_s = wait, "sign-in locked after repeated wrong PINs");
+                    audit(
+                        &state,
+                        &body.staff,
+                        "unknown",
+                        &address,
+                        "sign_in",
+                        &format!("locked {wait} s ({key})"),
+                    )
+                    .await;
+                }
+            }
             Err(ApiError::new(status, code, error.to_string()))
         }
     }
@@ -83,9 +151,19 @@ pub async fn sign_in(
     security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn sign_out(request: HttpRequest, state: Data) -> Result<HttpResponse, ApiError> {
-    caller(&request, &state)?;
+    let principal = caller(&request, &state)?;
     let token = bearer_token(&request).unwrap_or("");
     if state.auth.sign_out(token) {
+        let address = client_address(&request, &state);
+        audit(
+            &state,
+            &principal.id,
+            principal.role.as_str(),
+            &address,
+            "sign_out",
+            "ok",
+        )
+        .await;
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::bad_request(

@@ -39,24 +39,38 @@ pub struct EventsQuery {
     last_event_id: Option<String>,
 }
 
-/// Counts open streams; gives the slot back when the stream is dropped.
-struct ClientGuard(web::Data<AppState>);
+/// Counts open streams, in all and per address; gives the places back when the stream is
+/// dropped. One client cannot take every stream: the boards would be cut off.
+struct ClientGuard(web::Data<AppState>, String);
 
 impl ClientGuard {
-    fn take(state: &web::Data<AppState>) -> Result<Self, ApiError> {
+    fn take(request: &HttpRequest, state: &web::Data<AppState>) -> Result<Self, ApiError> {
+        let address = super::client_address(request, state);
+        if !state.streams_per_address.take(&address) {
+            return Err(ApiError::too_many(
+                "too_many_streams",
+                format!(
+                    "this address holds {} event streams already: close some, or retry later",
+                    state.config.security.streams_per_address
+                ),
+                30,
+            ));
+        }
         if state.sse_clients.fetch_add(1, Ordering::SeqCst) >= SSE_CLIENTS_MAX {
             state.sse_clients.fetch_sub(1, Ordering::SeqCst);
+            state.streams_per_address.give_back(&address);
             return Err(ApiError::unavailable(
                 "too many event streams are open; retry later",
             ));
         }
-        Ok(Self(state.clone()))
+        Ok(Self(state.clone(), address))
     }
 }
 
 impl Drop for ClientGuard {
     fn drop(&mut self) {
         self.0.sse_clients.fetch_sub(1, Ordering::SeqCst);
+        self.0.streams_per_address.give_back(&self.1);
     }
 }
 
@@ -170,7 +184,7 @@ pub async fn events(
             "hallq is shutting down; retry shortly",
         ));
     }
-    let guard = ClientGuard::take(&state)?;
+    let guard = ClientGuard::take(&request, &state)?;
     let (frames, backlog, head) = state.projection.subscribe_after(resume);
     let mut pending = VecDeque::new();
     let last = match backlog {
@@ -262,13 +276,13 @@ fn join(first: Bytes, more: Vec<Bytes>) -> Bytes {
 #[utoipa::path(get, path = "/api/v1/board/events", tag = "calling",
     responses((status = 200, description = "text/event-stream: hello, ticket_called, ticket_recalled, queues, service_day_started"),
         (status = 503, body = ErrorBody)))]
-pub async fn board_events(state: Data) -> Result<HttpResponse, ApiError> {
+pub async fn board_events(request: HttpRequest, state: Data) -> Result<HttpResponse, ApiError> {
     if *state.shutdown.borrow() {
         return Err(ApiError::unavailable(
             "hallq is shutting down; retry shortly",
         ));
     }
-    let guard = ClientGuard::take(&state)?;
+    let guard = ClientGuard::take(&request, &state)?;
     let texts = state.projection.subscribe_boards();
     let streaming = BoardStreaming {
         pending: Some(control("hello", state.projection.head())),
@@ -340,7 +354,11 @@ impl TicketStreaming {
     params(("token" = String, Path, description = "the token from the ticket's QR code")),
     responses((status = 200, description = "text/event-stream of `event: status` with the same data as GET /api/v1/t/{token}"),
         (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn ticket_events(state: Data, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn ticket_events(
+    request: HttpRequest,
+    state: Data,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let token = path.into_inner();
     let not_found = || ApiError::not_found("there is no ticket with this code");
     if !is_token(&token) {
@@ -351,7 +369,7 @@ pub async fn ticket_events(state: Data, path: web::Path<String>) -> Result<HttpR
             "hallq is shutting down; retry shortly",
         ));
     }
-    let guard = ClientGuard::take(&state)?;
+    let guard = ClientGuard::take(&request, &state)?;
     let live = citizen_ticket_live(&state, &token);
     // Watch the queue before reading the status, so that no change falls between.
     let watched = live

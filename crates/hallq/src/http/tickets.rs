@@ -1,7 +1,7 @@
 //! Tickets: issue (the kiosk's one big button), look up, cancel, reprint.
 
 use super::error::{ApiError, ErrorBody};
-use super::{authorize, is_mobile_number, json_body, Data, TICKET_ROLES};
+use super::{actor, authorize, is_mobile_number, json_body, Data, TICKET_ROLES};
 use crate::app::state::AppState;
 use crate::auth::Role;
 use crate::followers::printing::PrintReport;
@@ -91,17 +91,41 @@ pub async fn issue_ticket(
             ));
         }
     }
+    // A kiosk issues as itself; staff may name a configured kiosk (a ticket taken for a
+    // citizen, printed there).
     let kiosk = match (&body.kiosk, principal.role) {
-        (Some(kiosk), _) if !hallq_core::is_valid_id(kiosk) => {
-            return Err(ApiError::bad_request(
-                "invalid_kiosk",
-                "kiosk must be a device id",
-            ))
+        (Some(kiosk), Role::Kiosk) if *kiosk != principal.id => {
+            return Err(ApiError::forbidden("a kiosk issues tickets as itself"))
         }
-        (Some(kiosk), _) => Some(kiosk.clone()),
-        (None, Role::Kiosk) => Some(principal.id.clone()),
+        (_, Role::Kiosk) => Some(principal.id.clone()),
+        (Some(kiosk), _) => {
+            let known = state
+                .config
+                .devices
+                .iter()
+                .any(|d| d.id == *kiosk && d.kind == crate::config::DeviceKind::Kiosk);
+            if !known {
+                return Err(ApiError::bad_request(
+                    "invalid_kiosk",
+                    format!("there is no kiosk '{kiosk}' in this hall"),
+                ));
+            }
+            Some(kiosk.clone())
+        }
         (None, _) => None,
     };
+    if principal.role == Role::Kiosk {
+        if let Err(wait) = state
+            .issue_limit
+            .allow(&principal.id, std::time::Instant::now())
+        {
+            return Err(ApiError::too_many(
+                "kiosk_busy",
+                format!("this kiosk has issued too many tickets in the last minute: try again in {wait} s"),
+                wait,
+            ));
+        }
+    }
     let idempotency_key = match request.headers().get("Idempotency-Key") {
         None => None,
         Some(value) => {
@@ -115,20 +139,28 @@ pub async fn issue_ticket(
                     "Idempotency-Key must be 1-100 printable ASCII characters without spaces",
                 ));
             }
-            Some(key.to_owned())
+            // Keys belong to their caller: one device's key never finds another's ticket.
+            Some(format!("{}:{key}", principal.id))
         }
     };
+    let contact = body
+        .phone
+        .as_deref()
+        .map(|phone| state.privacy.phone(phone));
     let executed = state
         .engine
-        .execute(Command::IssueTicket(IssueTicket {
-            service: ServiceId::new(body.service),
-            priority,
-            channel,
-            phone: body.phone,
-            kiosk,
-            token: crate::credentials::ticket_token(state.clock.now()),
-            idempotency_key,
-        }))
+        .execute_as(
+            Command::IssueTicket(IssueTicket {
+                service: ServiceId::new(body.service),
+                priority,
+                channel,
+                contact,
+                kiosk,
+                token: crate::credentials::ticket_token(state.clock.now()),
+                idempotency_key,
+            }),
+            actor(&principal, &request, &state),
+        )
         .await?;
     let retry = executed.events.is_empty();
     let ticket = executed
@@ -162,7 +194,7 @@ pub async fn get_ticket(
     state: Data,
     path: web::Path<u64>,
 ) -> Result<web::Json<TicketView>, ApiError> {
-    authorize(&request, &state, TICKET_ROLES)?;
+    let principal = authorize(&request, &state, TICKET_ROLES)?;
     let id = ticket_id(path.into_inner())?;
     let now = state.clock.now();
     let live = state.engine.view(|hall| {
@@ -172,6 +204,10 @@ pub async fn get_ticket(
     });
     let (ticket, position) = match live {
         Some(found) => found,
+        // History is for staff; a kiosk reaches only its own recent tickets.
+        None if principal.role == Role::Kiosk => {
+            return Err(ApiError::not_found(format!("there is no ticket {id}")))
+        }
         None => {
             let stored = state.readers.ticket(id).await?;
             (
@@ -180,6 +216,7 @@ pub async fn get_ticket(
             )
         }
     };
+    within_reach(&state, &principal, &ticket)?;
     Ok(web::Json(views::ticket_view(
         &state.config.spec,
         &ticket,
@@ -197,14 +234,73 @@ pub async fn cancel_ticket(
     state: Data,
     path: web::Path<u64>,
 ) -> Result<web::Json<TicketView>, ApiError> {
-    authorize(&request, &state, TICKET_ROLES)?;
+    let principal = authorize(&request, &state, TICKET_ROLES)?;
+    let id = ticket_id(path.into_inner())?;
+    if principal.role == Role::Kiosk {
+        let ticket = state
+            .engine
+            .view(|hall| hall.ticket(id).cloned())
+            .ok_or_else(|| ApiError::not_found(format!("there is no ticket {id}")))?;
+        within_reach(&state, &principal, &ticket)?;
+    }
     let executed = state
         .engine
-        .execute(Command::Cancel {
-            ticket: ticket_id(path.into_inner())?,
-        })
+        .execute_as(
+            Command::Cancel { ticket: id },
+            actor(&principal, &request, &state),
+        )
         .await?;
     ticket_answer(&state, executed)
+}
+
+/// A kiosk acts only on tickets it issued itself, for a while after: not on anyone else's
+/// (walking ticket ids), nor on its own of yesterday. Others may act on any ticket. Out of
+/// reach is "not found": a kiosk learns nothing of other tickets.
+fn within_reach(
+    state: &AppState,
+    principal: &crate::auth::Principal,
+    ticket: &hallq_core::Ticket,
+) -> Result<(), ApiError> {
+    if principal.role != Role::Kiosk {
+        return Ok(());
+    }
+    let reach = hallq_core::jiff::SignedDuration::from_mins(i64::from(
+        state.config.security.kiosk_ticket_reach_minutes,
+    ));
+    let own = ticket.kiosk.as_deref() == Some(principal.id.as_str());
+    let recent = ticket.issued_at + reach >= state.clock.now();
+    if own && recent {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "there is no ticket {}",
+            ticket.id
+        )))
+    }
+}
+
+/// A citizen gives up their own ticket, with its status-page token (from the QR code).
+#[utoipa::path(post, path = "/api/v1/t/{token}/cancel", tag = "tickets",
+    params(("token" = String, Path, description = "the token from the ticket's QR code")),
+    responses((status = 200, body = super::public::CitizenTicketView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn cancel_by_token(
+    state: Data,
+    path: web::Path<String>,
+) -> Result<web::Json<super::public::CitizenTicketView>, ApiError> {
+    let token = path.into_inner();
+    let not_found = || ApiError::not_found("there is no ticket with this code");
+    if !super::public::is_token(&token) {
+        return Err(not_found());
+    }
+    let id = state
+        .engine
+        .view(|hall| hall.ticket_by_token(&token).map(|t| t.id))
+        .ok_or_else(not_found)?;
+    state.engine.execute(Command::Cancel { ticket: id }).await?;
+    super::public::citizen_ticket(&state, token)
+        .await?
+        .map(web::Json)
+        .ok_or_else(not_found)
 }
 
 /// Warns a citizen whose estimated wait runs past the service's closing for walk-ins. The
@@ -287,6 +383,7 @@ pub async fn reprint_ticket(
         .engine
         .view(|hall| hall.ticket(id).cloned())
         .ok_or_else(|| ApiError::not_found(format!("there is no ticket {id} open today")))?;
+    within_reach(&state, &principal, &ticket)?;
     if ticket.status.is_final() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -323,10 +420,13 @@ pub async fn reprint_ticket(
     }
     let executed = state
         .engine
-        .execute(Command::RequestReprint {
-            ticket: id,
-            printer: printer.clone(),
-        })
+        .execute_as(
+            Command::RequestReprint {
+                ticket: id,
+                printer: printer.clone(),
+            },
+            actor(&principal, &request, &state),
+        )
         .await?;
     let mut view = views::ticket_view(&state.config.spec, &ticket, executed.position);
     if let Some(job) = executed.events.first().map(|published| published.seq) {

@@ -2,7 +2,7 @@
 //! complete, pause, resume. Staff act on the window they signed in to; managers on any.
 
 use super::error::{ApiError, ErrorBody};
-use super::{authorize, json_body, require_window, Data, WINDOW_ROLES};
+use super::{actor, authorize, json_body, require_window, Data, WINDOW_ROLES};
 use crate::app::state::AppState;
 use crate::views::{self, TicketView, WindowView};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -119,7 +119,10 @@ pub async fn window_action(
         Command::Pause { window } | Command::Resume { window } => Some(window.clone()),
         _ => None,
     };
-    let executed = state.engine.execute(command).await?;
+    let executed = state
+        .engine
+        .execute_as(command, actor(&principal, &request, &state))
+        .await?;
     if let Some(window) = target {
         return Ok(HttpResponse::Ok().json(window_answer(&state, window)?));
     }

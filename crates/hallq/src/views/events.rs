@@ -8,7 +8,6 @@
 //! Events carry what a screen needs to update without asking again: the called number and
 //! window, recalls, and the waiting count of every queue the event changed.
 
-use super::mask_phone;
 use crate::config::HallConfig;
 use hallq_core::jiff::Timestamp;
 use hallq_core::{Event, Hall, ServiceId, TicketId, WindowId};
@@ -27,16 +26,7 @@ pub struct EventData {
     pub windows_changed: bool,
 }
 
-/// `7K****PX`: enough for staff to match a slip of paper, useless for checking in.
-pub fn mask_code(code: &str) -> String {
-    let chars: Vec<char> = code.chars().collect();
-    if chars.len() <= 4 {
-        return "*".repeat(chars.len());
-    }
-    let head: String = chars[..2].iter().collect();
-    let tail: String = chars[chars.len() - 2..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 4))
-}
+pub use hallq_core::mask_code;
 
 fn time(at: &Timestamp) -> String {
     at.to_string()
@@ -129,7 +119,7 @@ pub fn event_data(seq: u64, event: &Event, hall: &Hall, config: &HallConfig) -> 
                 json!({
                     "channel": ticket.channel.as_str(),
                     "kiosk": ticket.kiosk,
-                    "phone_masked": ticket.phone.as_deref().map(mask_phone),
+                    "phone_masked": ticket.contact.as_ref().map(|c| &c.masked),
                 }),
             );
             (Some(public), staff)
@@ -345,7 +335,7 @@ pub fn event_data(seq: u64, event: &Event, hall: &Hall, config: &HallConfig) -> 
                 json!({
                     "code_masked": mask_code(&appointment.code),
                     "channel": appointment.channel.as_str(),
-                    "phone_masked": mask_phone(&appointment.phone),
+                    "phone_masked": &appointment.contact.masked,
                 }),
             );
             (Some(public), staff)
@@ -398,6 +388,10 @@ mod tests {
     const CODE: &str = "7K4M9QPX";
     const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 
+    fn privacy() -> crate::privacy::Privacy {
+        crate::privacy::Privacy::from_bytes(&[9u8; 64]).unwrap()
+    }
+
     /// One event of every kind, each carrying whatever personal data its kind can carry. The
     /// `match` makes a new kind a compile error here until the walk covers it.
     fn every_kind() -> Vec<Event> {
@@ -408,7 +402,7 @@ mod tests {
             at.to_zoned(hallq_core::fixtures::shanghai()).date(),
             TicketStatus::Waiting,
         );
-        issued.phone = Some(PHONE.into());
+        issued.contact = Some(privacy().phone(PHONE));
         issued.token = TOKEN.into();
         issued.kiosk = Some("kiosk-lobby".into());
         issued.priority = PriorityClass::Green;
@@ -419,8 +413,8 @@ mod tests {
             start: at,
             end: at,
             channel: BookingChannel::Online,
-            phone: PHONE.into(),
-            name: Some(NAME.into()),
+            contact: privacy().phone(PHONE),
+            name_sealed: Some(privacy().seal(NAME)),
             status: AppointmentStatus::Booked,
             ticket: None,
             booked_at: at,
@@ -583,12 +577,30 @@ mod tests {
         let mut hall = Hall::new(config.spec.clone(), hallq_core::fixtures::shanghai());
         let events = every_kind();
         let mut public_kinds = Vec::new();
+        // The kept forms are secrets too: the keyed hash and the sealed texts.
+        let mut kept: Vec<String> = vec![privacy().phone(PHONE).key];
+        for event in &events {
+            match event {
+                Event::TicketIssued { ticket } => {
+                    kept.extend(ticket.contact.as_ref().and_then(|c| c.sealed.clone()));
+                }
+                Event::AppointmentBooked { appointment } => {
+                    kept.extend(appointment.contact.sealed.clone());
+                    kept.extend(appointment.name_sealed.clone());
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(kept.len(), 4);
         for (index, event) in events.iter().enumerate() {
             // The read model holds what the events describe (the appointment, the ticket).
             hall.evolve(event);
             let data = event_data(index as u64 + 1, event, &hall, &config);
             let staff = data.staff.to_string();
-            for secret in [PHONE, NAME, CODE, TOKEN] {
+            for secret in [PHONE, NAME, CODE, TOKEN]
+                .into_iter()
+                .chain(kept.iter().map(String::as_str))
+            {
                 assert!(
                     !staff.contains(secret),
                     "{}: staff data shows {secret}: {staff}",

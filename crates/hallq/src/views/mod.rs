@@ -231,7 +231,7 @@ pub fn ticket_view(spec: &HallSpec, ticket: &Ticket, position: Option<(usize, u6
         recalls: ticket.recalls,
         requeues: ticket.requeues,
         transfers: ticket.transfers,
-        phone_masked: ticket.phone.as_deref().map(mask_phone),
+        phone_masked: ticket.contact.as_ref().map(|c| c.masked.clone()),
         kiosk: ticket.kiosk.clone(),
         print: None,
         warning: None,

@@ -1,0 +1,190 @@
+//! Citizens' numbers as the hall keeps them: never as such. A phone (or ID) number becomes a
+//! `Contact` — a keyed hash for matching (HMAC-SHA-256 under the hall's secret), the number
+//! sealed for the one follower that must dial it (XChaCha20-Poly1305 under a second secret),
+//! and a masked form for staff.
+//!
+//! The secrets live in `secret.key` in the data directory, made at the first start (mode 0600),
+//! never in the database: a copy of the database alone reveals no number. Back the key up with
+//! the database (`hallq backup` does); without it sealed numbers cannot be read again, though
+//! nothing else is lost.
+
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hallq_core::Contact;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::path::Path;
+
+/// The key file's name in the data directory.
+pub const KEY_FILE: &str = "secret.key";
+const KEY_BYTES: usize = 64;
+
+pub struct Privacy {
+    matching: [u8; 32],
+    sealing: XChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for Privacy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Privacy(..)")
+    }
+}
+
+/// What the number is, for keys: a phone and an ID card with the same digits never match.
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    Phone,
+    IdCard,
+}
+
+impl Kind {
+    fn label(self) -> &'static [u8] {
+        match self {
+            Kind::Phone => b"phone:",
+            Kind::IdCard => b"id-card:",
+        }
+    }
+}
+
+impl Privacy {
+    /// Reads the hall's key from the data directory, or makes one at the first start.
+    pub fn load_or_create(data_dir: &Path) -> std::io::Result<Self> {
+        let path = data_dir.join(KEY_FILE);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                let mut bytes = vec![0u8; KEY_BYTES];
+                getrandom::getrandom(&mut bytes).map_err(std::io::Error::other)?;
+                write_private(&path, &bytes)?;
+                bytes
+            }
+            Err(error) => return Err(error),
+        };
+        Self::from_bytes(&bytes).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "{} is not a hallq key ({} bytes instead of {KEY_BYTES}): restore it from the \
+                     backup taken with the database",
+                    path.display(),
+                    bytes.len()
+                ),
+            )
+        })
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != KEY_BYTES {
+            return None;
+        }
+        let mut matching = [0u8; 32];
+        matching.copy_from_slice(&bytes[..32]);
+        let sealing = XChaCha20Poly1305::new_from_slice(&bytes[32..]).ok()?;
+        Some(Self { matching, sealing })
+    }
+
+    /// The keyed hash of a number: equal numbers, equal keys. 32 hex digits.
+    pub fn match_key(&self, kind: Kind, number: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.matching)
+            .expect("HMAC takes a key of any length");
+        mac.update(kind.label());
+        mac.update(number.as_bytes());
+        crate::credentials::to_hex(&mac.finalize().into_bytes()[..16])
+    }
+
+    /// Seals a text: 24 bytes of random nonce and the ciphertext, as hex.
+    pub fn seal(&self, text: &str) -> String {
+        let mut nonce = [0u8; 24];
+        getrandom::getrandom(&mut nonce).expect("the operating system's random generator failed");
+        let sealed = self
+            .sealing
+            .encrypt(XNonce::from_slice(&nonce), text.as_bytes())
+            .expect("sealing a short text cannot fail");
+        let mut bytes = nonce.to_vec();
+        bytes.extend(sealed);
+        crate::credentials::to_hex(&bytes)
+    }
+
+    /// Opens what `seal` made; `None` when it was sealed under another key or damaged.
+    pub fn open(&self, sealed: &str) -> Option<String> {
+        let bytes = from_hex(sealed)?;
+        if bytes.len() < 24 {
+            return None;
+        }
+        let (nonce, ciphertext) = bytes.split_at(24);
+        let text = self
+            .sealing
+            .decrypt(XNonce::from_slice(nonce), ciphertext)
+            .ok()?;
+        String::from_utf8(text).ok()
+    }
+
+    /// A phone number as the hall keeps it.
+    pub fn phone(&self, phone: &str) -> Contact {
+        Contact {
+            key: self.match_key(Kind::Phone, phone),
+            sealed: Some(self.seal(phone)),
+            masked: crate::views::mask_phone(phone),
+        }
+    }
+}
+
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|index| u8::from_str_radix(text.get(index..index + 2)?, 16).ok())
+        .collect()
+}
+
+/// Writes a file only its owner can read, without ever leaving it readable by others.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_match_by_key_and_open_only_with_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let privacy = Privacy::load_or_create(dir.path()).unwrap();
+        let first = privacy.phone("13800138000");
+        let second = privacy.phone("13800138000");
+        assert_eq!(first.key, second.key);
+        assert_ne!(first.sealed, second.sealed, "a fresh nonce each time");
+        assert_eq!(first.masked, "138****8000");
+        assert!(!first.key.contains("138") && first.key.len() == 32);
+        assert_eq!(
+            privacy.open(first.sealed.as_deref().unwrap()).as_deref(),
+            Some("13800138000")
+        );
+        assert_ne!(
+            privacy.match_key(Kind::Phone, "110101199003077777"),
+            privacy.match_key(Kind::IdCard, "110101199003077777")
+        );
+        // The same key file, the same hall; another key opens nothing.
+        let again = Privacy::load_or_create(dir.path()).unwrap();
+        assert_eq!(again.phone("13800138000").key, first.key);
+        let other = Privacy::from_bytes(&[7u8; KEY_BYTES]).unwrap();
+        assert_eq!(other.open(first.sealed.as_deref().unwrap()), None);
+        assert_eq!(other.open("zz"), None);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join(KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
