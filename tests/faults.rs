@@ -86,7 +86,7 @@ fn caller(
 fn kill_9_under_load_loses_no_acknowledged_ticket() {
     let temp = tempfile::tempdir().unwrap();
     let data = temp.path().join("data");
-    let config = support::demo_config_plus(temp.path(), support::UNLIMITED_KIOSK);
+    let config = support::demo_config_with(temp.path(), support::UNLIMITED_KIOSK);
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let called = Arc::new(Mutex::new(Vec::new()));
     for round in 0..5u64 {
@@ -198,14 +198,9 @@ mod jiff_day {
 #[test]
 fn a_full_disk_fails_requests_clearly_and_keeps_nothing_half_written() {
     let temp = tempfile::tempdir().unwrap();
-    let config = temp.path().join("small-disk.toml");
-    let demo = std::fs::read_to_string(support::demo_config()).unwrap();
-    assert!(demo.contains("max_size_mb = 4096"));
-    std::fs::write(
-        &config,
-        demo.replace("max_size_mb = 4096", "max_size_mb = 1") + support::UNLIMITED_KIOSK,
-    )
-    .unwrap();
+    let mut settings = support::UNLIMITED_KIOSK.to_vec();
+    settings.push(("max_size_mb", "1"));
+    let config = support::demo_config_with(temp.path(), &settings);
     let data = temp.path().join("data");
     let mut app = TestApp::spawn_in(&data, &config);
 
@@ -250,11 +245,9 @@ fn a_full_disk_fails_requests_clearly_and_keeps_nothing_half_written() {
 
     // With room again (a bigger limit), the hall goes on numbering where it stopped.
     drop(app);
-    std::fs::write(
-        &config,
-        demo.replace("max_size_mb = 4096", "max_size_mb = 64"),
-    )
-    .unwrap();
+    settings.pop();
+    settings.push(("max_size_mb", "64"));
+    let config = support::demo_config_with(temp.path(), &settings);
     let app = TestApp::spawn_in(&data, &config);
     assert_eq!(app.get("/readyz").status, 200);
     let next = app.issue_ticket("entry-exit");

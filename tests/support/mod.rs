@@ -54,17 +54,27 @@ fn agent() -> ureq::Agent {
         .build()
 }
 
-/// A `[security]` section for load tests: the demo kiosk may issue as fast as it likes (the
-/// per-minute limit has tests of its own).
-pub const UNLIMITED_KIOSK: &str =
-    "\n[security]\ntickets_per_kiosk_per_minute = 100000\ncheck_ins_per_kiosk_per_minute = 10000\n";
+/// Settings for load tests: the demo kiosk may issue and check in as fast as it likes (the
+/// per-minute limits have tests of their own).
+pub const UNLIMITED_KIOSK: &[(&str, &str)] = &[
+    ("tickets_per_kiosk_per_minute", "100000"),
+    ("check_ins_per_kiosk_per_minute", "10000"),
+];
 
-/// The demo hall with `extra` TOML appended (sections the demo file does not have), written
-/// into `dir` beside a link to the shipped calendar.
-pub fn demo_config_plus(dir: &Path, extra: &str) -> PathBuf {
-    let demo = std::fs::read_to_string(demo_config()).expect("the demo hall");
+/// The demo hall with some `key = value` lines changed (each key must be in the demo file
+/// once), written into `dir` beside a link to the shipped calendar.
+pub fn demo_config_with(dir: &Path, settings: &[(&str, &str)]) -> PathBuf {
+    let mut text = std::fs::read_to_string(demo_config()).expect("the demo hall");
+    for (key, value) in settings {
+        let start = text
+            .lines()
+            .find(|line| line.starts_with(&format!("{key} = ")))
+            .unwrap_or_else(|| panic!("the demo hall has no line '{key} = …'"))
+            .to_owned();
+        text = text.replacen(&start, &format!("{key} = {value}"), 1);
+    }
     let path = dir.join("hall.toml");
-    std::fs::write(&path, format!("{demo}\n{extra}")).expect("write the hall");
+    std::fs::write(&path, text).expect("write the hall");
     let calendar = dir.join("calendar");
     if !calendar.exists() {
         std::os::unix::fs::symlink(workspace_root().join("kiosk-config/calendar"), calendar)
@@ -74,10 +84,10 @@ pub fn demo_config_plus(dir: &Path, extra: &str) -> PathBuf {
 }
 
 impl TestApp {
-    /// The demo hall with `extra` TOML appended, on a fresh data directory.
-    pub fn spawn_with(extra: &str) -> Self {
+    /// The demo hall with some settings changed, on a fresh data directory.
+    pub fn spawn_with(settings: &[(&str, &str)]) -> Self {
         let temp = tempfile::tempdir().expect("temp dir");
-        let config = demo_config_plus(temp.path(), extra);
+        let config = demo_config_with(temp.path(), settings);
         let mut app = Self::spawn_in(&temp.path().join("data"), &config);
         app._temp = Some(temp);
         app
@@ -344,6 +354,21 @@ impl TestApp {
             .filter(|line| line.starts_with(&prefix))
             .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
             .sum::<f64>() as u64
+    }
+
+    /// Asserts that nothing happened to the hall since `seq` but devices reporting their
+    /// condition (which they do on their own, at any moment).
+    pub fn assert_unchanged_since(&self, seq: u64) {
+        let store = hallq_store::Store::open_reader(&self.data_dir.join("hallq.db"))
+            .expect("open the database");
+        for stored in store.events_after(seq, 10_000).expect("read the log") {
+            assert_eq!(
+                stored.event.kind(),
+                "device_status_changed",
+                "the hall changed: {:?}",
+                stored.event
+            );
+        }
     }
 
     /// The newest event's sequence number.

@@ -40,6 +40,22 @@ impl Response {
 }
 
 impl Connection {
+    /// A connection from another loopback address (127.0.0.2 …), as a different device on the
+    /// hall's network would have.
+    pub async fn open_from(address: &str, source: std::net::IpAddr) -> io::Result<Self> {
+        let target: std::net::SocketAddr = address
+            .parse()
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "an IP:port address"))?;
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(std::net::SocketAddr::new(source, 0))?;
+        let stream = socket.connect(target).await?;
+        stream.set_nodelay(true)?;
+        Ok(Self {
+            stream: BufReader::new(stream),
+            host: address.to_owned(),
+        })
+    }
+
     pub async fn open(address: &str) -> io::Result<Self> {
         let stream = connect(address).await?;
         stream.set_nodelay(true)?;

@@ -799,6 +799,14 @@ async fn sign_ins(address: String, count: usize, pid: Option<u32>) {
 
 async fn sign_in_flood(address: String, connections: usize, seconds: f64, pid: Option<u32>) {
     let idle = resident_mb(pid);
+    // The baseline: a genuine sign-in on the idle daemon, five times.
+    let mut idle_sign_ins = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        sign_in(&address, "w01").await;
+        idle_sign_ins.push(started.elapsed());
+    }
+    idle_sign_ins.sort();
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let refused = Arc::new(AtomicU64::new(0));
     let busy = Arc::new(AtomicU64::new(0));
@@ -806,7 +814,12 @@ async fn sign_in_flood(address: String, connections: usize, seconds: f64, pid: O
     for index in 0..connections {
         let (address, refused, busy) = (address.clone(), refused.clone(), busy.clone());
         flood.push(tokio::spawn(async move {
-            let mut connection = Connection::open(&address).await.expect("connect");
+            // The attacker is another device: its own address, so that locking it out does not
+            // lock out the genuine staff member's tablet.
+            let attacker: std::net::IpAddr = [127, 0, 0, 2].into();
+            let mut connection = Connection::open_from(&address, attacker)
+                .await
+                .expect("connect");
             let body = json!({"staff": "demo-manager", "pin": format!("{:06}", 100000 + index)})
                 .to_string();
             while Instant::now() < deadline {
@@ -823,7 +836,9 @@ async fn sign_in_flood(address: String, connections: usize, seconds: f64, pid: O
                         refused.fetch_add(1, Ordering::Relaxed);
                     }
                     Err(_) => {
-                        connection = Connection::open(&address).await.expect("reconnect");
+                        connection = Connection::open_from(&address, attacker)
+                            .await
+                            .expect("reconnect");
                     }
                 }
             }
@@ -867,7 +882,19 @@ async fn sign_in_flood(address: String, connections: usize, seconds: f64, pid: O
     let _ = sampler.await;
     genuine.sort();
     row(&[
-        format!("{connections}-wide wrong-PIN flood, {seconds:.0} s"),
+        "idle daemon".into(),
+        idle.clone(),
+        idle.clone(),
+        idle.clone(),
+        format!(
+            "{:.0} / {:.0}",
+            percentile(&idle_sign_ins, 0.5),
+            percentile(&idle_sign_ins, 0.99)
+        ),
+        "—".into(),
+    ]);
+    row(&[
+        format!("{connections}-wide wrong-PIN flood from another address, {seconds:.0} s"),
         idle,
         format!("{:.1}", peak.load(Ordering::Relaxed) as f64 / 1024.0),
         resident_mb(pid),
@@ -877,7 +904,7 @@ async fn sign_in_flood(address: String, connections: usize, seconds: f64, pid: O
             percentile(&genuine, 0.99)
         ),
         format!(
-            "{} refused (401/403), {} told to wait (429)",
+            "{} refused (401/403), {} refused without a PIN check (429: locked or busy)",
             refused.load(Ordering::Relaxed),
             busy.load(Ordering::Relaxed)
         ),

@@ -33,8 +33,10 @@ pub const RING_FRAMES: usize = 4096;
 const CHANNEL_FRAMES: usize = 1024;
 /// Events folded into frames under one read of the read model.
 const BURST_MAX: usize = 256;
-/// Proxies and browsers drop a stream that stays silent much longer.
-pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// Proxies and browsers drop a stream that stays silent much longer; and a client that went
+/// away cleanly is noticed only when a write to it fails, so this also bounds how long a
+/// closed stream holds its place.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(10);
 /// The boards' waiting counts are sent at most this often.
 pub const QUEUES_EVERY: Duration = Duration::from_millis(500);
 /// Board texts a board may fall behind before it is dropped (it reconnects and reloads).

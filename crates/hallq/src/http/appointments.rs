@@ -288,6 +288,7 @@ fn find(state: &AppState, code: &str) -> Result<Appointment, ApiError> {
 
 /// One appointment.
 #[utoipa::path(get, path = "/api/v1/appointments/{code}", tag = "appointments", security(("bearer" = [])),
+    params(("code" = String, Path, description = "the booking code")),
     responses((status = 200, body = AppointmentView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     request: HttpRequest,
@@ -305,6 +306,7 @@ pub async fn get(
 
 /// Cancels a booking; its place is free again.
 #[utoipa::path(delete, path = "/api/v1/appointments/{code}", tag = "appointments", security(("bearer" = [])),
+    params(("code" = String, Path, description = "the booking code")),
     responses((status = 200, body = AppointmentView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn cancel(
     request: HttpRequest,
@@ -487,6 +489,7 @@ async fn check_in(
 
 /// Checks in with the appointment code: an appointment-priority ticket.
 #[utoipa::path(post, path = "/api/v1/appointments/{code}/check-in", tag = "appointments", security(("bearer" = [])),
+    params(("code" = String, Path, description = "the booking code")),
     responses((status = 201, body = TicketView), (status = 404, body = ErrorBody), (status = 409, description = "too_early, too_late (take a walk-in ticket) or invalid_state", body = ErrorBody),
         (status = 429, body = ErrorBody)))]
 pub async fn check_in_by_code(

@@ -224,7 +224,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         "hallq_event_log_last_seq",
         "gauge",
         "Sequence number of the newest event.",
-        &[(String::new(), engine.last_seq as f64)],
+        &[(String::new(), state.engine.committed_seq() as f64)],
     );
     let _ = writeln!(
         out,
