@@ -39,6 +39,12 @@ impl BookingChannel {
         }
     }
 
+    /// Online and SMS bookings are taken by the city's hub from its share of each slot; on-site
+    /// and phone bookings by the hall from the rest (docs/upstream-protocol.md).
+    pub fn books_at_hub(self) -> bool {
+        matches!(self, BookingChannel::Sms | BookingChannel::Online)
+    }
+
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "onsite" => Some(BookingChannel::Onsite),
@@ -95,7 +101,62 @@ pub struct AppointmentPlan {
     pub days: Vec<DayType>,
     /// (start, end) local times.
     pub slots: Vec<(Time, Time)>,
+    /// Places per slot, both channels together.
     pub capacity: u32,
+    /// Of `capacity`, the places the city's hub books (online, SMS); the hall books the rest.
+    /// Each side books only its own share, so a slot is never oversold while the link is down.
+    #[serde(default)]
+    pub hub_share: u32,
+}
+
+/// One slot of a plan on a date, before bookings are counted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedSlot {
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub capacity: u32,
+    pub hub_share: u32,
+}
+
+/// The slots a service offers on a date: every plan whose day types include the date's, in the
+/// hall's time zone. The hall and the hub both count from this, so they agree on what exists.
+pub fn planned_slots(
+    plans: &[AppointmentPlan],
+    calendar: &crate::calendar::Calendar,
+    tz: &jiff::tz::TimeZone,
+    service: &ServiceId,
+    date: Date,
+) -> Vec<PlannedSlot> {
+    let day = calendar.day(date).day_type;
+    let mut slots: Vec<PlannedSlot> = plans
+        .iter()
+        .filter(|plan| &plan.service == service && plan.days.contains(&day))
+        .flat_map(|plan| plan.slots.iter().map(move |slot| (plan, *slot)))
+        .filter_map(|(plan, (from, to))| {
+            Some(PlannedSlot {
+                start: local_instant(tz, date, from)?,
+                end: local_instant(tz, date, to)?,
+                capacity: plan.capacity,
+                hub_share: plan.hub_share.min(plan.capacity),
+            })
+        })
+        .collect();
+    slots.sort_by_key(|slot| slot.start);
+    slots
+}
+
+fn local_instant(tz: &jiff::tz::TimeZone, date: Date, time: Time) -> Option<Timestamp> {
+    let instant = date
+        .to_datetime(time)
+        .to_zoned(tz.clone())
+        .ok()?
+        .timestamp();
+    // A slot ending at 24:00 ends at midnight.
+    Some(if time == Time::MAX {
+        instant + jiff::SignedDuration::from_nanos(1)
+    } else {
+        instant
+    })
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -147,6 +208,11 @@ pub struct Appointment {
 pub struct Slot {
     pub start: Timestamp,
     pub end: Timestamp,
+    /// The hall's share: places for on-site and phone bookings …
     pub capacity: u32,
+    /// … and how many of them are taken.
     pub booked: u32,
+    /// The hub's share (online, SMS) and how many of it the hall has heard of.
+    pub hub_capacity: u32,
+    pub hub_booked: u32,
 }

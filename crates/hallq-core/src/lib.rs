@@ -25,8 +25,8 @@ mod spec;
 mod ticket;
 
 pub use appointment::{
-    mask_code, Appointment, AppointmentPlan, AppointmentRules, AppointmentStatus, BookingChannel,
-    Slot,
+    mask_code, planned_slots, Appointment, AppointmentPlan, AppointmentRules, AppointmentStatus,
+    BookingChannel, PlannedSlot, Slot,
 };
 pub use calendar::{
     Availability, Calendar, CalendarDay, CalendarEntry, DayType, Period, Schedule, ServiceMode,

@@ -297,6 +297,15 @@ impl HallSpec {
             if plan.capacity == 0 || plan.capacity > 10_000 {
                 errors.push(spec_error(at("capacity"), "must be between 1 and 10000"));
             }
+            if plan.hub_share > plan.capacity {
+                errors.push(spec_error(
+                    at("hub_share"),
+                    format!(
+                        "the hub's share ({}) cannot be more than the capacity ({})",
+                        plan.hub_share, plan.capacity
+                    ),
+                ));
+            }
             if plan.slots.is_empty() || plan.slots.iter().any(|(from, to)| from >= to) {
                 errors.push(spec_error(
                     at("slots"),

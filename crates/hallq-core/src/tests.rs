@@ -1185,6 +1185,7 @@ fn booking_hall(now: Timestamp) -> Hall {
             (time("10:00"), time("11:00")),
         ],
         capacity: 2,
+        hub_share: 0,
     }];
     spec.appointment_rules = AppointmentRules {
         check_in_before_min: 30,
@@ -1215,6 +1216,96 @@ fn check_in(code: &str, token: &str) -> Command {
         token: token.into(),
         kiosk: None,
     }
+}
+
+fn book_via(
+    code: &str,
+    channel: BookingChannel,
+    day: jiff::civil::Date,
+    clock: &str,
+    phone: &str,
+) -> Command {
+    Command::BookAppointment {
+        code: code.into(),
+        service: ServiceId::new("b"),
+        start: local(day, clock),
+        channel,
+        contact: contact(phone),
+        name_sealed: None,
+    }
+}
+
+#[test]
+fn each_side_books_only_its_share_of_a_slot() {
+    let thursday = date(2026, 11, 26);
+    let friday = date(2026, 11, 27);
+    let now = local(thursday, "15:00");
+    let mut hall = booking_hall(now);
+    let mut spec = hall.spec().clone();
+    spec.appointment_plans[0].capacity = 3;
+    spec.appointment_plans[0].hub_share = 2;
+    spec.appointment_rules.per_person_per_day = 5;
+    spec.validate().unwrap();
+    hall = Hall::new(spec, shanghai());
+    hall.advance_to(now);
+    let phone = BookingChannel::Phone;
+    let online = BookingChannel::Online;
+    // The hall's one place, then the hall is full while the hub's two are free.
+    hall.execute(
+        &book_via("2HALL", phone, friday, "09:00", "13800000001"),
+        now,
+    )
+    .unwrap();
+    assert_eq!(
+        hall.execute(
+            &book_via("3HALL", phone, friday, "09:00", "13800000002"),
+            now
+        )
+        .unwrap_err()
+        .code(),
+        "slot_full"
+    );
+    // The hub's bookings arrive (from its share; its own rules were checked at the hub, so a
+    // booking that arrives late, after its slot, is still recorded).
+    let late = local(friday, "11:30");
+    hall.advance_to(late);
+    hall.execute(
+        &book_via("WHUB1", online, friday, "09:00", "13800000003"),
+        late,
+    )
+    .unwrap();
+    hall.execute(
+        &book_via("WHUB2", BookingChannel::Sms, friday, "09:00", "13800000001"),
+        late,
+    )
+    .unwrap();
+    // A third hub booking would oversell: refused, so the hub hears of it.
+    assert_eq!(
+        hall.execute(
+            &book_via("WHUB3", online, friday, "09:00", "13800000004"),
+            late
+        )
+        .unwrap_err()
+        .code(),
+        "slot_full"
+    );
+    let slot = &hall.slots(&ServiceId::new("b"), friday)[0];
+    assert_eq!(
+        (
+            slot.capacity,
+            slot.booked,
+            slot.hub_capacity,
+            slot.hub_booked
+        ),
+        (1, 1, 2, 2)
+    );
+    // A hub share bigger than the capacity is a configuration error.
+    let mut wrong = hall.spec().clone();
+    wrong.appointment_plans[0].hub_share = 4;
+    let errors = wrong.validate().unwrap_err();
+    assert!(errors
+        .iter()
+        .any(|e| e.path == "appointments.plans[0].hub_share"));
 }
 
 #[test]

@@ -283,6 +283,22 @@ impl EngineHandle {
             .map_err(EngineError::Storage)
     }
 
+    /// Adds a year of the holiday calendar (fetched from the city's hub) to the running hall:
+    /// slots, opening hours and the calendar alert follow at once. The inner error says which
+    /// entry of the year is wrong.
+    pub async fn add_calendar_year(
+        &self,
+        year: i16,
+        entries: Vec<hallq_core::CalendarEntry>,
+    ) -> Result<Result<(), String>, EngineError> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request::AddCalendarYear(year, entries, reply))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        answer.await.map_err(|_| EngineError::Stopped)
+    }
+
     /// Proves the database takes writes (for readiness probes): costs an fsync'd transaction
     /// on the writer, so callers should not run it per request.
     pub async fn check_writable(&self) -> Result<(), EngineError> {

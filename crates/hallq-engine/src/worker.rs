@@ -29,6 +29,12 @@ pub(crate) enum Request {
     CheckWritable(oneshot::Sender<Result<(), StoreError>>),
     /// Wakes the engine so that it notices a new day (and shows it is alive).
     Tick,
+    /// A year of the holiday calendar to add to the writer's hall and the read model.
+    AddCalendarYear(
+        i16,
+        Vec<hallq_core::CalendarEntry>,
+        oneshot::Sender<Result<(), String>>,
+    ),
 }
 
 pub(crate) struct Worker {
@@ -123,6 +129,9 @@ impl Worker {
                 }
                 Request::Purge(before, reply) => {
                     let _ = reply.send(self.store.purge_personal(before));
+                }
+                Request::AddCalendarYear(year, entries, reply) => {
+                    let _ = reply.send(self.add_calendar_year(year, &entries));
                 }
             }
         }
@@ -227,6 +236,23 @@ impl Worker {
     }
 
     /// Brings the readers' hall to the committed state: the same events, folded the same way.
+    fn add_calendar_year(
+        &mut self,
+        year: i16,
+        entries: &[hallq_core::CalendarEntry],
+    ) -> Result<(), String> {
+        let describe = |(index, message): (usize, String)| format!("entry {index}: {message}");
+        self.hall
+            .add_calendar_year(year, entries)
+            .map_err(describe)?;
+        self.read_model
+            .hall
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .add_calendar_year(year, entries)
+            .map_err(describe)
+    }
+
     fn fold_into_read_model(&self, published: &[Arc<Published>]) {
         if published.is_empty() {
             return;
@@ -341,6 +367,9 @@ fn fail(request: Request, error: &StoreError) {
         }
         Request::Purge(_, reply) => {
             let _ = reply.send(Err(error.clone()));
+        }
+        Request::AddCalendarYear(_, _, reply) => {
+            let _ = reply.send(Err(error.to_string()));
         }
         Request::Read(_) | Request::Tick => {}
     }

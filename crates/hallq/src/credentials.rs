@@ -86,9 +86,7 @@ fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-pub fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use hallq_privacy::to_hex;
 
 /// For `hallq hash-secret --token`: what goes into `token_sha256`.
 pub fn hash_token(token: &str) -> String {

@@ -13,7 +13,9 @@
 //! - `views` — the JSON shapes (API answers and public event data);
 //! - `auth`, `credentials` — who is calling; secrets as hashes;
 //! - `config` — the hall file, one module per section with its own check;
-//! - `privacy` — citizens' numbers as keyed hashes and sealed text, the hall's key;
+//! - `privacy` — citizens' numbers as keyed hashes and sealed text, the hall's key (the
+//!   `hallq-privacy` crate, shared with the hub);
+//! - `upstream` is a follower (`followers::upstream`): the log to the city's hub and back;
 //! - `csv`, `limits`, `lists`, `metrics` — small helpers with one job each.
 
 pub mod app;
@@ -27,7 +29,7 @@ pub mod limits;
 pub mod lists;
 pub mod metrics;
 pub mod phone_checks;
-pub mod privacy;
+pub use hallq_privacy as privacy;
 pub mod views;
 
 /// The demo hall's public credentials (contract in the design brief).

@@ -166,7 +166,12 @@ fn load_config(path: Option<&Path>) -> Result<HallConfig, String> {
 fn serve(args: ServeArgs) -> Result<(), String> {
     init_logging();
     release_large_allocations();
-    let config = load_config(args.config.as_deref())?;
+    let mut config = load_config(args.config.as_deref())?;
+    config.upstream = hallq::config::UpstreamSettings::with_environment(
+        config.upstream.take(),
+        std::env::var("HALLQ_UPSTREAM_URL").ok(),
+        std::env::var("HALLQ_UPSTREAM_TOKEN").ok(),
+    );
     tracing::info!("{}", config.summary());
     let settings = Settings {
         config,

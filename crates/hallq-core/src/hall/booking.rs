@@ -37,47 +37,37 @@ impl Hall {
         })
     }
 
-    /// The slots a service offers on a date, with how many are booked.
+    /// The slots a service offers on a date, with how many of each share are booked.
     pub fn slots(&self, service: &ServiceId, date: jiff::civil::Date) -> Vec<Slot> {
-        let day = self.spec.calendar.day(date).day_type;
-        let mut slots: Vec<Slot> = self
-            .spec
-            .appointment_plans
-            .iter()
-            .filter(|plan| &plan.service == service && plan.days.contains(&day))
-            .flat_map(|plan| plan.slots.iter().map(move |slot| (plan.capacity, *slot)))
-            .filter_map(|(capacity, (from, to))| {
-                let start = self.local_instant(date, from)?;
-                let end = self.local_instant(date, to)?;
-                let booked = self
-                    .appointments
-                    .values()
-                    .filter(|a| &a.service == service && a.start == start && a.status.holds_place())
-                    .count() as u32;
-                Some(Slot {
-                    start,
-                    end,
-                    capacity,
-                    booked,
-                })
-            })
-            .collect();
-        slots.sort_by_key(|slot| slot.start);
-        slots
-    }
-
-    fn local_instant(&self, date: jiff::civil::Date, time: jiff::civil::Time) -> Option<Timestamp> {
-        let instant = date
-            .to_datetime(time)
-            .to_zoned(self.tz.clone())
-            .ok()?
-            .timestamp();
-        // A slot ending at 24:00 ends at midnight.
-        Some(if time == jiff::civil::Time::MAX {
-            instant + jiff::SignedDuration::from_nanos(1)
-        } else {
-            instant
+        crate::appointment::planned_slots(
+            &self.spec.appointment_plans,
+            &self.spec.calendar,
+            &self.tz,
+            service,
+            date,
+        )
+        .into_iter()
+        .map(|planned| {
+            let (mut booked, mut hub_booked) = (0, 0);
+            for appointment in self.appointments.values().filter(|a| {
+                &a.service == service && a.start == planned.start && a.status.holds_place()
+            }) {
+                if appointment.channel.books_at_hub() {
+                    hub_booked += 1;
+                } else {
+                    booked += 1;
+                }
+            }
+            Slot {
+                start: planned.start,
+                end: planned.end,
+                capacity: planned.capacity - planned.hub_share,
+                booked,
+                hub_capacity: planned.hub_share,
+                hub_booked,
+            }
         })
+        .collect()
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -109,6 +99,40 @@ impl Hall {
             .into_iter()
             .find(|slot| slot.start == start)
             .ok_or_else(|| DomainError::SlotNotOffered(service.clone()))?;
+        if channel.books_at_hub() {
+            // The hub decided this booking from its own share, with its own clock and limits;
+            // the hall records it unless the share it knows is already taken (a changed plan).
+            if slot.hub_booked >= slot.hub_capacity {
+                return Err(DomainError::SlotFull);
+            }
+        } else {
+            self.check_hall_booking(&slot, contact, date, start, now)?;
+        }
+        Ok(Appointment {
+            code: code.to_owned(),
+            service: service.clone(),
+            date,
+            start,
+            end: slot.end,
+            channel,
+            contact: contact.clone(),
+            name_sealed: name_sealed.clone(),
+            status: AppointmentStatus::Booked,
+            ticket: None,
+            booked_at: now,
+        })
+    }
+
+    /// The hall's own rules for its share: not in the past, not too far ahead, a free place,
+    /// and the per-person limit.
+    fn check_hall_booking(
+        &self,
+        slot: &Slot,
+        contact: &Contact,
+        date: jiff::civil::Date,
+        start: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), DomainError> {
         if start <= now {
             return Err(DomainError::SlotInPast);
         }
@@ -131,19 +155,7 @@ impl Hall {
         if held >= rules.per_person_per_day {
             return Err(DomainError::BookingLimitReached(rules.per_person_per_day));
         }
-        Ok(Appointment {
-            code: code.to_owned(),
-            service: service.clone(),
-            date,
-            start,
-            end: slot.end,
-            channel,
-            contact: contact.clone(),
-            name_sealed: name_sealed.clone(),
-            status: AppointmentStatus::Booked,
-            ticket: None,
-            booked_at: now,
-        })
+        Ok(())
     }
 
     /// When check-in for an appointment opens and closes.

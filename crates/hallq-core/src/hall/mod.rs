@@ -255,6 +255,16 @@ impl Hall {
         self.tickets.insert(ticket.id, ticket);
     }
 
+    /// Adds a year of the holiday calendar fetched while running (from the city's hub): the
+    /// calendar is configuration, not state, so no event records it.
+    pub fn add_calendar_year(
+        &mut self,
+        year: i16,
+        entries: &[crate::calendar::CalendarEntry],
+    ) -> Result<(), (usize, String)> {
+        self.spec.calendar.add_year(year, entries)
+    }
+
     pub fn spec(&self) -> &HallSpec {
         &self.spec
     }

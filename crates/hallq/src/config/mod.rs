@@ -7,7 +7,9 @@
 //! - `schedule` — `[[schedule]]` periods and `[appointments]` plans;
 //! - `devices` — `[[printers]]`, `[[displays]]`, `[[devices]]`;
 //! - `staff` — `[[staff]]`;
-//! - `texts` — `[ticket]`, `[calling]`, `[sms]`.
+//! - `texts` — `[ticket]`, `[calling]`, `[sms]`;
+//! - `security` — `[security]`;
+//! - `upstream` — `[upstream]`, the city's hub.
 
 mod calendar;
 mod devices;
@@ -17,6 +19,7 @@ mod schedule;
 mod security;
 mod staff;
 mod texts;
+mod upstream;
 
 pub use calendar::{load_calendar_year, BUILT_IN_CALENDAR};
 pub use devices::{Device, DeviceKind, DisplaySettings, PrinterSettings};
@@ -24,6 +27,7 @@ pub use errors::{locate, ConfigError, ConfigErrors};
 pub use security::SecuritySettings;
 pub use staff::StaffMember;
 pub use texts::{fill, CallingSettings, SmsSettings, TicketSettings};
+pub use upstream::{UpstreamSettings, MAX_BATCH_EVENTS};
 
 use errors::Problems;
 use hallq_core::jiff::tz::TimeZone;
@@ -69,6 +73,8 @@ struct ConfigFile {
     staff: Vec<staff::StaffSection>,
     #[serde(default)]
     security: security::SecuritySection,
+    #[serde(default)]
+    upstream: upstream::UpstreamSection,
 }
 
 /// A configuration that passed every check.
@@ -90,6 +96,8 @@ pub struct HallConfig {
     pub devices: Vec<Device>,
     pub staff: Vec<StaffMember>,
     pub security: SecuritySettings,
+    /// The city's hub, when this hall reports to one.
+    pub upstream: Option<UpstreamSettings>,
 }
 
 impl HallConfig {
@@ -160,6 +168,7 @@ impl HallConfig {
         let devices = devices::devices(raw.devices, &printers, &mut ids, &mut problems);
         let staff = staff::staff(raw.staff, &window_ids, &mut ids, &mut problems);
         let security = security::security(raw.security, &mut problems);
+        let upstream = upstream::upstream(raw.upstream, &mut problems);
         match time_zone {
             Some(time_zone) if problems.is_empty() => Ok(HallConfig {
                 source: file.to_owned(),
@@ -179,6 +188,7 @@ impl HallConfig {
                 devices,
                 staff,
                 security,
+                upstream,
             }),
             _ => Err(problems.into_errors()),
         }

@@ -41,6 +41,9 @@ pub(crate) struct PlanSection {
     #[serde(default)]
     pub(crate) slot_minutes: Option<u32>,
     pub(crate) capacity: u32,
+    /// Of `capacity`, the places the city's hub books online and by SMS.
+    #[serde(default)]
+    pub(crate) hub_share: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -192,6 +195,7 @@ pub(crate) fn plans(
             days,
             slots,
             capacity: plan.capacity,
+            hub_share: plan.hub_share,
         });
     }
     let rules = hallq_core::AppointmentRules {

@@ -20,8 +20,13 @@ pub struct SlotView {
     /// Local time with offset, e.g. 2026-11-30T09:00:00+08:00: pass it back as `start`.
     pub start: String,
     pub end: String,
+    /// The hall's share of the slot (on-site and phone bookings) …
     pub capacity: u32,
+    /// … and how much of it is booked.
     pub booked: u32,
+    /// The city hub's share (online and SMS bookings), and how much of it the hall has heard of.
+    pub hub_capacity: u32,
+    pub hub_booked: u32,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -133,9 +138,13 @@ pub async fn slots(
     }
     let horizon = i64::from(state.config.spec.appointment_rules.book_ahead_days);
     let now = state.clock.now();
-    let (slots, today) = state
-        .engine
-        .view(|hall| (hall.slots(&service, date), hall.service_day_of(now)));
+    let (slots, today, day_type) = state.engine.view(|hall| {
+        (
+            hall.slots(&service, date),
+            hall.service_day_of(now),
+            hall.spec().calendar.day(date).day_type,
+        )
+    });
     let last = today
         .checked_add(hallq_core::jiff::Span::new().days(horizon))
         .unwrap_or(today);
@@ -148,14 +157,7 @@ pub async fn slots(
     Ok(web::Json(SlotsView {
         service: query.service,
         date: date.to_string(),
-        day_type: state
-            .config
-            .spec
-            .calendar
-            .day(date)
-            .day_type
-            .as_str()
-            .into(),
+        day_type: day_type.as_str().into(),
         slots: slots
             .into_iter()
             .map(|slot| SlotView {
@@ -163,6 +165,8 @@ pub async fn slots(
                 end: local(&state, slot.end),
                 capacity: slot.capacity,
                 booked: slot.booked,
+                hub_capacity: slot.hub_capacity,
+                hub_booked: slot.hub_booked,
             })
             .collect(),
     }))
@@ -174,7 +178,7 @@ pub struct BookingRequest {
     pub service: String,
     /// A slot's `start` from /api/v1/appointments/slots (RFC 3339 with offset).
     pub start: String,
-    /// onsite, phone, sms or online
+    /// onsite or phone (online and SMS bookings are taken by the city's hub)
     pub channel: String,
     pub phone: String,
     pub name: Option<String>,
@@ -184,14 +188,24 @@ pub struct BookingRequest {
 }
 
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+const CODE_DIGITS: &[u8] = b"23456789";
 
-/// Eight characters without look-alikes (0/O, 1/I): easy to read out on the phone.
+/// Eight characters without look-alikes (0/O, 1/I): easy to read out on the phone. A hall's
+/// codes start with a digit, the hub's with a letter, so the two never collide.
 fn new_code() -> String {
     let mut bytes = [0u8; 8];
     getrandom::getrandom(&mut bytes).expect("the operating system's random generator failed");
     bytes
         .iter()
-        .map(|b| CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()] as char)
+        .enumerate()
+        .map(|(index, b)| {
+            let alphabet = if index == 0 {
+                CODE_DIGITS
+            } else {
+                CODE_ALPHABET
+            };
+            alphabet[usize::from(*b) % alphabet.len()] as char
+        })
         .collect()
 }
 
@@ -209,6 +223,14 @@ pub async fn book(
     let channel = BookingChannel::parse(&body.channel).ok_or_else(|| {
         ApiError::bad_request("invalid_channel", "channel is onsite, phone, sms or online")
     })?;
+    if channel.books_at_hub() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "booked_at_hub",
+            "online and SMS bookings are taken by the city's hub from its share of each slot; \
+             book here on site or by phone",
+        ));
+    }
     if principal.role == Role::Kiosk && channel != BookingChannel::Onsite {
         return Err(ApiError::forbidden("a kiosk books on site only"));
     }

@@ -151,13 +151,7 @@ pub fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiE
     })
 }
 
-/// A mainland China mobile number: 11 digits starting 13–19.
-pub fn is_mobile_number(phone: &str) -> bool {
-    phone.len() == 11
-        && phone.bytes().all(|b| b.is_ascii_digit())
-        && phone.starts_with('1')
-        && matches!(phone.as_bytes()[1], b'3'..=b'9')
-}
+pub use hallq_privacy::is_mobile_number;
 
 /// A strict YYYY-MM-DD date between 2000 and 2100.
 pub fn parse_date(text: &str) -> Result<hallq_core::jiff::civil::Date, ApiError> {

@@ -270,7 +270,8 @@ pub async fn calendar_day(
     path: web::Path<String>,
 ) -> Result<web::Json<CalendarDayView>, ApiError> {
     let date = super::parse_date(&path.into_inner())?;
-    let day = state.config.spec.calendar.day(date);
+    // The running hall's calendar: years fetched from the city's hub are there too.
+    let day = state.engine.view(|hall| hall.spec().calendar.day(date));
     Ok(web::Json(CalendarDayView {
         date: day.date.to_string(),
         day_type: day.day_type.as_str().into(),
@@ -318,16 +319,24 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
                 .unwrap_or_else(|| "the display line is not connected".into()),
         });
     }
-    let calendar = &state.config.spec.calendar;
     let next_year_due = today.month() == 12;
+    let fix = if state.config.upstream.is_some() {
+        "it is fetched from the city's hub when the hub has it; or add"
+    } else {
+        "add"
+    };
     for (year, due) in [(today.year(), true), (today.year() + 1, next_year_due)] {
-        if due && !calendar.has_year(year) {
+        if due
+            && !state
+                .engine
+                .view(|hall| hall.spec().calendar.has_year(year))
+        {
             alerts.push(Alert {
                 kind: "calendar".into(),
                 subject: year.to_string(),
                 severity: if year == today.year() { "error" } else { "warning" }.into(),
                 message: format!(
-                    "no holiday calendar for {year}: holidays and make-up working days are unknown; add kiosk-config/calendar/{year}.json"
+                    "no holiday calendar for {year}: holidays and make-up working days are unknown; {fix} kiosk-config/calendar/{year}.json"
                 ),
             });
         }

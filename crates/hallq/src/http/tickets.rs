@@ -311,15 +311,18 @@ fn closing_warning(
     position: Option<(usize, u64)>,
 ) -> Option<String> {
     let (_, wait_s) = position?;
-    let spec = &state.config.spec;
-    let closes_at = spec
-        .schedule
-        .availability(
-            &spec.calendar,
-            &state.config.time_zone,
-            &ticket.service,
-            ticket.issued_at,
-        )
+    // The running hall's calendar (years fetched from the hub included), under the read lock.
+    let closes_at = state
+        .engine
+        .view(|hall| {
+            let spec = hall.spec();
+            spec.schedule.availability(
+                &spec.calendar,
+                &state.config.time_zone,
+                &ticket.service,
+                ticket.issued_at,
+            )
+        })
         .closes_at?;
     let expected = ticket
         .issued_at

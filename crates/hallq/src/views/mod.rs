@@ -184,16 +184,7 @@ fn seconds(from: hallq_core::jiff::Timestamp, to: hallq_core::jiff::Timestamp) -
     u64::try_from(to.as_second() - from.as_second()).unwrap_or(0)
 }
 
-/// `138****8000`: enough for staff to confirm with the citizen, useless to anyone else.
-pub fn mask_phone(phone: &str) -> String {
-    let chars: Vec<char> = phone.chars().collect();
-    if chars.len() < 7 {
-        return "*".repeat(chars.len());
-    }
-    let head: String = chars[..3].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}****{tail}")
-}
+pub use hallq_privacy::mask_phone;
 
 fn service_spec<'a>(spec: &'a HallSpec, id: &str) -> Option<&'a ServiceSpec> {
     spec.services.iter().find(|s| s.id.as_str() == id)

@@ -1,4 +1,4 @@
-//! Citizens' numbers as the hall keeps them: never as such. A phone (or ID) number becomes a
+//! Citizens' numbers as the hall (and the city's hub) keeps them: never as such. A phone (or ID) number becomes a
 //! `Contact` — a keyed hash for matching (HMAC-SHA-256 under the hall's secret), the number
 //! sealed for the one follower that must dial it (XChaCha20-Poly1305 under a second secret),
 //! and a masked form for staff.
@@ -89,7 +89,7 @@ impl Privacy {
             .expect("HMAC takes a key of any length");
         mac.update(kind.label());
         mac.update(number.as_bytes());
-        crate::credentials::to_hex(&mac.finalize().into_bytes()[..16])
+        to_hex(&mac.finalize().into_bytes()[..16])
     }
 
     /// Seals a text: 24 bytes of random nonce and the ciphertext, as hex.
@@ -102,7 +102,7 @@ impl Privacy {
             .expect("sealing a short text cannot fail");
         let mut bytes = nonce.to_vec();
         bytes.extend(sealed);
-        crate::credentials::to_hex(&bytes)
+        to_hex(&bytes)
     }
 
     /// Opens what `seal` made; `None` when it was sealed under another key or damaged.
@@ -124,9 +124,33 @@ impl Privacy {
         Contact {
             key: self.match_key(Kind::Phone, phone),
             sealed: Some(self.seal(phone)),
-            masked: crate::views::mask_phone(phone),
+            masked: mask_phone(phone),
         }
     }
+}
+
+/// `138****8000`: enough for staff to confirm a number with the citizen.
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    if chars.len() < 7 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}****{tail}")
+}
+
+/// A mainland China mobile number: 11 digits starting 13–19.
+pub fn is_mobile_number(phone: &str) -> bool {
+    phone.len() == 11
+        && phone.bytes().all(|b| b.is_ascii_digit())
+        && phone.starts_with('1')
+        && matches!(phone.as_bytes()[1], b'3'..=b'9')
+}
+
+/// Lower-case hexadecimal.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn from_hex(text: &str) -> Option<Vec<u8>> {
