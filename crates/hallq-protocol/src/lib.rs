@@ -15,8 +15,10 @@
 //! | `POST /v1/halls/{id}/appointments/ack` | what the hall applied or refused ([`BookingAck`]) |
 //! | `GET  /v1/calendars` and `/v1/calendars/{year}` | the holiday files ([`CalendarYears`]) |
 
+mod calendar_file;
 mod strip;
 
+pub use calendar_file::{parse_calendar_file, CalendarFileError};
 pub use strip::{personal_fields_removed, upstream_event};
 
 use hallq_core::{AppointmentPlan, AppointmentRules};

@@ -34,21 +34,6 @@ pub(crate) fn clock_range(
     Some((clock(from.trim())?, clock(to.trim())?))
 }
 
-/// A year's file in the holiday-cn layout.
-#[derive(Debug, Deserialize)]
-struct CalendarFile {
-    pub(crate) year: i16,
-    pub(crate) days: Vec<CalendarFileDay>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CalendarFileDay {
-    pub(crate) name: String,
-    pub(crate) date: String,
-    pub(crate) is_off_day: bool,
-}
-
 /// Parses "08:30"; "24:00" is the end of the day.
 pub(crate) fn clock(text: &str) -> Option<hallq_core::jiff::civil::Time> {
     if text == "24:00" {
@@ -67,50 +52,21 @@ pub fn load_calendar_year(
     file: &str,
     text: &str,
 ) -> Result<i16, ConfigError> {
-    let fail = |line: Option<usize>, key: String, message: String| ConfigError {
+    let fail = |error: hallq_protocol::CalendarFileError| ConfigError {
         file: file.to_owned(),
-        line,
-        key,
-        message,
+        line: error.line,
+        key: error.key,
+        message: error.message,
     };
-    let parsed: CalendarFile = serde_json::from_str(text).map_err(|e| {
-        fail(
-            Some(e.line()),
-            "(file)".into(),
-            format!("not a calendar file: {e}"),
-        )
+    let (year, entries) = hallq_protocol::parse_calendar_file(text).map_err(fail)?;
+    calendar.add_year(year, &entries).map_err(|(index, message)| {
+        fail(hallq_protocol::CalendarFileError {
+            line: None,
+            key: format!("days[{index}]"),
+            message,
+        })
     })?;
-    let mut entries = Vec::with_capacity(parsed.days.len());
-    let line_of_entry = |index: usize, date: &str| {
-        text.lines()
-            .position(|l| l.contains(date))
-            .map(|l| l + 1)
-            .or(Some(index + 1))
-    };
-    for (index, day) in parsed.days.iter().enumerate() {
-        let date = day.date.parse().map_err(|_| {
-            fail(
-                line_of_entry(index, &day.date),
-                format!("days[{index}].date"),
-                format!("'{}' is not a date (YYYY-MM-DD)", day.date),
-            )
-        })?;
-        entries.push(hallq_core::CalendarEntry {
-            date,
-            name: day.name.clone(),
-            is_off_day: day.is_off_day,
-        });
-    }
-    calendar
-        .add_year(parsed.year, &entries)
-        .map_err(|(index, message)| {
-            fail(
-                line_of_entry(index, &parsed.days[index].date),
-                format!("days[{index}]"),
-                message,
-            )
-        })?;
-    Ok(parsed.year)
+    Ok(year)
 }
 
 /// The calendar of a hall file: every year in its folder (the built-in years when the file
