@@ -27,7 +27,9 @@ pub enum HubStartError {
     Key(String, std::io::Error),
     #[error("cannot listen on {0}: {1} (is another program using the port? set --listen)")]
     Listen(String, std::io::Error),
-    #[error("PostgreSQL did not answer within {0:?}: {1} (is it running? is --database-url right?)")]
+    #[error(
+        "PostgreSQL did not answer within {0:?}: {1} (is it running? is --database-url right?)"
+    )]
     Unreachable(Duration, String),
 }
 

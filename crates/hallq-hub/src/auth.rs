@@ -58,7 +58,11 @@ pub async fn hall_or_manager(
 }
 
 /// Only the hall `hall` itself.
-pub async fn hall_only(request: &HttpRequest, state: &HubState, hall: &str) -> Result<(), HubError> {
+pub async fn hall_only(
+    request: &HttpRequest,
+    state: &HubState,
+    hall: &str,
+) -> Result<(), HubError> {
     let token = bearer(request).ok_or_else(|| refused(state))?;
     hall_token(state, hall, token).await
 }

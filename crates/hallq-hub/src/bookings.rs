@@ -64,7 +64,11 @@ fn new_code() -> String {
         .iter()
         .enumerate()
         .map(|(index, b)| {
-            let alphabet = if index == 0 { CODE_LETTERS } else { CODE_ALPHABET };
+            let alphabet = if index == 0 {
+                CODE_LETTERS
+            } else {
+                CODE_ALPHABET
+            };
             alphabet[usize::from(*b) % alphabet.len()] as char
         })
         .collect()
@@ -89,8 +93,12 @@ pub async fn profile(state: &HubState, hall: &str) -> Result<(HallProfile, TimeZ
             )
         })?;
     let text: String = row.get(0);
-    let profile: HallProfile = serde_json::from_str(&text)
-        .map_err(|_| HubError::conflict("hall_profile_missing", "the hall's profile is unreadable; the hall resends it when it starts"))?;
+    let profile: HallProfile = serde_json::from_str(&text).map_err(|_| {
+        HubError::conflict(
+            "hall_profile_missing",
+            "the hall's profile is unreadable; the hall resends it when it starts",
+        )
+    })?;
     let tz = TimeZone::get(&profile.time_zone).map_err(|_| {
         HubError::conflict(
             "hall_profile_missing",
@@ -132,7 +140,7 @@ pub async fn slots(
         let booked: i64 = client
             .query_one(
                 "SELECT count(*) FROM hub_bookings WHERE hall = $1 AND service = $2
-                   AND start_at = to_timestamp($3 / 1000.0) AND status IN ('booked', 'checked_in')",
+                   AND start_at = to_timestamp($3::int8 / 1000.0) AND status IN ('booked', 'checked_in')",
                 &[&hall, &service, &slot.start.as_millisecond()],
             )
             .await?
@@ -248,7 +256,7 @@ pub async fn book(
     let booked: i64 = transaction
         .query_one(
             "SELECT count(*) FROM hub_bookings WHERE hall = $1 AND service = $2
-               AND start_at = to_timestamp($3 / 1000.0) AND status IN ('booked', 'checked_in')",
+               AND start_at = to_timestamp($3::int8 / 1000.0) AND status IN ('booked', 'checked_in')",
             &[&hall, &service.id, &start.as_millisecond()],
         )
         .await?
@@ -281,7 +289,7 @@ pub async fn book(
             .execute(
                 "INSERT INTO hub_bookings (code, hall, service, start_at, end_at, local_date,
                      channel, phone_key, phone_sealed, phone_masked, name_sealed, status)
-                 VALUES ($1, $2, $3, to_timestamp($4 / 1000.0), to_timestamp($5 / 1000.0),
+                 VALUES ($1, $2, $3, to_timestamp($4::int8 / 1000.0), to_timestamp($5::int8 / 1000.0),
                      $6::text::date, $7, $8, $9, $10, $11, 'booked')
                  ON CONFLICT (code) DO NOTHING",
                 &[

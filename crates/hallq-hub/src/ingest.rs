@@ -59,7 +59,10 @@ pub fn check_shape(push: &IncomingPush) -> Result<(), HubError> {
         }
         if event.kind.is_empty()
             || event.kind.len() > 64
-            || !event.kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+            || !event
+                .kind
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_')
         {
             return Err(HubError::bad_request(
                 "invalid_kind",

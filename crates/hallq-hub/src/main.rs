@@ -113,8 +113,7 @@ fn main() -> ExitCode {
 fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .with_target(false)
@@ -135,7 +134,10 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     };
     actix_web::rt::System::new().block_on(async move {
         let hub = Hub::build(settings).await.map_err(|e| e.to_string())?;
-        tracing::info!("hub listening on http://{}", listening_address(&args.listen, hub.port));
+        tracing::info!(
+            "hub listening on http://{}",
+            listening_address(&args.listen, hub.port)
+        );
         hub.run_until_stopped().await.map_err(|e| e.to_string())
     })
 }

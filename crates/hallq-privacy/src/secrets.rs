@@ -63,7 +63,6 @@ fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-
 /// For `hallq hash-secret --token`: what goes into `token_sha256`.
 pub fn hash_token(token: &str) -> String {
     to_hex(&sha256(token))
@@ -86,4 +85,3 @@ pub fn random_token() -> String {
     getrandom::getrandom(&mut bytes).expect("the operating system's random generator failed");
     to_hex(&bytes)
 }
-

@@ -29,9 +29,7 @@ impl Role {
     }
 }
 
-pub use hallq_privacy::secrets::{
-    hash_pin, hash_token, random_token, sha256, to_hex, SecretHash,
-};
+pub use hallq_privacy::secrets::{hash_pin, hash_token, random_token, sha256, to_hex, SecretHash};
 
 /// A ticket's status-page token: the issuing instant in milliseconds (12 hex digits), then
 /// 128 random bits (32 hex digits). The random part makes it unguessable; the time prefix

@@ -40,8 +40,7 @@ pub async fn book(
 ) -> Result<HttpResponse, HubError> {
     let hall = check_hall_id(path.into_inner())?;
     auth::manager(&request, &state).await?;
-    let booking =
-        bookings::book(&state, &hall, &body, hallq_core::jiff::Timestamp::now()).await?;
+    let booking = bookings::book(&state, &hall, &body, hallq_core::jiff::Timestamp::now()).await?;
     Ok(HttpResponse::Created().json(booking))
 }
 

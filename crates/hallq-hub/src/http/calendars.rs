@@ -56,7 +56,11 @@ pub async fn put_year(
 }
 
 /// Checks and stores a year's file, then refreshes the hub's calendar.
-pub async fn store_year(state: &crate::state::HubState, year: i16, text: &str) -> Result<(), HubError> {
+pub async fn store_year(
+    state: &crate::state::HubState,
+    year: i16,
+    text: &str,
+) -> Result<(), HubError> {
     let (parsed, _) = hallq_protocol::parse_calendar_file(text).map_err(|e| {
         HubError::bad_request(
             "invalid_calendar",

@@ -78,8 +78,7 @@ pub async fn push_snapshot(
     let hall = check_hall_id(path.into_inner())?;
     auth::hall_only(&request, &state, &hall).await?;
     let snapshot = body.into_inner();
-    if snapshot.services.len() > MAX_SNAPSHOT_ROWS || snapshot.devices.len() > MAX_SNAPSHOT_ROWS
-    {
+    if snapshot.services.len() > MAX_SNAPSHOT_ROWS || snapshot.devices.len() > MAX_SNAPSHOT_ROWS {
         return Err(HubError::bad_request(
             "snapshot_too_large",
             format!("a snapshot names at most {MAX_SNAPSHOT_ROWS} services and devices"),
@@ -112,7 +111,7 @@ pub async fn push_snapshot(
         .execute(
             "INSERT INTO wait_snapshots (hall, at, service, waiting, average_wait_s, p90_wait_s,
                  served_today, open_windows, estimate_s)
-             SELECT $1, to_timestamp($2 / 1000.0), * FROM unnest($3::text[], $4::int4[],
+             SELECT $1, to_timestamp($2::int8 / 1000.0), * FROM unnest($3::text[], $4::int4[],
                  $5::int4[], $6::int4[], $7::int4[], $8::int4[], $9::int4[])
              ON CONFLICT DO NOTHING",
             &[
@@ -132,7 +131,7 @@ pub async fn push_snapshot(
         transaction
             .execute(
                 "INSERT INTO device_health (hall, device, kind, condition, detail, at)
-                 VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000.0))
+                 VALUES ($1, $2, $3, $4, $5, to_timestamp($6::int8 / 1000.0))
                  ON CONFLICT (hall, device) DO UPDATE SET kind = EXCLUDED.kind,
                      condition = EXCLUDED.condition, detail = EXCLUDED.detail, at = EXCLUDED.at",
                 &[
@@ -140,7 +139,10 @@ pub async fn push_snapshot(
                     &device.device,
                     &device.kind,
                     &device.condition,
-                    &device.detail.as_deref().map(|d| d.chars().take(200).collect::<String>()),
+                    &device
+                        .detail
+                        .as_deref()
+                        .map(|d| d.chars().take(200).collect::<String>()),
                     &snapshot.at_ms,
                 ],
             )

@@ -22,11 +22,22 @@ pub async fn metrics(state: Data) -> HttpResponse {
     let m = &state.metrics;
     let mut out = String::with_capacity(2048);
     let mut counter = |name: &str, help: &str, value: u64| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
     };
     let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
-    counter("hallq_hub_pushes_total", "Pushes of halls' logs stored.", load(&m.pushes));
-    counter("hallq_hub_events_stored_total", "Events stored.", load(&m.events_stored));
+    counter(
+        "hallq_hub_pushes_total",
+        "Pushes of halls' logs stored.",
+        load(&m.pushes),
+    );
+    counter(
+        "hallq_hub_events_stored_total",
+        "Events stored.",
+        load(&m.events_stored),
+    );
     counter(
         "hallq_hub_duplicates_dropped_total",
         "Events received again and dropped.",
@@ -37,7 +48,11 @@ pub async fn metrics(state: Data) -> HttpResponse {
         "Pushes refused because they started past the hub's copy.",
         load(&m.gaps),
     );
-    counter("hallq_hub_snapshots_total", "Wait snapshots stored.", load(&m.snapshots));
+    counter(
+        "hallq_hub_snapshots_total",
+        "Wait snapshots stored.",
+        load(&m.snapshots),
+    );
     counter(
         "hallq_hub_unauthorized_total",
         "Requests refused for a missing or wrong token.",
@@ -57,7 +72,10 @@ pub async fn metrics(state: Data) -> HttpResponse {
         );
     }
     cumulative += load(&m.push_ms_buckets[PUSH_MS_BOUNDS.len()]);
-    let _ = writeln!(out, "hallq_hub_push_seconds_bucket{{le=\"+Inf\"}} {cumulative}");
+    let _ = writeln!(
+        out,
+        "hallq_hub_push_seconds_bucket{{le=\"+Inf\"}} {cumulative}"
+    );
     let _ = writeln!(out, "hallq_hub_push_seconds_count {cumulative}");
     let status = state.pool.status();
     let _ = writeln!(

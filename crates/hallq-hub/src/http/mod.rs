@@ -47,12 +47,14 @@ pub fn parse_date(text: &str) -> Result<hallq_core::jiff::civil::Date, HubError>
 /// Every route of the hub.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
-        .app_data(web::JsonConfig::default().limit(BODY_LIMIT_BYTES).error_handler(
-            |error, _| {
-                HubError::bad_request("invalid_body", format!("the body is not valid: {error}"))
-                    .into()
-            },
-        ))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(BODY_LIMIT_BYTES)
+                .error_handler(|error, _| {
+                    HubError::bad_request("invalid_body", format!("the body is not valid: {error}"))
+                        .into()
+                }),
+        )
         .app_data(web::PayloadConfig::new(BODY_LIMIT_BYTES))
         .app_data(web::QueryConfig::default().error_handler(|error, _| {
             HubError::bad_request("invalid_query", format!("the query is not valid: {error}"))
@@ -68,11 +70,20 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/v1/halls", web::get().to(halls::list))
         .route("/v1/halls/{id}/summary", web::get().to(halls::summary))
         .route("/v1/halls/{id}/events", web::post().to(halls::push_events))
-        .route("/v1/halls/{id}/snapshots", web::post().to(halls::push_snapshot))
+        .route(
+            "/v1/halls/{id}/snapshots",
+            web::post().to(halls::push_snapshot),
+        )
         .route("/v1/halls/{id}/profile", web::put().to(halls::put_profile))
         .route("/v1/halls/{id}/slots", web::get().to(appointments::slots))
-        .route("/v1/halls/{id}/appointments", web::get().to(appointments::feed))
-        .route("/v1/halls/{id}/appointments", web::post().to(appointments::book))
+        .route(
+            "/v1/halls/{id}/appointments",
+            web::get().to(appointments::feed),
+        )
+        .route(
+            "/v1/halls/{id}/appointments",
+            web::post().to(appointments::book),
+        )
         .route(
             "/v1/halls/{id}/appointments/ack",
             web::post().to(appointments::acknowledge),

@@ -21,5 +21,8 @@ pub async fn sign_in(state: Data, body: web::Json<SignIn>) -> Result<HttpRespons
         ));
     }
     let token = crate::auth::sign_in(&state, &body.manager, &body.pin).await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({"token": token, "expires_in_s": 12 * 3600})))
+    Ok(
+        HttpResponse::Created()
+            .json(serde_json::json!({"token": token, "expires_in_s": 12 * 3600})),
+    )
 }

@@ -12,7 +12,7 @@ use crate::followers::calling::Displays;
 use crate::followers::device_reports::DeviceReports;
 use crate::followers::printing::Printing;
 use crate::followers::projection::Projection;
-use crate::followers::{calling, device_reports, printing, projection, sms};
+use crate::followers::{calling, device_reports, printing, projection, sms, upstream};
 use crate::metrics::RequestMetrics;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
@@ -76,7 +76,9 @@ impl Application {
         let database = data_dir.join("hallq.db");
         let privacy =
             Arc::new(crate::privacy::Privacy::load_or_create(&data_dir).map_err(StartError::Key)?);
-        let config = Arc::new(settings.config);
+        let mut config = settings.config;
+        add_fetched_calendar_years(&mut config, &data_dir);
+        let config = Arc::new(config);
         let store = Store::open(&database, &config.storage)?;
         let (engine, handle) = Engine::start(
             store,
@@ -161,7 +163,27 @@ impl Application {
             clock.clone(),
             shutdown_signal.clone(),
         ));
+        let sync = Arc::new(upstream::SyncStatus::default());
+        if let Some(settings) = config.upstream.clone() {
+            sync.start_from(upstream::kept_cursor(&data_dir));
+            actix_web::rt::spawn(upstream::run(
+                upstream::Upstream {
+                    settings,
+                    config: config.clone(),
+                    engine: handle.clone(),
+                    readers: readers.clone(),
+                    privacy: privacy.clone(),
+                    printing: printing.clone(),
+                    displays: displays.clone(),
+                    clock: clock.clone(),
+                    data_dir: data_dir.clone(),
+                    status: sync.clone(),
+                },
+                shutdown_signal.clone(),
+            ));
+        }
         let state = web::Data::new(AppState {
+            sync,
             printing,
             displays,
             projection,
@@ -317,6 +339,39 @@ async fn wait_for_signal() {
         _ => {
             tracing::error!("cannot listen for SIGTERM; stop hallq with SIGKILL");
             std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Calendar years fetched from the city's hub (kept in the data directory) that the hall's own
+/// folder lacks: the hall starts with them even while the hub cannot be reached.
+fn add_fetched_calendar_years(config: &mut HallConfig, data_dir: &std::path::Path) {
+    let folder = data_dir.join(upstream::calendar::FETCHED_CALENDAR_DIR);
+    let Ok(entries) = std::fs::read_dir(&folder) else {
+        return;
+    };
+    for path in entries.filter_map(Result::ok).map(|entry| entry.path()) {
+        if path.extension().is_none_or(|extension| extension != "json") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        match hallq_protocol::parse_calendar_file(&text) {
+            Ok((year, entries)) if !config.spec.calendar.has_year(year) => {
+                if config.spec.calendar.add_year(year, &entries).is_ok() {
+                    tracing::info!(
+                        year,
+                        "calendar year from the hub (kept in the data directory)"
+                    );
+                }
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(
+                file = %path.display(),
+                problem = %error.message,
+                "a kept calendar file does not parse; ignored"
+            ),
         }
     }
 }

@@ -72,6 +72,7 @@ pub(crate) fn routes(config: &mut web::ServiceConfig) {
         .service(resource("/api/v1/queues").route(web::get().to(hall::queues)))
         .service(resource("/api/v1/stats/today").route(web::get().to(hall::stats_today)))
         .service(resource("/api/v1/audit").route(web::get().to(hall::audit)))
+        .service(resource("/api/v1/sync").route(web::get().to(hall::sync)))
         .service(resource("/api/v1/tickets").route(web::post().to(tickets::issue_ticket)))
         .service(resource("/api/v1/tickets/{id}").route(web::get().to(tickets::get_ticket)))
         .service(

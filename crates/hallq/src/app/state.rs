@@ -47,6 +47,8 @@ pub struct AppState {
     pub check_in_limit: crate::limits::RateLimit,
     /// Event streams open per address.
     pub streams_per_address: crate::limits::OpenCounts,
+    /// The link to the city's hub, as the upstream follower last saw it.
+    pub sync: Arc<crate::followers::upstream::SyncStatus>,
     /// The board's answer, made once per committed state however many screens ask.
     pub board_cache: Mutex<Option<(u64, actix_web::web::Bytes)>>,
 }

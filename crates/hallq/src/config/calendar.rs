@@ -59,13 +59,15 @@ pub fn load_calendar_year(
         message: error.message,
     };
     let (year, entries) = hallq_protocol::parse_calendar_file(text).map_err(fail)?;
-    calendar.add_year(year, &entries).map_err(|(index, message)| {
-        fail(hallq_protocol::CalendarFileError {
-            line: None,
-            key: format!("days[{index}]"),
-            message,
-        })
-    })?;
+    calendar
+        .add_year(year, &entries)
+        .map_err(|(index, message)| {
+            fail(hallq_protocol::CalendarFileError {
+                line: None,
+                key: format!("days[{index}]"),
+                message,
+            })
+        })?;
     Ok(year)
 }
 

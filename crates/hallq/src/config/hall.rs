@@ -5,9 +5,10 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct HallSection {
-    /// The hall's id in the city (its name at the hub): a-z, 0-9, '-' or '_'.
-    #[serde(default = "default_hall_id")]
-    pub(crate) id: String,
+    /// The hall's id in the city (its name at the hub): a-z, 0-9, '-' or '_'; "hall" when
+    /// not given (a hall on its own).
+    #[serde(default)]
+    pub(crate) id: Option<String>,
     pub(crate) name: String,
     pub(crate) level: String,
     #[serde(default = "default_time_zone")]
@@ -15,10 +16,6 @@ pub(crate) struct HallSection {
     /// This is the demo hall: its well-known credentials are expected, not a risk.
     #[serde(default)]
     pub(crate) demo: bool,
-}
-
-fn default_hall_id() -> String {
-    "hall".into()
 }
 
 fn default_time_zone() -> String {

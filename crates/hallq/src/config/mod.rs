@@ -129,7 +129,8 @@ impl HallConfig {
         let raw: ConfigFile =
             toml::from_str(text).map_err(|e| errors::syntax_error(file, text, &e))?;
         let mut problems = Problems::new(file, text);
-        if !hallq_core::is_valid_id(&raw.hall.id) {
+        let hall_id = raw.hall.id.clone().unwrap_or_else(|| "hall".into());
+        if !hallq_core::is_valid_id(&hall_id) {
             problems.at("hall.id", "use 1-40 characters a-z, 0-9, '-' or '_'");
         }
         let calendar = calendar::load(directory, &raw.calendar, &mut problems);
@@ -169,10 +170,16 @@ impl HallConfig {
         let staff = staff::staff(raw.staff, &window_ids, &mut ids, &mut problems);
         let security = security::security(raw.security, &mut problems);
         let upstream = upstream::upstream(raw.upstream, &mut problems);
+        if upstream.is_some() && raw.hall.id.is_none() {
+            problems.at(
+                "hall.id",
+                "a hall that reports to a hub needs its id (as registered with `hallq-hub add-hall`)",
+            );
+        }
         match time_zone {
             Some(time_zone) if problems.is_empty() => Ok(HallConfig {
                 source: file.to_owned(),
-                id: raw.hall.id,
+                id: hall_id,
                 spec,
                 time_zone,
                 time_zone_name: raw.hall.time_zone,
@@ -204,7 +211,7 @@ impl HallConfig {
             .count();
         format!(
             "{} ({}), time zone {}: {} services ({} immediate, {} commitment), {} windows, \
-             {} printers, {} devices, {} staff, {}, calendar years {}{}",
+             {} printers, {} devices, {} staff, {}, calendar years {}{}{}",
             self.spec.name,
             self.spec.level,
             self.time_zone_name,
@@ -228,6 +235,11 @@ impl HallConfig {
                 } else {
                     years.join(", ")
                 }
+            },
+            match &self.upstream {
+                Some(upstream) =>
+                    format!("; reports to the hub at {} as '{}'", upstream.url, self.id),
+                None => String::new(),
             },
             if self.demo { "; demo hall" } else { "" }
         )

@@ -15,16 +15,16 @@
 //! - `printing` — prints issued and reprint-requested tickets, records the outcome;
 //! - `calling` — keeps each window's LED display showing what the read model says;
 //! - `sms` — tells citizens near the front, and when called;
-//! - `device_reports` — records printers' and displays' condition changes (latest per device).
-//!
-//! The upstream sync is the next follower of the same kind: it starts from a durable cursor
-//! instead of the present (`LogFollower::after`).
+//! - `device_reports` — records printers' and displays' condition changes (latest per device);
+//! - `upstream` — the log to the city's hub from the hub's durable cursor, in batches read from
+//!   the store; the hub's bookings and calendars back through the engine.
 
 pub mod calling;
 pub mod device_reports;
 pub mod printing;
 pub mod projection;
 pub mod sms;
+pub mod upstream;
 
 use crate::app::state::ReaderPool;
 use hallq_engine::{EngineHandle, Published};

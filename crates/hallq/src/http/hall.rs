@@ -2,10 +2,12 @@
 
 use super::error::{ApiError, ErrorBody};
 use super::{authorize, Data, WINDOW_ROLES};
+use crate::app::state::AppState;
 use crate::csv::CsvWriter;
 use crate::views::{self, HallView, QueuesView, StatsView};
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// The hall: services with their open state and queue, windows with their current ticket.
 #[utoipa::path(get, path = "/api/v1/hall", tag = "hall",
@@ -182,4 +184,67 @@ pub async fn audit(
             })
             .collect(),
     }))
+}
+
+/// The link to the city's hub.
+#[derive(Serialize, ToSchema)]
+pub struct SyncView {
+    /// The hub's address; null when this hall reports to no hub.
+    pub upstream: Option<String>,
+    /// The newest event the hub holds (as last heard; from the kept cursor until the hub has
+    /// answered since this start).
+    pub pushed_seq: Option<u64>,
+    /// Whether the hub confirmed `pushed_seq` since this start.
+    pub confirmed: bool,
+    /// The newest event in this hall's log.
+    pub log_seq: u64,
+    /// Events the hub does not have yet.
+    pub lag_events: u64,
+    /// How old the oldest of them is, in seconds (0 when none wait).
+    pub lag_seconds: u64,
+    /// RFC 3339.
+    pub last_success_at: Option<String>,
+    /// What went wrong last, while it still goes wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    pub events_pushed: u64,
+    pub failures: u64,
+    pub snapshots_sent: u64,
+    pub bookings_applied: u64,
+    pub bookings_refused: u64,
+    pub calendar_years_fetched: Vec<i16>,
+}
+
+/// The sync view of the link's state.
+pub fn sync_view(state: &AppState) -> SyncView {
+    let link = state.sync.get();
+    let log_seq = state.engine.committed_seq();
+    let now = state.clock.now();
+    let configured = state.config.upstream.as_ref();
+    SyncView {
+        upstream: configured.map(|u| u.url.clone()),
+        pushed_seq: link.pushed_seq,
+        confirmed: link.confirmed,
+        log_seq,
+        lag_events: configured.map_or(0, |_| log_seq.saturating_sub(link.pushed_seq.unwrap_or(0))),
+        lag_seconds: link.oldest_unpushed_at.map_or(0, |oldest| {
+            (now.as_second() - oldest.as_second()).max(0) as u64
+        }),
+        last_success_at: link.last_success_at.map(|at| at.to_string()),
+        last_error: link.last_error,
+        events_pushed: link.events_pushed,
+        failures: link.failures,
+        snapshots_sent: link.snapshots_sent,
+        bookings_applied: link.bookings_applied,
+        bookings_refused: link.bookings_refused,
+        calendar_years_fetched: link.calendar_years_fetched,
+    }
+}
+
+/// Where the link to the city's hub stands: what the hub has, what waits, the last error.
+#[utoipa::path(get, path = "/api/v1/sync", tag = "hall", security(("bearer" = [])),
+    responses((status = 200, body = SyncView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn sync(request: HttpRequest, state: Data) -> Result<web::Json<SyncView>, ApiError> {
+    authorize(&request, &state, WINDOW_ROLES)?;
+    Ok(web::Json(sync_view(&state)))
 }

@@ -350,6 +350,47 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
             state.sse_clients.load(Ordering::SeqCst) as f64,
         )],
     );
+    if state.config.upstream.is_some() {
+        let sync = super::hall::sync_view(&state);
+        let one = |value: f64| [(String::new(), value)];
+        family(
+            &mut out,
+            "hallq_upstream_lag_events",
+            "gauge",
+            "Events of the log the city's hub does not have yet.",
+            &one(sync.lag_events as f64),
+        );
+        family(
+            &mut out,
+            "hallq_upstream_lag_seconds",
+            "gauge",
+            "Age of the oldest event the hub does not have yet.",
+            &one(sync.lag_seconds as f64),
+        );
+        family(
+            &mut out,
+            "hallq_upstream_up",
+            "gauge",
+            "1 when the last exchange with the hub succeeded.",
+            &one(f64::from(u8::from(
+                sync.last_error.is_none() && sync.confirmed,
+            ))),
+        );
+        family(
+            &mut out,
+            "hallq_upstream_events_pushed_total",
+            "counter",
+            "Events the hub stored from this hall since start.",
+            &one(sync.events_pushed as f64),
+        );
+        family(
+            &mut out,
+            "hallq_upstream_failures_total",
+            "counter",
+            "Failed exchanges with the hub since start.",
+            &one(sync.failures as f64),
+        );
+    }
     state.metrics.render(&mut out);
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "hallq", description = "Queue and appointment daemon of a government service hall"),
-    paths(hall::hall, hall::queues, hall::stats_today, hall::audit, tickets::issue_ticket, tickets::get_ticket, tickets::cancel_ticket, tickets::cancel_by_token, tickets::reprint_ticket,
+    paths(hall::hall, hall::queues, hall::stats_today, hall::audit, hall::sync, tickets::issue_ticket, tickets::get_ticket, tickets::cancel_ticket, tickets::cancel_by_token, tickets::reprint_ticket,
         devices::devices, windows::get_window, windows::window_action, sessions::sign_in, sessions::sign_out,
         streams::events, streams::board_events, streams::ticket_events, public::board, public::ticket_by_token, public::calendar_day, public::alerts_view, public::list,
         appointments::slots, appointments::book, appointments::phone_check, appointments::get, appointments::cancel,

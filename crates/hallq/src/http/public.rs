@@ -282,7 +282,7 @@ pub async fn calendar_day(
 
 #[derive(Serialize, ToSchema)]
 pub struct Alert {
-    /// printer, display, calendar
+    /// printer, display, calendar, upstream
     pub kind: String,
     pub subject: String,
     /// warning (act soon) or error (act now)
@@ -318,6 +318,25 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
                 .detail
                 .unwrap_or_else(|| "the display line is not connected".into()),
         });
+    }
+    if let Some(upstream) = &state.config.upstream {
+        let sync = super::hall::sync_view(state);
+        if sync.lag_seconds >= upstream.lag_alert.as_secs() {
+            alerts.push(Alert {
+                kind: "upstream".into(),
+                subject: upstream.url.clone(),
+                severity: "warning".into(),
+                message: format!(
+                    "{} events have not reached the city's hub for {} minutes: {}. The hall works \
+                     on; they are sent when the link is back.",
+                    sync.lag_events,
+                    sync.lag_seconds / 60,
+                    sync.last_error
+                        .as_deref()
+                        .unwrap_or("the hub is slow to take them")
+                ),
+            });
+        }
     }
     let next_year_due = today.month() == 12;
     let fix = if state.config.upstream.is_some() {
