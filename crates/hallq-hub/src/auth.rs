@@ -157,7 +157,8 @@ pub async fn sign_in(state: &HubState, manager: &str, pin: &str) -> Result<Strin
         client
             .execute(
                 "UPDATE managers SET failures = $2,
-                     locked_until = CASE WHEN $3 > 0 THEN now() + make_interval(secs => $3) END
+                     locked_until = CASE WHEN $3::float8 > 0
+                         THEN now() + make_interval(secs => $3::float8) END
                  WHERE id = $1",
                 &[&manager, &failures, &(lock_s as f64)],
             )

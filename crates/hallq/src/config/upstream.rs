@@ -21,6 +21,8 @@ pub(crate) struct UpstreamSection {
     pub(crate) timeout_s: Option<u64>,
     /// The dashboard shows an alert when the oldest event not yet at the hub is this old.
     pub(crate) lag_alert_s: Option<u64>,
+    /// The longest wait between attempts while the hub cannot be reached.
+    pub(crate) retry_max_s: Option<u64>,
 }
 
 /// The upstream link, checked.
@@ -33,6 +35,7 @@ pub struct UpstreamSettings {
     pub pull_interval: Duration,
     pub timeout: Duration,
     pub lag_alert: Duration,
+    pub retry_max: Duration,
 }
 
 /// The largest push the hub accepts.
@@ -75,7 +78,8 @@ pub(crate) fn upstream(
     );
     let pull_interval = seconds("pull_interval_s", raw.pull_interval_s, 30, (1, 3600));
     let timeout = seconds("timeout_s", raw.timeout_s, 10, (1, 300));
-    let lag_alert = seconds("lag_alert_s", raw.lag_alert_s, 900, (10, 7 * 24 * 3600));
+    let lag_alert = seconds("lag_alert_s", raw.lag_alert_s, 900, (1, 7 * 24 * 3600));
+    let retry_max = seconds("retry_max_s", raw.retry_max_s, 60, (1, 3600));
     Some(UpstreamSettings {
         url,
         // An empty token is reported when the link starts (the environment may give it).
@@ -85,6 +89,7 @@ pub(crate) fn upstream(
         pull_interval,
         timeout,
         lag_alert,
+        retry_max,
     })
 }
 
@@ -111,6 +116,7 @@ impl UpstreamSettings {
                 pull_interval: Duration::from_secs(30),
                 timeout: Duration::from_secs(10),
                 lag_alert: Duration::from_secs(900),
+                retry_max: Duration::from_secs(60),
             },
             (None, None) => return None,
         };

@@ -10,7 +10,7 @@
 //! - **Pulls** every `pull_interval`: the hub's bookings (applied through the engine like any
 //!   command, then acknowledged) and the calendar years this hall lacks.
 //! - **Failures** back off exponentially with jitter (half a second, doubling, at most
-//!   `MAX_BACKOFF`); every call has a timeout; HTTP runs on the blocking pool, so neither the
+//!   `retry_max`, a minute by default); every call has a timeout; HTTP runs on the blocking pool, so neither the
 //!   engine nor a request ever waits for the hub.
 //!
 //! `SyncStatus` is what `/api/v1/sync`, `/metrics` and the dashboard's alert show.
@@ -34,8 +34,6 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-/// The longest wait between attempts while the hub cannot be reached.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// After a commit, wait this long for more before pushing (a burst goes as one batch).
 const COALESCE: Duration = Duration::from_millis(200);
@@ -174,7 +172,7 @@ pub async fn run(upstream: Upstream, mut shutdown: watch::Receiver<bool>) {
                     link.cursor = None;
                     link.profile_sent = false;
                 }
-                Some(backoff(failures))
+                Some(backoff(failures, upstream.settings.retry_max))
             }
         };
         let timer = wait
@@ -194,11 +192,11 @@ pub async fn run(upstream: Upstream, mut shutdown: watch::Receiver<bool>) {
     tracing::info!("upstream link stopped");
 }
 
-/// Exponential from half a second, at most `MAX_BACKOFF`, with jitter (50–100 %) so that a
-/// city's halls do not all knock at once when the hub comes back.
-fn backoff(failures: u32) -> Duration {
+/// Exponential from half a second, at most `most`, with jitter (50–100 %) so that a city's
+/// halls do not all knock at once when the hub comes back.
+fn backoff(failures: u32, most: Duration) -> Duration {
     let exponential = FIRST_BACKOFF.saturating_mul(1 << failures.saturating_sub(1).min(10));
-    let capped = exponential.min(MAX_BACKOFF);
+    let capped = exponential.min(most);
     let mut byte = [0u8; 1];
     let _ = getrandom::getrandom(&mut byte);
     capped.mul_f64(0.5 + f64::from(byte[0]) / 510.0)
@@ -378,3 +376,22 @@ impl Upstream {
         self.status.update(|s| s.oldest_unpushed_at = oldest);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_the_cap() {
+        let most = Duration::from_secs(60);
+        for failures in 1..=30 {
+            let nominal = FIRST_BACKOFF
+                .saturating_mul(1 << (failures - 1).min(10))
+                .min(most);
+            let wait = backoff(failures, most);
+            assert!(wait >= nominal / 2 && wait <= nominal, "{failures}: {wait:?}");
+        }
+        assert!(backoff(50, Duration::from_secs(1)) <= Duration::from_secs(1));
+    }
+}
+
