@@ -58,11 +58,16 @@ pub struct TestHub {
 impl TestHub {
     /// A hub over `database_url` on a random port.
     pub fn start(database_url: &str) -> Self {
+        Self::start_on(database_url, 0)
+    }
+
+    /// A hub over `database_url` on a given port (a hall was told of it before it existed).
+    pub fn start_on(database_url: &str, port: u16) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
         let mut hub = Self {
             child: None,
             base: String::new(),
-            port: 0,
+            port,
             database_url: database_url.to_owned(),
             data,
             log: Default::default(),
@@ -70,7 +75,7 @@ impl TestHub {
                 .timeout(Duration::from_secs(20))
                 .build(),
         };
-        hub.launch("127.0.0.1:0");
+        hub.restart();
         hub
     }
 
@@ -124,7 +129,11 @@ impl TestHub {
         self.port = address
             .rsplit(':')
             .next()
-            .and_then(|p| p.trim_end_matches(|c: char| !c.is_ascii_digit()).parse().ok())
+            .and_then(|p| {
+                p.trim_end_matches(|c: char| !c.is_ascii_digit())
+                    .parse()
+                    .ok()
+            })
             .expect("the hub's port");
         self.base = format!("http://127.0.0.1:{}", self.port);
         self.child = Some(child);
@@ -156,12 +165,19 @@ impl TestHub {
     pub fn add_hall(&self, id: &str, name: &str) -> String {
         let (ok, out, err) = self.cli(&["add-hall", id, "--name", name], None);
         assert!(ok, "add-hall failed: {err}");
-        out.lines().last().expect("the token line").trim().to_owned()
+        out.lines()
+            .last()
+            .expect("the token line")
+            .trim()
+            .to_owned()
     }
 
     /// A manager signed in; the session token.
     pub fn manager_token(&self) -> String {
-        let (ok, _, err) = self.cli(&["add-manager", "city", "--name", "市政务服务管理局"], Some("24681357\n"));
+        let (ok, _, err) = self.cli(
+            &["add-manager", "city", "--name", "市政务服务管理局"],
+            Some("24681357\n"),
+        );
         assert!(ok, "add-manager failed: {err}");
         let reply = self.send(
             "POST",
@@ -173,33 +189,30 @@ impl TestHub {
         reply.body["token"].as_str().unwrap().to_owned()
     }
 
-    pub fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         let mut request = self.agent.request(method, &format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.set("Authorization", &format!("Bearer {token}"));
         }
-        let result = match body {
+        reply(match body {
             Some(body) => request.send_json(body),
             None => request.call(),
-        };
-        let response = match result {
-            Ok(response) => response,
-            Err(ureq::Error::Status(_, response)) => response,
-            Err(error) => {
-                return Reply {
-                    status: 0,
-                    body: Value::Null,
-                    text: error.to_string(),
-                }
-            }
-        };
-        let status = response.status();
-        let text = response.into_string().unwrap_or_default();
-        Reply {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::Null),
-            text,
+        })
+    }
+
+    /// A request with a body sent as it is (a calendar file).
+    pub fn send_text(&self, method: &str, path: &str, token: Option<&str>, text: &str) -> Reply {
+        let mut request = self.agent.request(method, &format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.set("Authorization", &format!("Bearer {token}"));
         }
+        reply(request.send_string(text))
     }
 
     pub fn get(&self, path: &str) -> Reply {
@@ -258,5 +271,27 @@ pub fn wait_until(limit: Duration, what: &str, mut check: impl FnMut() -> bool) 
     while !check() {
         assert!(Instant::now() < deadline, "waited {limit:?} for: {what}");
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The status and body of an answer, whatever its status.
+fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
+    let response = match result {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(error) => {
+            return Reply {
+                status: 0,
+                body: Value::Null,
+                text: error.to_string(),
+            }
+        }
+    };
+    let status = response.status();
+    let text = response.into_string().unwrap_or_default();
+    Reply {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
     }
 }

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod hub;
+pub mod postgres;
+
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -43,6 +46,8 @@ pub struct TestApp {
     child: Option<Child>,
     pub base: String,
     pub data_dir: PathBuf,
+    /// The configuration it was started with (for `respawn`).
+    pub config: PathBuf,
     _temp: Option<tempfile::TempDir>,
     agent: ureq::Agent,
     log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
@@ -104,6 +109,35 @@ impl TestApp {
 
     /// A daemon on `data_dir` with `config`, on a random port.
     pub fn spawn_in(data_dir: &Path, config: &Path) -> Self {
+        Self::spawn_in_env(data_dir, config, &[])
+    }
+
+    /// The demo hall with some settings changed and `extra` TOML appended (a section the demo
+    /// file has only in comments), on a fresh data directory.
+    pub fn spawn_with_extra(settings: &[(&str, &str)], extra: &str) -> Self {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let config = demo_config_with(temp.path(), settings);
+        let mut text = std::fs::read_to_string(&config).expect("the hall");
+        text.push('\n');
+        text.push_str(extra);
+        std::fs::write(&config, text).expect("write the hall");
+        let mut app = Self::spawn_in(&temp.path().join("data"), &config);
+        app._temp = Some(temp);
+        app
+    }
+
+    /// Stops the daemon (SIGKILL if still running) and starts it again on the same data
+    /// directory and configuration, on a new port.
+    pub fn respawn(&mut self) {
+        self.kill9();
+        let temp = self._temp.take();
+        let mut again = Self::spawn_in(&self.data_dir, &self.config);
+        again._temp = temp;
+        *self = again;
+    }
+
+    /// A daemon on `data_dir` with `config` and environment variables, on a random port.
+    pub fn spawn_in_env(data_dir: &Path, config: &Path, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(hallq_binary())
             .args(["serve", "--listen", "127.0.0.1:0", "--workers", "2"])
             .arg("--config")
@@ -111,6 +145,7 @@ impl TestApp {
             .arg("--data")
             .arg(data_dir)
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -150,6 +185,7 @@ impl TestApp {
             child: Some(child),
             base: format!("http://{address}"),
             data_dir: data_dir.to_owned(),
+            config: config.to_owned(),
             _temp: None,
             agent: agent(),
             log,
@@ -175,6 +211,7 @@ impl TestApp {
             child: None,
             base: base.to_owned(),
             data_dir: PathBuf::new(),
+            config: PathBuf::new(),
             _temp: None,
             agent: agent(),
             log: Default::default(),

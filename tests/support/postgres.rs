@@ -26,7 +26,12 @@ fn bin_dir() -> PathBuf {
         }
     }
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path().join("bin")).collect())
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path().join("bin"))
+                .collect()
+        })
         .unwrap_or_default();
     versions.sort();
     versions
@@ -89,10 +94,22 @@ impl Cluster {
                 .arg(&dir)
                 .status()
                 .expect("chown");
-            assert!(status.success(), "cannot give the cluster's directory to postgres");
+            assert!(
+                status.success(),
+                "cannot give the cluster's directory to postgres"
+            );
         }
         let output = as_owner(&bin.join("initdb"), as_postgres)
-            .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "-D"])
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "-D",
+            ])
             .arg(dir.join("data"))
             .output()
             .expect("run initdb");
@@ -222,7 +239,10 @@ pub fn database() -> String {
         }
     }
     let cluster = SHARED.get_or_init(|| Some(Cluster::start()));
-    cluster.as_ref().expect("the shared cluster").create_database()
+    cluster
+        .as_ref()
+        .expect("the shared cluster")
+        .create_database()
 }
 
 /// Runs one SQL statement; its output rows as text (`|`-separated columns).

@@ -362,9 +362,8 @@ impl Upstream {
 
     /// When the oldest event the hub lacks happened: one indexed read per round.
     async fn note_lag(&self, cursor: Option<u64>) {
-        let Some(after) = cursor.or_else(|| self.status.get().pushed_seq) else {
-            return;
-        };
+        // Until the hub has answered once, the kept cursor; without one, the whole log waits.
+        let after = cursor.or_else(|| self.status.get().pushed_seq).unwrap_or(0);
         let oldest = if after >= self.engine.committed_seq() {
             None
         } else {
@@ -389,9 +388,11 @@ mod tests {
                 .saturating_mul(1 << (failures - 1).min(10))
                 .min(most);
             let wait = backoff(failures, most);
-            assert!(wait >= nominal / 2 && wait <= nominal, "{failures}: {wait:?}");
+            assert!(
+                wait >= nominal / 2 && wait <= nominal,
+                "{failures}: {wait:?}"
+            );
         }
         assert!(backoff(50, Duration::from_secs(1)) <= Duration::from_secs(1));
     }
 }
-
