@@ -125,6 +125,28 @@ enum Scenario {
         #[arg(long)]
         pid: Option<u32>,
     },
+    /// Halls pushing their logs into a city hub at once (hallq-hub), each as fast as the hub
+    /// answers: events stored per second and the latency of a push. The halls must be
+    /// registered with tokens `{token_prefix}{n}` for ids `{hall_prefix}{n}`, n from 1.
+    HubIngest {
+        /// The hub, HOST:PORT.
+        #[arg(long)]
+        hub: String,
+        #[arg(long, default_value_t = 200)]
+        halls: usize,
+        /// Events per push (the hub takes at most 1000).
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        #[arg(long, default_value = "bench-")]
+        hall_prefix: String,
+        #[arg(long, default_value = "bench-token-")]
+        token_prefix: String,
+        /// Process id of the hub, to report its resident memory.
+        #[arg(long)]
+        pid: Option<u32>,
+    },
     /// Fill today's queues with `tickets` waiting tickets (for the "full hall" rows).
     Fill {
         #[arg(long)]
@@ -174,6 +196,23 @@ fn main() {
             pid,
         )),
         Scenario::Fill { address, tickets } => runtime.block_on(fill(address, tickets)),
+        Scenario::HubIngest {
+            hub,
+            halls,
+            batch,
+            seconds,
+            hall_prefix,
+            token_prefix,
+            pid,
+        } => runtime.block_on(hub_ingest(
+            hub,
+            halls,
+            batch,
+            seconds,
+            hall_prefix,
+            token_prefix,
+            pid,
+        )),
         Scenario::SignInFlood {
             address,
             connections,
@@ -516,6 +555,93 @@ async fn fill(address: String, tickets: usize) {
         let _ = worker.await;
     }
     eprintln!("{tickets} tickets issued");
+}
+
+/// One event as a hall's upstream follower sends it (a ticket issued, personal fields removed):
+/// the size and shape the hub stores at a morning's peak.
+fn upstream_event(seq: u64, at_ms: i64) -> String {
+    format!(
+        r#"{{"seq":{seq},"kind":"ticket_issued","at_ms":{at_ms},"data":{{"kind":"ticket_issued","ticket":{{"id":{seq},"number":"A{n:03}","number_service":"tax-general","service":"tax-general","service_day":"2026-11-30","priority":"walk_in","channel":"kiosk","status":"waiting","issued_at":"2026-11-30T01:00:00Z","queued_at":"2026-11-30T01:00:00Z","called_at":null,"finished_at":null,"window":null,"recalls":0,"requeues":0,"transfers":0,"contact":null,"kiosk":"kiosk-lobby"}}}}}}"#,
+        n = seq % 1000
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn hub_ingest(
+    hub: String,
+    halls: usize,
+    batch: usize,
+    seconds: f64,
+    hall_prefix: String,
+    token_prefix: String,
+    pid: Option<u32>,
+) {
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let stored = Arc::new(AtomicU64::new(0));
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for n in 1..=halls {
+        let (hub, stored, latencies) = (hub.clone(), stored.clone(), latencies.clone());
+        let path = format!("/v1/halls/{hall_prefix}{n}/events");
+        let authorization = format!("Bearer {token_prefix}{n}");
+        workers.push(tokio::spawn(async move {
+            let mut connection = Connection::open(&hub).await.expect("connect to the hub");
+            let headers = [("Authorization", authorization.as_str())];
+            let summary_path = path.replace("/events", "/summary");
+            let mut after = connection
+                .request("GET", &summary_path, &headers, None)
+                .await
+                .expect("summary")
+                .json()["last_seq"]
+                .as_u64()
+                .expect("the hall is registered (scripts/bench registers them)");
+            let at_ms = 1_796_000_000_000i64;
+            while Instant::now() < deadline {
+                let events: Vec<String> = (after + 1..=after + batch as u64)
+                    .map(|seq| upstream_event(seq, at_ms + seq as i64))
+                    .collect();
+                let body = format!(
+                    r#"{{"after":{after},"log_seq":{},"events":[{}]}}"#,
+                    after + batch as u64,
+                    events.join(",")
+                );
+                let sent = Instant::now();
+                let answer = connection
+                    .request("POST", &path, &headers, Some(body.as_bytes()))
+                    .await
+                    .expect("push");
+                let took = sent.elapsed();
+                assert_eq!(
+                    answer.status,
+                    200,
+                    "{}",
+                    String::from_utf8_lossy(&answer.body)
+                );
+                let accepted = answer.json();
+                after = accepted["last_seq"].as_u64().expect("last_seq");
+                stored.fetch_add(accepted["stored"].as_u64().unwrap_or(0), Ordering::Relaxed);
+                latencies.lock().unwrap().push(took);
+            }
+        }));
+    }
+    for worker in workers {
+        let _ = worker.await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut latencies = latencies.lock().unwrap().clone();
+    latencies.sort();
+    let events = stored.load(Ordering::Relaxed) as f64;
+    row(&[
+        "hub ingest".into(),
+        halls.to_string(),
+        batch.to_string(),
+        format!("{:.0}", events / elapsed),
+        format!("{:.0}", latencies.len() as f64 / elapsed),
+        format!("{:.1}", percentile(&latencies, 0.5)),
+        format!("{:.1}", percentile(&latencies, 0.99)),
+        resident_mb(pid),
+    ]);
 }
 
 async fn call(

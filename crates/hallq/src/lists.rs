@@ -93,8 +93,13 @@ fn plan_arrangement(plans: &[&hallq_core::AppointmentPlan]) -> String {
         .filter_map(|plan| {
             let first = plan.slots.iter().map(|s| s.0).min()?;
             let last = plan.slots.iter().map(|s| s.1).max()?;
+            let online = if plan.hub_share > 0 {
+                format!("，其中网上及短信预约{}人", plan.hub_share)
+            } else {
+                String::new()
+            };
             Some(format!(
-                "{} {}-{}（分时段预约，每时段{}人）",
+                "{} {}-{}（分时段预约，每时段{}人{online}）",
                 days(&plan.days),
                 clock(first),
                 clock(last),
@@ -355,7 +360,7 @@ mod tests {
         );
         assert_eq!(
             bookable[0][7],
-            "工作日、周末、法定节假日 00:00-24:00（分时段预约，每时段4人）"
+            "工作日、周末、法定节假日 00:00-24:00（分时段预约，每时段6人，其中网上及短信预约2人）"
         );
     }
 
