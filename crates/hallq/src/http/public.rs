@@ -324,11 +324,14 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
         if sync.lag_seconds >= upstream.lag_alert.as_secs() {
             alerts.push(Alert {
                 kind: "upstream".into(),
-                subject: upstream.url.clone(),
+                subject: format!("市级平台 City hub {}", upstream.url),
                 severity: "warning".into(),
                 message: format!(
-                    "{} events have not reached the city's hub for {} minutes: {}. The hall works \
-                     on; they are sent when the link is back.",
+                    "{} 条记录 {} 分钟未上报，大厅照常运行，连接恢复后自动补传。{} events have not \
+                     reached the city's hub for {} minutes ({}); the hall works on and sends them \
+                     when the link is back.",
+                    sync.lag_events,
+                    sync.lag_seconds / 60,
                     sync.lag_events,
                     sync.lag_seconds / 60,
                     sync.last_error
