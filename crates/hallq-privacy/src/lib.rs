@@ -8,6 +8,8 @@
 //! the database (`hallq backup` does); without it sealed numbers cannot be read again, though
 //! nothing else is lost.
 
+pub mod limits;
+pub mod phone_checks;
 pub mod secrets;
 
 use chacha20poly1305::aead::{Aead, KeyInit};

@@ -16,7 +16,8 @@
 //! - `privacy` — citizens' numbers as keyed hashes and sealed text, the hall's key (the
 //!   `hallq-privacy` crate, shared with the hub);
 //! - `upstream` is a follower (`followers::upstream`): the log to the city's hub and back;
-//! - `csv`, `limits`, `lists`, `metrics` — small helpers with one job each.
+//! - `csv`, `lists`, `metrics` — small helpers with one job each; `limits` and `phone_checks`
+//!   (rate limits, SMS codes that confirm a phone) come from `hallq-privacy`, shared with the hub.
 
 pub mod app;
 pub mod auth;
@@ -25,11 +26,11 @@ pub mod credentials;
 pub mod csv;
 pub mod followers;
 pub mod http;
-pub mod limits;
+pub use hallq_privacy::limits;
 pub mod lists;
 pub mod metrics;
-pub mod phone_checks;
 pub use hallq_privacy as privacy;
+pub use hallq_privacy::phone_checks;
 pub mod views;
 
 /// The demo hall's public credentials (contract in the design brief).

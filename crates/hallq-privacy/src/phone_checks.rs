@@ -62,7 +62,7 @@ impl PhoneChecks {
         pending.insert(
             key.to_owned(),
             Pending {
-                code_hash: crate::credentials::sha256(&code),
+                code_hash: crate::secrets::sha256(&code),
                 sent_at: now,
                 tries_left: TRIES,
             },
@@ -80,7 +80,7 @@ impl PhoneChecks {
             pending.remove(key);
             return Err(ConfirmError::NoCode);
         }
-        if crate::credentials::sha256(code.trim()) == entry.code_hash {
+        if crate::secrets::sha256(code.trim()) == entry.code_hash {
             pending.remove(key);
             return Ok(());
         }
