@@ -39,6 +39,7 @@ pub fn service(id: &str, prefix: &str) -> ServiceSpec {
         item_type: ItemType::Immediate,
         department: "综合".into(),
         prior_service_s: 300,
+        materials: Vec::new(),
     }
 }
 

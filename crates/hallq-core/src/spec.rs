@@ -42,6 +42,9 @@ pub struct ServiceSpec {
     pub department: String,
     /// The average service time assumed before any ticket of the day has been completed.
     pub prior_service_s: u32,
+    /// 办事材料: what to bring, one line each, shown when booking.
+    #[serde(default)]
+    pub materials: Vec<String>,
 }
 
 /// A window (窗口) and the services it serves, primary first.

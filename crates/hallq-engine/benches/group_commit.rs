@@ -31,6 +31,7 @@ fn spec() -> HallSpec {
             item_type: ItemType::Immediate,
             department: "综合".into(),
             prior_service_s: 300,
+            materials: Vec::new(),
         })
         .collect();
     let windows = (0..SERVICES)

@@ -17,6 +17,14 @@ pub struct HubSettings {
     pub data_dir: PathBuf,
     pub workers: usize,
     pub pool_size: usize,
+    /// The SMS gateway's URL and token, for phone codes, confirmations and replies.
+    pub sms_gateway: Option<(String, Option<String>)>,
+    /// The token the gateway presents when it posts citizens' messages.
+    pub sms_inbound_token: Option<String>,
+    /// Bookings, cancellations and phone codes one address may ask for a minute.
+    pub citizen_requests_per_minute: u32,
+    /// The city's time zone (reports' days).
+    pub time_zone: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +35,8 @@ pub enum HubStartError {
     Key(String, std::io::Error),
     #[error("cannot listen on {0}: {1} (is another program using the port? set --listen)")]
     Listen(String, std::io::Error),
+    #[error("unknown time zone '{0}': {1} (give one like Asia/Shanghai)")]
+    TimeZone(String, String),
     #[error(
         "PostgreSQL did not answer within {0:?}: {1} (is it running? is --database-url right?)"
     )]
@@ -59,6 +69,18 @@ impl Hub {
             calendar: RwLock::new(hallq_core::Calendar::default()),
             hall_tokens: RwLock::new(Default::default()),
             metrics: Metrics::default(),
+            sms: settings
+                .sms_gateway
+                .clone()
+                .map(|(url, token)| crate::sms::Gateway::new(url, token)),
+            sms_inbound_token: settings.sms_inbound_token.clone(),
+            citizen_limit: hallq_privacy::limits::RateLimit::per_minute(
+                settings.citizen_requests_per_minute,
+            ),
+            city_updates: tokio::sync::broadcast::channel(1024).0,
+            time_zone: hallq_core::jiff::tz::TimeZone::get(&settings.time_zone)
+                .map_err(|e| HubStartError::TimeZone(settings.time_zone.clone(), e.to_string()))?,
+            time_zone_name: settings.time_zone.clone(),
         };
         let years = state.reload_calendar().await?;
         tracing::info!(?years, "calendar years at the hub");
@@ -83,6 +105,17 @@ impl Hub {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                // What every answer carries; pages set their own content policy.
+                .wrap(
+                    actix_web::middleware::DefaultHeaders::new()
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("X-Frame-Options", "DENY"))
+                        .add(("Referrer-Policy", "no-referrer"))
+                        .add((
+                            "Content-Security-Policy",
+                            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+                        )),
+                )
                 .configure(crate::http::routes)
         })
         .workers(settings.workers.max(1))

@@ -41,6 +41,32 @@ pub struct BookingView {
     pub phone_masked: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refused_reason: Option<String>,
+    pub hall_name: String,
+    /// Where to go.
+    pub address: Option<String>,
+    /// Check-in at the hall's kiosk opens and closes (local time, RFC 3339).
+    pub check_in_opens: String,
+    pub check_in_closes: String,
+}
+
+impl BookingView {
+    /// What the citizen is told by SMS when the booking is made.
+    pub fn confirmation(&self) -> String {
+        let clock = |text: &str| text.get(11..16).unwrap_or(text).to_owned();
+        format!(
+            "【政务服务预约】预约成功：{hall} {service}，{date} {from}-{to}，预约码 {code}。请于 {opens}-{closes} \
+             到{place}自助机凭预约码签到取号。取消请回复 QX {code}。",
+            hall = self.hall_name,
+            service = self.service_name,
+            date = self.start.get(..10).unwrap_or(""),
+            from = clock(&self.start),
+            to = clock(&self.end),
+            code = self.code,
+            opens = clock(&self.check_in_opens),
+            closes = clock(&self.check_in_closes),
+            place = self.address.as_deref().unwrap_or("大厅"),
+        )
+    }
 }
 
 /// One slot of the hub's share.
@@ -108,10 +134,96 @@ pub async fn profile(state: &HubState, hall: &str) -> Result<(HallProfile, TimeZ
     Ok((profile, tz))
 }
 
+/// A booking's view from its parts.
+#[allow(clippy::too_many_arguments)]
+fn view(
+    profile: &HallProfile,
+    tz: &TimeZone,
+    hall: &str,
+    code: &str,
+    service: &str,
+    start: Timestamp,
+    end: Timestamp,
+    channel: String,
+    status: String,
+    phone_masked: String,
+    refused_reason: Option<String>,
+) -> BookingView {
+    let rules = &profile.rules;
+    let opens =
+        start - hallq_core::jiff::SignedDuration::from_mins(i64::from(rules.check_in_before_min));
+    let closes =
+        start + hallq_core::jiff::SignedDuration::from_mins(i64::from(rules.check_in_after_min));
+    BookingView {
+        code: code.to_owned(),
+        hall: hall.to_owned(),
+        service: service.to_owned(),
+        service_name: profile
+            .services
+            .iter()
+            .find(|s| s.id == service)
+            .map(|s| s.name.clone())
+            .unwrap_or_default(),
+        start: local(tz, start),
+        end: local(tz, end),
+        channel,
+        status,
+        phone_masked,
+        refused_reason,
+        hall_name: profile.name.clone(),
+        address: profile.address.clone(),
+        check_in_opens: local(tz, opens),
+        check_in_closes: local(tz, closes),
+    }
+}
+
 fn local(tz: &TimeZone, at: Timestamp) -> String {
     at.to_zoned(tz.clone())
         .strftime("%Y-%m-%dT%H:%M:%S%:z")
         .to_string()
+}
+
+/// The hub's share of each of a service's slots on a date, with how much of it is booked.
+pub async fn share_of_slots(
+    state: &HubState,
+    hall: &str,
+    profile: &HallProfile,
+    tz: &TimeZone,
+    service: &str,
+    date: hallq_core::jiff::civil::Date,
+) -> Result<Vec<(hallq_core::PlannedSlot, u32)>, HubError> {
+    let planned = planned_slots(
+        &profile.plans,
+        &state.calendar(),
+        tz,
+        &ServiceId::new(service),
+        date,
+    );
+    if planned.is_empty() {
+        return Ok(Vec::new());
+    }
+    let client = state.pool.get().await?;
+    let rows = client
+        .query(
+            "SELECT (extract(epoch FROM start_at) * 1000)::int8, count(*) FROM hub_bookings
+             WHERE hall = $1 AND service = $2 AND local_date = $3::text::date
+               AND status IN ('booked', 'checked_in')
+             GROUP BY start_at",
+            &[&hall, &service, &date.to_string()],
+        )
+        .await?;
+    let booked: std::collections::HashMap<i64, i64> =
+        rows.iter().map(|row| (row.get(0), row.get(1))).collect();
+    Ok(planned
+        .into_iter()
+        .map(|slot| {
+            let taken = booked
+                .get(&slot.start.as_millisecond())
+                .copied()
+                .unwrap_or(0) as u32;
+            (slot, taken)
+        })
+        .collect())
 }
 
 /// The hub's share of a service's slots on a date, with what is booked.
@@ -127,34 +239,19 @@ pub async fn slots(
             "the hall '{hall}' has no service '{service}'"
         )));
     }
-    let planned = planned_slots(
-        &profile.plans,
-        &state.calendar(),
-        &tz,
-        &ServiceId::new(service),
-        date,
-    );
-    let client = state.pool.get().await?;
-    let mut out = Vec::with_capacity(planned.len());
-    for slot in planned {
-        let booked: i64 = client
-            .query_one(
-                "SELECT count(*) FROM hub_bookings WHERE hall = $1 AND service = $2
-                   AND start_at = to_timestamp($3::int8 / 1000.0) AND status IN ('booked', 'checked_in')",
-                &[&hall, &service, &slot.start.as_millisecond()],
-            )
-            .await?
-            .get(0);
-        let booked = booked as u32;
-        out.push(HubSlot {
+    let now = Timestamp::now();
+    Ok(share_of_slots(state, hall, &profile, &tz, service, date)
+        .await?
+        .into_iter()
+        .filter(|(slot, _)| slot.start > now)
+        .map(|(slot, booked)| HubSlot {
             start: local(&tz, slot.start),
             end: local(&tz, slot.end),
             hub_capacity: slot.hub_share,
             hub_booked: booked,
             available: slot.hub_share.saturating_sub(booked),
-        });
-    }
-    Ok(out)
+        })
+        .collect())
 }
 
 /// Books a place of the hub's share.
@@ -320,18 +417,19 @@ pub async fn book(
         .await?;
     transaction.commit().await?;
     tracing::info!(hall, code = %hallq_core::mask_code(&code), phone = %masked, "hub booking taken");
-    Ok(BookingView {
-        code,
-        hall: hall.to_owned(),
-        service: service.id.clone(),
-        service_name: service.name.clone(),
-        start: local(&tz, start),
-        end: local(&tz, slot.end),
+    Ok(view(
+        &profile,
+        &tz,
+        hall,
+        &code,
+        &service.id,
+        start,
+        slot.end,
         channel,
-        status: "booked".into(),
-        phone_masked: masked,
-        refused_reason: None,
-    })
+        "booked".into(),
+        masked,
+        None,
+    ))
 }
 
 async fn lock_hall_bookings(
@@ -398,23 +496,42 @@ pub async fn find(state: &HubState, hall: &str, code: &str) -> Result<BookingVie
         .ok_or_else(|| HubError::not_found("there is no booking with this code at this hall"))?;
     let service: String = row.get(0);
     let at = |ms: i64| Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH);
-    Ok(BookingView {
-        code: code.to_owned(),
-        hall: hall.to_owned(),
-        service_name: profile
-            .services
-            .iter()
-            .find(|s| s.id == service)
-            .map(|s| s.name.clone())
-            .unwrap_or_default(),
-        service,
-        start: local(&tz, at(row.get(1))),
-        end: local(&tz, at(row.get(2))),
-        channel: row.get(3),
-        status: row.get(4),
-        phone_masked: row.get(5),
-        refused_reason: row.get(6),
-    })
+    Ok(view(
+        &profile,
+        &tz,
+        hall,
+        code,
+        &service,
+        at(row.get(1)),
+        at(row.get(2)),
+        row.get(3),
+        row.get(4),
+        row.get(5),
+        row.get(6),
+    ))
+}
+
+/// A citizen cancels their own booking: the code and the phone it was made with. A wrong phone
+/// gets the same answer as an unknown code, so codes cannot be tried against numbers.
+pub async fn cancel_by_citizen(
+    state: &HubState,
+    code: &str,
+    phone: &str,
+) -> Result<BookingView, HubError> {
+    let unknown = || HubError::not_found("there is no booking with this code for this phone");
+    let key = state.privacy.match_key(hallq_privacy::Kind::Phone, phone);
+    let hall: String = {
+        let client = state.pool.get().await?;
+        client
+            .query_opt(
+                "SELECT hall FROM hub_bookings WHERE code = $1 AND phone_key = $2",
+                &[&code, &key],
+            )
+            .await?
+            .ok_or_else(unknown)?
+            .get(0)
+    };
+    cancel(state, &hall, code).await
 }
 
 /// The feed of a hall's bookings after `after`, at most `limit`.

@@ -11,6 +11,8 @@
 //! - `app` — builds the server: pool, migrations, calendar cache, routes;
 //! - `http` — the API, one file per group of endpoints, and the error form;
 //! - `ingest` — a push, stored once and in order; `bookings` — the hub's share of slots;
+//! - `sms` — the gateway, and the SMS command grammar citizens book with; `phone_checks` —
+//!   codes that confirm a phone before an online booking;
 //! - `auth` — halls' tokens and managers' sessions; `admin` — the command line's jobs;
 //! - `state` — what handlers share; `db` — the pool and the migrations.
 
@@ -21,4 +23,6 @@ pub mod bookings;
 pub mod db;
 pub mod http;
 pub mod ingest;
+pub mod phone_checks;
+pub mod sms;
 pub mod state;

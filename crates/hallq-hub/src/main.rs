@@ -85,6 +85,25 @@ struct ServeArgs {
     /// Most connections to PostgreSQL at once
     #[arg(long, env = "HALLQ_HUB_POOL_SIZE", default_value_t = 16)]
     pool_size: usize,
+    /// The SMS gateway (POST {"phone", "text", "purpose"}), for phone codes and confirmations
+    #[arg(long, env = "HALLQ_HUB_SMS_GATEWAY_URL")]
+    sms_gateway_url: Option<String>,
+    /// Sent to the gateway as Authorization: Bearer
+    #[arg(long, env = "HALLQ_HUB_SMS_GATEWAY_TOKEN", hide_env_values = true)]
+    sms_gateway_token: Option<String>,
+    /// What the gateway presents when it posts citizens' messages to /v1/sms/inbound
+    #[arg(long, env = "HALLQ_HUB_SMS_INBOUND_TOKEN", hide_env_values = true)]
+    sms_inbound_token: Option<String>,
+    /// Bookings, cancellations and phone codes one address may ask for a minute
+    #[arg(
+        long,
+        env = "HALLQ_HUB_CITIZEN_REQUESTS_PER_MINUTE",
+        default_value_t = 20
+    )]
+    citizen_requests_per_minute: u32,
+    /// The city's time zone: what "today" means in the city's reports
+    #[arg(long, env = "HALLQ_HUB_TIME_ZONE", default_value = "Asia/Shanghai")]
+    time_zone: String,
 }
 
 macro_rules! say {
@@ -133,6 +152,13 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         data_dir: args.data,
         workers: args.workers,
         pool_size: args.pool_size.clamp(1, 500),
+        sms_gateway: args
+            .sms_gateway_url
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| (url, args.sms_gateway_token.filter(|t| !t.is_empty()))),
+        sms_inbound_token: args.sms_inbound_token.filter(|t| !t.trim().is_empty()),
+        citizen_requests_per_minute: args.citizen_requests_per_minute.clamp(1, 100_000),
+        time_zone: args.time_zone,
     };
     actix_web::rt::System::new().block_on(async move {
         let hub = Hub::build(settings).await.map_err(|e| e.to_string())?;

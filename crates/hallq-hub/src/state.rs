@@ -16,6 +16,17 @@ pub struct HubState {
     /// Halls' token hashes seen valid (id → SHA-256 hex): spares a query per push.
     pub hall_tokens: RwLock<HashMap<String, String>>,
     pub metrics: Metrics,
+    /// The SMS gateway, when the hub has one (codes, confirmations, replies).
+    pub sms: Option<crate::sms::Gateway>,
+    /// What the gateway presents when it posts an inbound message (`Bearer …`).
+    pub sms_inbound_token: Option<String>,
+    /// Bookings, cancellations and phone codes per client address per minute.
+    pub citizen_limit: hallq_privacy::limits::RateLimit,
+    /// The city's time zone: what "today" means in reports.
+    pub time_zone: hallq_core::jiff::tz::TimeZone,
+    pub time_zone_name: String,
+    /// A hall's row of the city's view changed (a snapshot or a push arrived): its id.
+    pub city_updates: tokio::sync::broadcast::Sender<String>,
 }
 
 #[derive(Default)]

@@ -16,6 +16,7 @@
 //! | `GET  /v1/calendars` and `/v1/calendars/{year}` | the holiday files ([`CalendarYears`]) |
 
 mod calendar_file;
+pub mod csv;
 mod strip;
 
 pub use calendar_file::{parse_calendar_file, CalendarFileError};
@@ -117,11 +118,27 @@ pub struct DeviceHealth {
     pub detail: Option<String>,
 }
 
+/// The whole hall at a moment (windows serve several services, so these are not the sums of
+/// the services' lines).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HallWaits {
+    pub waiting: u32,
+    /// Over all of today's calls.
+    pub average_wait_s: u64,
+    pub p90_wait_s: u64,
+    pub served_today: u32,
+    pub issued_today: u32,
+    pub open_windows: u32,
+    pub windows: u32,
+}
+
 /// `POST /v1/halls/{id}/snapshots`: the hall's waits and devices, every minute.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WaitSnapshot {
     /// Milliseconds since 1970 (UTC).
     pub at_ms: i64,
+    #[serde(default)]
+    pub hall: HallWaits,
     pub services: Vec<ServiceWait>,
     pub devices: Vec<DeviceHealth>,
 }
@@ -133,6 +150,16 @@ pub struct ProfileService {
     pub name: String,
     #[serde(default)]
     pub name_en: Option<String>,
+    /// The agency behind it (税务, 社保 …): the booking page groups by it.
+    #[serde(default)]
+    pub department: String,
+    /// The ticket prefix (A, B …): with the hall's SMS number it is the service's code in SMS
+    /// bookings (`YY 1A …`).
+    #[serde(default)]
+    pub prefix: String,
+    /// What to bring.
+    #[serde(default)]
+    pub materials: Vec<String>,
 }
 
 /// `PUT /v1/halls/{id}/profile`: what the hub needs to book for the hall: its services, its
@@ -142,6 +169,9 @@ pub struct ProfileService {
 pub struct HallProfile {
     pub name: String,
     pub level: String,
+    /// Where the hall is, for the citizen who booked.
+    #[serde(default)]
+    pub address: Option<String>,
     pub time_zone: String,
     pub services: Vec<ProfileService>,
     pub plans: Vec<AppointmentPlan>,

@@ -16,14 +16,15 @@
 //! - `privacy` — citizens' numbers as keyed hashes and sealed text, the hall's key (the
 //!   `hallq-privacy` crate, shared with the hub);
 //! - `upstream` is a follower (`followers::upstream`): the log to the city's hub and back;
-//! - `csv`, `lists`, `metrics` — small helpers with one job each; `limits` and `phone_checks`
+//! - `lists`, `metrics` — small helpers with one job each (`csv`, the one CSV writer, is
+//!   `hallq-protocol`'s, shared with the hub); `limits` and `phone_checks`
 //!   (rate limits, SMS codes that confirm a phone) come from `hallq-privacy`, shared with the hub.
 
 pub mod app;
 pub mod auth;
 pub mod config;
 pub mod credentials;
-pub mod csv;
+pub use hallq_protocol::csv;
 pub mod followers;
 pub mod http;
 pub use hallq_privacy::limits;

@@ -4,7 +4,13 @@
 use super::DbError;
 
 /// (version, SQL), in order. Add new ones at the end; never edit one that has shipped.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../../migrations/001-hub.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../../migrations/001-hub.sql")),
+    (
+        2,
+        include_str!("../../migrations/002-citizens-and-city.sql"),
+    ),
+];
 
 /// Any number: the lock's name among the database's advisory locks.
 const MIGRATION_LOCK: i64 = 0x6861_6c6c_715f_6875; // "hallq_hu"

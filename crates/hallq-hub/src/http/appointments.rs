@@ -18,6 +18,9 @@ pub struct SlotsQuery {
 
 /// `GET /v1/halls/{id}/slots?service=&date=`: the hub's share of each slot (public: counts
 /// only).
+#[utoipa::path(get, path = "/v1/halls/{id}/slots", tag = "citizens",
+    params(("id" = String, Path), ("service" = String, Query), ("date" = String, Query, description = "YYYY-MM-DD")),
+    responses((status = 200, description = "the hub's share of each slot"), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
 pub async fn slots(
     state: Data,
     path: web::Path<String>,
@@ -32,6 +35,9 @@ pub async fn slots(
 }
 
 /// `POST /v1/halls/{id}/appointments`: a booking from the hub's share (managers).
+#[utoipa::path(post, path = "/v1/halls/{id}/appointments", tag = "bookings", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body(content = Object, description = "{service, start, channel, phone, name?}"),
+    responses((status = 201), (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub async fn book(
     request: HttpRequest,
     state: Data,
@@ -45,6 +51,9 @@ pub async fn book(
 }
 
 /// `GET /v1/halls/{id}/appointments/{code}` (managers).
+#[utoipa::path(get, path = "/v1/halls/{id}/appointments/{code}", tag = "bookings", security(("bearer" = [])),
+    params(("id" = String, Path), ("code" = String, Path)),
+    responses((status = 200), (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
 pub async fn get(
     request: HttpRequest,
     state: Data,
@@ -57,6 +66,9 @@ pub async fn get(
 }
 
 /// `DELETE /v1/halls/{id}/appointments/{code}` (managers).
+#[utoipa::path(delete, path = "/v1/halls/{id}/appointments/{code}", tag = "bookings", security(("bearer" = [])),
+    params(("id" = String, Path), ("code" = String, Path)),
+    responses((status = 200), (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
 pub async fn cancel(
     request: HttpRequest,
     state: Data,
@@ -76,6 +88,9 @@ pub struct FeedQuery {
 }
 
 /// `GET /v1/halls/{id}/appointments?after=N`: the hall's feed of hub bookings (the hall).
+#[utoipa::path(get, path = "/v1/halls/{id}/appointments", tag = "halls", security(("bearer" = [])),
+    params(("id" = String, Path), ("after" = Option<u64>, Query), ("limit" = Option<usize>, Query)),
+    responses((status = 200, description = "BookingFeed"), (status = 401, body = super::error::ErrorBody)))]
 pub async fn feed(
     request: HttpRequest,
     state: Data,
@@ -92,6 +107,9 @@ pub async fn feed(
 }
 
 /// `POST /v1/halls/{id}/appointments/ack` (the hall).
+#[utoipa::path(post, path = "/v1/halls/{id}/appointments/ack", tag = "halls", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body(content = Object, description = "BookingAck"),
+    responses((status = 204), (status = 401, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub async fn acknowledge(
     request: HttpRequest,
     state: Data,

@@ -8,6 +8,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use hallq_protocol::CalendarYears;
 
 /// `GET /v1/calendars`: the years the hub has.
+#[utoipa::path(get, path = "/v1/calendars", tag = "calendars",
+    responses((status = 200, description = "{\"years\": [2026]}")))]
 pub async fn years(state: Data) -> Result<web::Json<CalendarYears>, HubError> {
     let client = state.pool.get().await?;
     let years = client
@@ -27,6 +29,8 @@ fn year_of(text: &str) -> Result<i16, HubError> {
 }
 
 /// `GET /v1/calendars/{year}`: the year's file as it was given (holiday-cn layout).
+#[utoipa::path(get, path = "/v1/calendars/{year}", tag = "calendars", params(("year" = String, Path)),
+    responses((status = 200, description = "the holiday-cn file"), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
 pub async fn year(state: Data, path: web::Path<String>) -> Result<HttpResponse, HubError> {
     let year = year_of(&path.into_inner())?;
     let client = state.pool.get().await?;
@@ -41,6 +45,9 @@ pub async fn year(state: Data, path: web::Path<String>) -> Result<HttpResponse, 
 }
 
 /// `PUT /v1/calendars/{year}` (managers): a year's file, checked as every hall checks it.
+#[utoipa::path(put, path = "/v1/calendars/{year}", tag = "calendars", security(("bearer" = [])), params(("year" = String, Path)),
+    request_body(content = String, description = "the holiday-cn file"),
+    responses((status = 204), (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)))]
 pub async fn put_year(
     request: HttpRequest,
     state: Data,

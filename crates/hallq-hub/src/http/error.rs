@@ -7,6 +7,20 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 use std::fmt;
 
+/// The error form, as the API description shows it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, snake_case: scripts branch on it.
+    pub code: String,
+    /// For people: what went wrong and what to do.
+    pub message: String,
+}
+
 #[derive(Debug)]
 pub struct HubError {
     pub status: StatusCode,

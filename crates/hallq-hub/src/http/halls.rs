@@ -11,6 +11,9 @@ use hallq_protocol::{HallProfile, HallSummary, WaitSnapshot};
 use std::time::Instant;
 
 /// `GET /v1/halls/{id}/summary`: the hall's token, or a manager.
+#[utoipa::path(get, path = "/v1/halls/{id}/summary", tag = "halls", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "HallSummary (docs/upstream-protocol.md)"), (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
 pub async fn summary(
     request: HttpRequest,
     state: Data,
@@ -41,6 +44,9 @@ pub async fn summary(
 }
 
 /// `POST /v1/halls/{id}/events`: the next events of the hall's log.
+#[utoipa::path(post, path = "/v1/halls/{id}/events", tag = "halls", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body(content = Object, description = "EventsPush"),
+    responses((status = 200, description = "EventsAccepted"), (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody), (status = 409, description = "sequence_gap with last_seq"), (status = 413, body = super::error::ErrorBody)))]
 pub async fn push_events(
     request: HttpRequest,
     state: Data,
@@ -59,6 +65,7 @@ pub async fn push_events(
     ingest::check_shape(&push)?;
     let accepted = ingest::store(&state, &hall, &push).await?;
     Metrics::add(&state.metrics.pushes, 1);
+    let _ = state.city_updates.send(hall);
     state
         .metrics
         .observe_push(started.elapsed().as_millis() as u64);
@@ -69,6 +76,9 @@ pub async fn push_events(
 const MAX_SNAPSHOT_ROWS: usize = 500;
 
 /// `POST /v1/halls/{id}/snapshots`: waits per service and device health.
+#[utoipa::path(post, path = "/v1/halls/{id}/snapshots", tag = "halls", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body(content = Object, description = "WaitSnapshot"),
+    responses((status = 204), (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)))]
 pub async fn push_snapshot(
     request: HttpRequest,
     state: Data,
@@ -151,16 +161,20 @@ pub async fn push_snapshot(
     transaction
         .execute(
             "UPDATE hall_sync SET snapshots_received = snapshots_received + 1,
-                 last_snapshot_at = now() WHERE hall = $1",
-            &[&hall],
+                 last_snapshot_at = now(), latest_snapshot = $2::text::jsonb WHERE hall = $1",
+            &[&hall, &serde_json::to_string(&snapshot).unwrap_or_default()],
         )
         .await?;
     transaction.commit().await?;
     Metrics::add(&state.metrics.snapshots, 1);
+    let _ = state.city_updates.send(hall);
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// `PUT /v1/halls/{id}/profile`: the hall's services, plans and shares, rules and time zone.
+#[utoipa::path(put, path = "/v1/halls/{id}/profile", tag = "halls", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body(content = Object, description = "HallProfile"),
+    responses((status = 204), (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)))]
 pub async fn put_profile(
     request: HttpRequest,
     state: Data,
@@ -219,6 +233,8 @@ pub struct HallRow {
 }
 
 /// `GET /v1/halls`: every hall and its link (managers).
+#[utoipa::path(get, path = "/v1/halls", tag = "halls", security(("bearer" = [])),
+    responses((status = 200, description = "{\"halls\": [HallRow]}"), (status = 401, body = super::error::ErrorBody)))]
 pub async fn list(request: HttpRequest, state: Data) -> Result<HttpResponse, HubError> {
     auth::manager(&request, &state).await?;
     let client = state.pool.get().await?;

@@ -7,17 +7,20 @@ use actix_web::HttpResponse;
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200)))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
 /// 200 when the database answers a query, 503 otherwise.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200), (status = 503, body = super::error::ErrorBody)))]
 pub async fn readyz(state: Data) -> Result<HttpResponse, HubError> {
     let client = state.pool.get().await?;
     client.query_one("SELECT 1", &[]).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text")))]
 pub async fn metrics(state: Data) -> HttpResponse {
     let m = &state.metrics;
     let mut out = String::with_capacity(2048);

@@ -2,15 +2,22 @@
 //!
 //! - `halls` — a hall's summary, pushes of its log, snapshots and profile; the halls' list;
 //! - `appointments` — the hub's share of slots, bookings, the halls' booking feed;
+//! - `citizens` — the booking page's API (halls, days, phone codes, book, cancel) and inbound SMS;
+//! - `city` — the city's view, live stream and day's report (managers);
 //! - `calendars` — the holiday files;
 //! - `sessions`, `health` — managers' sign-in; liveness, readiness, metrics;
+//! - `pages`, `openapi` — `/book`, `/city` and their assets; the API description;
 //! - `error` — the error form.
 
 pub mod appointments;
 pub mod calendars;
+pub mod citizens;
+pub mod city;
 pub mod error;
 pub mod halls;
 pub mod health;
+pub mod openapi;
+pub mod pages;
 pub mod sessions;
 
 use crate::state::HubState;
@@ -63,6 +70,22 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .app_data(web::PathConfig::default().error_handler(|error, _| {
             HubError::bad_request("invalid_path", format!("the path is not valid: {error}")).into()
         }))
+        .route("/", web::get().to(pages::index))
+        .route("/book", web::get().to(pages::book))
+        .route("/city", web::get().to(pages::city))
+        .route("/assets/book.js", web::get().to(pages::book_js))
+        .route("/assets/city.js", web::get().to(pages::city_js))
+        .route("/assets/hub.css", web::get().to(pages::hub_css))
+        .route("/v1/openapi.json", web::get().to(openapi::openapi))
+        .route("/v1/public/halls", web::get().to(citizens::halls))
+        .route("/v1/halls/{id}/days", web::get().to(citizens::days))
+        .route("/v1/phone-checks", web::post().to(citizens::phone_check))
+        .route("/v1/book", web::post().to(citizens::book))
+        .route("/v1/book/cancel", web::post().to(citizens::cancel))
+        .route("/v1/sms/inbound", web::post().to(citizens::inbound_sms))
+        .route("/v1/city", web::get().to(city::view))
+        .route("/v1/city/events", web::get().to(city::events))
+        .route("/v1/city/report.csv", web::get().to(city::report))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))

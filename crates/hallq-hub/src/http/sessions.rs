@@ -13,6 +13,8 @@ pub struct SignIn {
 }
 
 /// `POST /v1/sessions` → `{"token", "expires_in_s"}`.
+#[utoipa::path(post, path = "/v1/sessions", tag = "managers", request_body(content = Object, description = "{manager, pin}"),
+    responses((status = 201, description = "{token, expires_in_s}"), (status = 401, body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)))]
 pub async fn sign_in(state: Data, body: web::Json<SignIn>) -> Result<HttpResponse, HubError> {
     if body.manager.len() > 64 || body.pin.len() > 64 {
         return Err(HubError::bad_request(

@@ -11,6 +11,9 @@ pub(crate) struct HallSection {
     pub(crate) id: Option<String>,
     pub(crate) name: String,
     pub(crate) level: String,
+    /// The hall's address, told to citizens who book (online and by SMS).
+    #[serde(default)]
+    pub(crate) address: Option<String>,
     #[serde(default = "default_time_zone")]
     pub(crate) time_zone: String,
     /// This is the demo hall: its well-known credentials are expected, not a risk.

@@ -83,6 +83,8 @@ pub struct HallConfig {
     pub source: String,
     /// The hall's id in the city (as the hub knows it).
     pub id: String,
+    /// The hall's address, for citizens who book.
+    pub address: Option<String>,
     pub spec: HallSpec,
     pub time_zone: TimeZone,
     pub time_zone_name: String,
@@ -180,6 +182,7 @@ impl HallConfig {
             Some(time_zone) if problems.is_empty() => Ok(HallConfig {
                 source: file.to_owned(),
                 id: hall_id,
+                address: raw.hall.address.clone(),
                 spec,
                 time_zone,
                 time_zone_name: raw.hall.time_zone,

@@ -332,6 +332,7 @@ impl Upstream {
         HallProfile {
             name: spec.name.clone(),
             level: spec.level.clone(),
+            address: self.config.address.clone(),
             time_zone: self.config.time_zone_name.clone(),
             services: spec
                 .services
@@ -340,6 +341,9 @@ impl Upstream {
                     id: s.id.0.clone(),
                     name: s.name.clone(),
                     name_en: s.name_en.clone(),
+                    department: s.department.clone(),
+                    prefix: s.prefix.clone(),
+                    materials: s.materials.clone(),
                 })
                 .collect(),
             plans: spec.appointment_plans.clone(),

@@ -5,11 +5,11 @@
 use super::Upstream;
 use hallq_core::jiff::Timestamp;
 use hallq_core::{Hall, TicketStatus, WindowStatus};
-use hallq_protocol::{DeviceHealth, ServiceWait, WaitSnapshot};
+use hallq_protocol::{DeviceHealth, HallWaits, ServiceWait, WaitSnapshot};
 use std::collections::HashMap;
 
 pub fn take(upstream: &Upstream, now: Timestamp) -> WaitSnapshot {
-    let services = upstream.engine.view(service_waits);
+    let (hall, services) = upstream.engine.view(waits);
     let mut devices: Vec<DeviceHealth> = upstream
         .printing
         .views()
@@ -36,25 +36,52 @@ pub fn take(upstream: &Upstream, now: Timestamp) -> WaitSnapshot {
     }));
     WaitSnapshot {
         at_ms: now.as_millisecond(),
+        hall,
         services,
         devices,
     }
 }
 
-/// One pass over today's tickets (once a minute), then a line per service.
-fn service_waits(hall: &Hall) -> Vec<ServiceWait> {
+/// One pass over today's tickets (once a minute), then the hall's line and one per service.
+fn waits(hall: &Hall) -> (HallWaits, Vec<ServiceWait>) {
     let today = hall.day();
     let mut waits: HashMap<&str, Vec<u64>> = HashMap::new();
     let mut served: HashMap<&str, u32> = HashMap::new();
+    let mut all_waits = Vec::new();
+    let mut totals = HallWaits::default();
     for ticket in hall.tickets().filter(|t| Some(t.service_day) == today) {
+        totals.issued_today += 1;
         if let Some(called_at) = ticket.called_at {
             let wait = (called_at.as_second() - ticket.issued_at.as_second()).max(0) as u64;
             waits.entry(ticket.service.as_str()).or_default().push(wait);
+            all_waits.push(wait);
         }
-        if ticket.status == TicketStatus::Completed {
-            *served.entry(ticket.service.as_str()).or_default() += 1;
+        match ticket.status {
+            TicketStatus::Completed => {
+                *served.entry(ticket.service.as_str()).or_default() += 1;
+                totals.served_today += 1;
+            }
+            TicketStatus::Waiting => totals.waiting += 1,
+            _ => {}
         }
     }
+    all_waits.sort_unstable();
+    totals.average_wait_s = average(&all_waits);
+    totals.p90_wait_s = percentile(&all_waits, 90);
+    totals.windows = hall.windows().len() as u32;
+    totals.open_windows = hall
+        .windows()
+        .iter()
+        .filter(|w| w.status == WindowStatus::Open)
+        .count() as u32;
+    (totals, service_waits(hall, waits, &served))
+}
+
+fn service_waits(
+    hall: &Hall,
+    mut waits: HashMap<&str, Vec<u64>>,
+    served: &HashMap<&str, u32>,
+) -> Vec<ServiceWait> {
     let spec = hall.spec();
     spec.services
         .iter()
