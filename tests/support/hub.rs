@@ -10,25 +10,42 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The hub's binary: cargo's own path in the hub's package; beside the other binaries of the
-/// workspace otherwise (`cargo test --workspace`, as scripts/test runs, builds it).
+/// The hub's binary: cargo's own path in the hub's package. Elsewhere (the hall's tests) it is
+/// beside the hall's binary; cargo builds it once per test process first, so that a test never
+/// runs a hub older than its source (a no-op under `cargo test --workspace`, which built it).
 pub fn hub_binary() -> PathBuf {
     if let Some(path) = option_env!("CARGO_BIN_EXE_hallq-hub") {
         return PathBuf::from(path);
     }
-    let exe = std::env::current_exe().expect("the test's path");
-    let target = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
-    let path = target.join("hallq-hub");
-    assert!(
-        path.exists(),
-        "{} is missing: build it with `cargo build -p hallq-hub` (scripts/test builds the \
-         whole workspace)",
-        path.display()
-    );
-    path
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().expect("the test's path");
+            let target = exe
+                .parent()
+                .and_then(|deps| deps.parent())
+                .expect("target/<profile>/deps")
+                .to_owned();
+            let cargo = option_env!("CARGO").unwrap_or("cargo");
+            let mut build = Command::new(cargo);
+            build.args(["build", "--quiet", "-p", "hallq-hub", "--bin", "hallq-hub"]);
+            if target.file_name().is_some_and(|name| name == "release") {
+                build.arg("--release");
+            }
+            let status = build
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("run cargo to build hallq-hub");
+            assert!(status.success(), "cargo build -p hallq-hub failed");
+            let path = target.join("hallq-hub");
+            assert!(
+                path.exists(),
+                "{} is missing after the build",
+                path.display()
+            );
+            path
+        })
+        .clone()
 }
 
 /// One HTTP answer from the hub.
@@ -50,6 +67,8 @@ pub struct TestHub {
     pub base: String,
     pub port: u16,
     pub database_url: String,
+    /// More arguments for `serve` (an SMS gateway …).
+    extra: Vec<String>,
     data: tempfile::TempDir,
     log: Arc<Mutex<Vec<String>>>,
     agent: ureq::Agent,
@@ -61,22 +80,34 @@ impl TestHub {
         Self::start_on(database_url, 0)
     }
 
+    /// A hub with more `serve` arguments (`--sms-gateway-url …`), on a random port.
+    pub fn start_with(database_url: &str, extra: &[&str]) -> Self {
+        let mut hub = Self::unstarted(database_url, 0);
+        hub.extra = extra.iter().map(|a| a.to_string()).collect();
+        hub.restart();
+        hub
+    }
+
     /// A hub over `database_url` on a given port (a hall was told of it before it existed).
     pub fn start_on(database_url: &str, port: u16) -> Self {
-        let data = tempfile::tempdir().expect("temp dir");
-        let mut hub = Self {
+        let mut hub = Self::unstarted(database_url, port);
+        hub.restart();
+        hub
+    }
+
+    fn unstarted(database_url: &str, port: u16) -> Self {
+        Self {
             child: None,
             base: String::new(),
             port,
             database_url: database_url.to_owned(),
-            data,
+            extra: Vec::new(),
+            data: tempfile::tempdir().expect("temp dir"),
             log: Default::default(),
             agent: ureq::AgentBuilder::new()
                 .timeout(Duration::from_secs(20))
                 .build(),
-        };
-        hub.restart();
-        hub
+        }
     }
 
     /// Starts the hub again on the same port and database (after `kill9`).
@@ -102,6 +133,7 @@ impl TestHub {
             .arg(&self.database_url)
             .arg("--data")
             .arg(self.data.path())
+            .args(&self.extra)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -5,6 +5,7 @@
 
 pub mod hub;
 pub mod postgres;
+pub mod sms_gateway;
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};

@@ -50,7 +50,7 @@ function render() {
     if (open === hall.id) {
       for (const service of hall.services) {
         rows.push(element("tr", { className: "detail" }, [
-          cell("　" + service.service), cell(service.waiting, true), cell(minutes(service.average_wait_s), true),
+          cell("　" + service.name), cell(service.waiting, true), cell(minutes(service.average_wait_s), true),
           cell(minutes(service.p90_wait_s), true), cell(service.open_windows, true), cell(service.served_today, true),
           cell(`预计 ${minutes(service.estimate_s)}`), cell(""), cell(""),
         ]));

@@ -34,7 +34,7 @@ pub async fn send_code(state: &HubState, phone: &str) -> Result<(), HubError> {
     let allowed = client
         .query_opt(
             "INSERT INTO phone_checks AS p (phone_key, code_sha256, sent_at, expires_at, hour_started)
-             VALUES ($1, $2, now(), now() + make_interval(mins => $3::float8), now())
+             VALUES ($1, $2, now(), now() + $3::float8 * interval '1 minute', now())
              ON CONFLICT (phone_key) DO UPDATE SET
                  code_sha256 = EXCLUDED.code_sha256, sent_at = now(),
                  expires_at = EXCLUDED.expires_at, attempts = 0,

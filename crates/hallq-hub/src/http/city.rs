@@ -41,8 +41,20 @@ pub struct CityHall {
     pub last_push_at: Option<String>,
     /// Printers and displays not in order.
     pub alerts: Vec<DeviceAlert>,
-    #[schema(value_type = Vec<Object>)]
-    pub services: Vec<ServiceWait>,
+    pub services: Vec<CityService>,
+}
+
+/// One service of a hall, as of the latest snapshot.
+#[derive(Serialize, ToSchema, Clone)]
+pub struct CityService {
+    pub service: String,
+    pub name: String,
+    pub waiting: u32,
+    pub average_wait_s: u64,
+    pub p90_wait_s: u64,
+    pub served_today: u32,
+    pub open_windows: u32,
+    pub estimate_s: u64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -60,7 +72,7 @@ pub async fn city_halls(
         .query(
             "SELECT h.id, h.name, s.latest_snapshot::text, GREATEST(s.log_seq - s.last_seq, 0),
                     to_char(s.last_push_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
-                    COALESCE(p.profile->>'name', h.name)
+                    COALESCE(p.profile->>'name', h.name), p.profile::text
              FROM halls h JOIN hall_sync s ON s.hall = h.id
              LEFT JOIN hall_profiles p ON p.hall = h.id
              WHERE $1::text IS NULL OR h.id = $1
@@ -114,7 +126,32 @@ pub async fn city_halls(
                         detail: a.get(4),
                     })
                     .collect(),
-                services: snapshot.map(|s| s.services).unwrap_or_default(),
+                services: {
+                    let profile: Option<hallq_protocol::HallProfile> = row
+                        .get::<_, Option<String>>(6)
+                        .and_then(|text| serde_json::from_str(&text).ok());
+                    let name_of = |id: &str| {
+                        profile
+                            .as_ref()
+                            .and_then(|p| p.services.iter().find(|s| s.id == id))
+                            .map_or_else(|| id.to_owned(), |s| s.name.clone())
+                    };
+                    snapshot
+                        .map(|s| s.services)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|line: ServiceWait| CityService {
+                            name: name_of(&line.service),
+                            service: line.service,
+                            waiting: line.waiting,
+                            average_wait_s: line.average_wait_s,
+                            p90_wait_s: line.p90_wait_s,
+                            served_today: line.served_today,
+                            open_windows: line.open_windows,
+                            estimate_s: line.estimate_s,
+                        })
+                        .collect()
+                },
                 id,
             }
         })

@@ -66,7 +66,7 @@ fn normalise(text: &str) -> String {
 
 pub fn parse(text: &str) -> Command {
     if text.chars().count() > 160 {
-        return Command::Help("the message is too long");
+        return Command::Help("短信太长");
     }
     let text = normalise(text);
     let words: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
@@ -78,33 +78,33 @@ pub fn parse(text: &str) -> Command {
                     code: (*code).to_owned(),
                 }
             }
-            _ => Command::Help("give the booking code after QX"),
+            _ => Command::Help("QX 后面请写预约码"),
         },
-        _ => Command::Help("not a command"),
+        _ => Command::Help("不是预约或取消指令"),
     }
 }
 
 fn book(words: &[&str]) -> Command {
     let [service, day, period] = words else {
-        return Command::Help("give the service code, the day and 上午/下午 after YY");
+        return Command::Help("YY 后面请依次写业务代码、日期、上午或下午");
     };
     let digits: String = service.chars().take_while(char::is_ascii_digit).collect();
     let prefix = &service[digits.len()..];
     let Ok(hall) = digits.parse::<u32>() else {
-        return Command::Help("the service code starts with the hall's number");
+        return Command::Help("业务代码以大厅号开头");
     };
     if prefix.is_empty() || prefix.len() > 2 || !prefix.chars().all(|c| c.is_ascii_uppercase()) {
-        return Command::Help("the service code ends with the service's letter");
+        return Command::Help("业务代码以事项字母结尾");
     }
     let Some(day) = parse_day(day) else {
-        return Command::Help("the day is 今天, 明天, 后天 or like 12-01");
+        return Command::Help("日期请写今天、明天、后天或如 12-01");
     };
     let period = match *period {
         "上午" | "AM" => Period::Morning,
         "下午" | "PM" => Period::Afternoon,
         other => match parse_time(other) {
             Some(time) => Period::At(time),
-            None => return Command::Help("the time is 上午, 下午 or like 09:30"),
+            None => return Command::Help("时间请写上午、下午或如 09:30"),
         },
     };
     Command::Book {

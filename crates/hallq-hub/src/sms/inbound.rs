@@ -62,19 +62,19 @@ async fn book(
         .map(|row| row.get(0));
     drop(client);
     let Some(hall) = hall else {
-        return Ok(commands::help("no hall has this number"));
+        return Ok(commands::help("没有这个大厅号"));
     };
     let (profile, tz) = match bookings::profile(state, &hall).await {
         Ok(found) => found,
-        Err(_) => return Ok(commands::help("this hall takes no SMS bookings yet")),
+        Err(_) => return Ok(commands::help("该大厅暂未开通短信预约")),
     };
     let Some(service) = profile.services.iter().find(|s| s.prefix == prefix) else {
-        return Ok(commands::help("the hall has no service with this letter"));
+        return Ok(commands::help("该大厅没有这个业务代码"));
     };
     let now = Timestamp::now();
     let today = now.to_zoned(tz.clone()).date();
     let Some(date) = commands::resolve(day, today) else {
-        return Ok(commands::help("there is no such day"));
+        return Ok(commands::help("没有这一天"));
     };
     let slots = bookings::share_of_slots(state, &hall, &profile, &tz, &service.id, date).await?;
     let wanted = |slot: &hallq_core::PlannedSlot| {
