@@ -99,6 +99,10 @@ async fn a_citizen_books_on_a_phone_and_is_checked_in_at_the_kiosk_and_called() 
         .unwrap();
     assert!(tax.attr("disabled").await.unwrap().is_some());
     browser.click("[data-service='property-transfer']").await;
+    // What to bring, as the hall configured it.
+    browser
+        .wait_for_text("#materials", |t| t.contains("不动产权证书原件"))
+        .await;
     let day = format!("[data-date='{}']", &start[..10]);
     browser.wait_for_text(&day, |_| true).await;
     browser.click(&day).await;
