@@ -110,6 +110,35 @@ impl Calendar {
         self.years.iter().copied()
     }
 
+    /// Whether `date` is worked: a weekday that is no holiday, or a make-up day (补班).
+    pub fn is_working_day(&self, date: Date) -> bool {
+        matches!(
+            self.day(date).day_type,
+            DayType::Workday | DayType::MakeupWorkday
+        )
+    }
+
+    /// The `n`th working day after `date` (`date` itself for 0): the last day of a deadline
+    /// of `n` working days that starts on `date`. Holidays and weekends are skipped, make-up
+    /// days count. Stops looking after a year and a half, which no deadline reaches.
+    pub fn working_days_after(&self, date: Date, n: u32) -> Date {
+        let mut day = date;
+        let mut left = n;
+        for _ in 0..550 {
+            if left == 0 {
+                break;
+            }
+            match day.tomorrow() {
+                Ok(next) => day = next,
+                Err(_) => break,
+            }
+            if self.is_working_day(day) {
+                left -= 1;
+            }
+        }
+        day
+    }
+
     pub fn day(&self, date: Date) -> CalendarDay {
         let weekend = matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday);
         match self.days.get(&date) {

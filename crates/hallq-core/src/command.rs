@@ -2,6 +2,7 @@
 //! or read from the world (the instant) is decided by the caller and passed in.
 
 use crate::contact::Contact;
+use crate::feedback::{CaseAction, RatingChannel, RatingLevel};
 use crate::ids::{ServiceId, TicketId, WindowId};
 use crate::ticket::{Channel, PriorityClass};
 
@@ -37,6 +38,8 @@ pub enum Command {
     /// Complete the window's current ticket, if any, and call the next one.
     CallNext {
         window: WindowId,
+        /// The staff number of who works the window, for the rating of the visit completed.
+        staff: Option<String>,
     },
     Recall {
         window: WindowId,
@@ -56,6 +59,7 @@ pub enum Command {
     },
     Complete {
         window: WindowId,
+        staff: Option<String>,
     },
     Pause {
         window: WindowId,
@@ -115,6 +119,31 @@ pub enum Command {
         /// `None` when it printed; otherwise the printer's condition and the reason.
         failure: Option<(String, String)>,
     },
+    /// 一次一评: rates a completed visit, or gives the one follow-up after a bad rating's
+    /// rectification. A bad rating opens a case.
+    Rate {
+        ticket: TicketId,
+        level: RatingLevel,
+        reasons: Vec<String>,
+        comment: Option<String>,
+        channel: RatingChannel,
+    },
+    /// 投诉: opens a case like a bad rating does.
+    FileComplaint {
+        category: String,
+        text: String,
+        contact: Option<Contact>,
+        ticket: Option<TicketId>,
+        channel: RatingChannel,
+    },
+    /// A manager moves a case on.
+    ProgressCase {
+        case: u64,
+        action: CaseAction,
+        note: Option<String>,
+        /// The manager's staff id.
+        by: String,
+    },
 }
 
 impl Command {
@@ -138,6 +167,9 @@ impl Command {
             Command::RecordSms { .. } => "record_sms",
             Command::RequestReprint { .. } => "reprint",
             Command::RecordPrintOutcome { .. } => "record_print_outcome",
+            Command::Rate { .. } => "rate",
+            Command::FileComplaint { .. } => "file_complaint",
+            Command::ProgressCase { .. } => "progress_case",
         }
     }
 
@@ -146,10 +178,10 @@ impl Command {
     pub fn target(&self) -> Option<String> {
         match self {
             Command::IssueTicket(issue) => Some(format!("service {}", issue.service)),
-            Command::CallNext { window }
+            Command::CallNext { window, .. }
             | Command::Recall { window }
             | Command::NoShow { window }
-            | Command::Complete { window }
+            | Command::Complete { window, .. }
             | Command::Pause { window }
             | Command::Resume { window } => Some(format!("window {window}")),
             Command::Requeue { window, ticket } => {
@@ -161,7 +193,12 @@ impl Command {
             Command::Cancel { ticket }
             | Command::RecordSms { ticket, .. }
             | Command::RecordPrintOutcome { ticket, .. }
-            | Command::RequestReprint { ticket, .. } => Some(format!("ticket {ticket}")),
+            | Command::RequestReprint { ticket, .. }
+            | Command::Rate { ticket, .. } => Some(format!("ticket {ticket}")),
+            Command::FileComplaint { category, .. } => Some(format!("complaint {category}")),
+            Command::ProgressCase { case, action, .. } => {
+                Some(format!("case {case}: {}", action.as_str()))
+            }
             Command::RecordDeviceStatus { device, .. } => Some(format!("device {device}")),
             Command::BookAppointment { service, .. } => Some(format!("service {service}")),
             Command::CancelAppointment { code } => Some(format!(

@@ -78,6 +78,26 @@ pub enum DomainError {
     TooEarly(jiff::Timestamp),
     #[error("check-in closed {0} minutes after the slot started: please take a walk-in ticket")]
     TooLate(u32),
+    #[error("ticket {0} has not been served yet: it can be rated once it is completed")]
+    NotRateable(TicketId),
+    #[error("ticket {0} has already been rated: each visit is rated once (一次一评)")]
+    AlreadyRated(TicketId),
+    #[error("the time for rating ticket {0} is over")]
+    RatingPeriodOver(TicketId),
+    #[error("a follow-up rating of ticket {0} opens once its bad rating has been rectified")]
+    FollowUpNotOpen(TicketId),
+    #[error("'{0}' is not a reason offered for this level")]
+    UnknownReason(String),
+    #[error("'{0}' is not a complaint category of this hall")]
+    UnknownComplaintCategory(String),
+    #[error("there is no open case {0}")]
+    UnknownCase(u64),
+    #[error("case {case} is {} and cannot be moved on by '{action}'", status.as_str())]
+    CaseActionNotAllowed {
+        case: u64,
+        status: crate::feedback::CaseStatus,
+        action: &'static str,
+    },
 }
 
 impl DomainError {
@@ -113,6 +133,14 @@ impl DomainError {
             DomainError::AppointmentInvalidState { .. } => "invalid_state",
             DomainError::TooEarly(_) => "too_early",
             DomainError::TooLate(_) => "too_late",
+            DomainError::NotRateable(_) => "not_rateable",
+            DomainError::AlreadyRated(_) => "already_rated",
+            DomainError::RatingPeriodOver(_) => "rating_period_over",
+            DomainError::FollowUpNotOpen(_) => "follow_up_not_open",
+            DomainError::UnknownReason(_) => "unknown_reason",
+            DomainError::UnknownComplaintCategory(_) => "unknown_category",
+            DomainError::UnknownCase(_) => "unknown_case",
+            DomainError::CaseActionNotAllowed { .. } => "invalid_case_state",
         }
     }
 
@@ -124,6 +152,7 @@ impl DomainError {
                 | DomainError::UnknownWindow(_)
                 | DomainError::UnknownTicket(_)
                 | DomainError::UnknownAppointment
+                | DomainError::UnknownCase(_)
         )
     }
 }

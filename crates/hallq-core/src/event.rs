@@ -1,6 +1,7 @@
 //! Events: the facts the hall records. The event log in the store is the single source for
 //! everything downstream (displays, upstream sync, metrics); the tables are projections of it.
 
+use crate::feedback::{Case, CaseAction, CaseStatus, Rating};
 use crate::ids::{ServiceId, TicketId, WindowId};
 use crate::ticket::{Ticket, TicketStatus};
 use jiff::civil::Date;
@@ -63,6 +64,9 @@ pub enum Event {
         at: Timestamp,
         /// From the call to completion.
         service_s: u64,
+        /// The staff number of who completed it, when a signed-in person did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        staff: Option<String>,
     },
     TicketCancelled {
         ticket: TicketId,
@@ -140,6 +144,35 @@ pub enum Event {
         detail: Option<String>,
         at: Timestamp,
     },
+    /// A visit was rated (round 1), or rated again after rectification (round 2).
+    ServiceRated {
+        ticket: TicketId,
+        number: String,
+        service: ServiceId,
+        window: WindowId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        staff: Option<String>,
+        /// The department answerable for the visit (the window's, or the service's).
+        department: String,
+        /// The service day of the visit.
+        day: Date,
+        round: u8,
+        rating: Rating,
+    },
+    /// A bad rating or a complaint opened a case.
+    CaseOpened {
+        case: Case,
+    },
+    CaseProgressed {
+        case: u64,
+        action: CaseAction,
+        /// The status after the action.
+        status: CaseStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        by: String,
+        at: Timestamp,
+    },
 }
 
 impl Event {
@@ -167,6 +200,9 @@ impl Event {
             Event::AppointmentCancelled { .. } => "appointment_cancelled",
             Event::AppointmentCheckedIn { .. } => "appointment_checked_in",
             Event::AppointmentNoShow { .. } => "appointment_no_show",
+            Event::ServiceRated { .. } => "service_rated",
+            Event::CaseOpened { .. } => "case_opened",
+            Event::CaseProgressed { .. } => "case_progressed",
         }
     }
 
@@ -190,7 +226,10 @@ impl Event {
             | Event::SmsNotified { at, .. }
             | Event::AppointmentCancelled { at, .. }
             | Event::AppointmentCheckedIn { at, .. }
-            | Event::AppointmentNoShow { at, .. } => *at,
+            | Event::AppointmentNoShow { at, .. }
+            | Event::CaseProgressed { at, .. } => *at,
+            Event::ServiceRated { rating, .. } => rating.at,
+            Event::CaseOpened { case } => case.opened_at,
             Event::AppointmentBooked { appointment } => appointment.booked_at,
             Event::TicketIssued { ticket } => ticket.issued_at,
         }
@@ -220,7 +259,29 @@ impl Event {
             | Event::AppointmentBooked { .. }
             | Event::AppointmentCancelled { .. }
             | Event::AppointmentCheckedIn { .. }
-            | Event::AppointmentNoShow { .. } => None,
+            | Event::AppointmentNoShow { .. }
+            | Event::ServiceRated { .. }
+            | Event::CaseOpened { .. }
+            | Event::CaseProgressed { .. } => None,
+        }
+    }
+
+    /// The rated visit this event changes (by its ticket), if any.
+    pub fn visit(&self) -> Option<TicketId> {
+        match self {
+            Event::TicketCompleted { ticket, .. } | Event::ServiceRated { ticket, .. } => {
+                Some(*ticket)
+            }
+            _ => None,
+        }
+    }
+
+    /// The case this event changes, if any.
+    pub fn case(&self) -> Option<u64> {
+        match self {
+            Event::CaseOpened { case } => Some(case.id),
+            Event::CaseProgressed { case, .. } => Some(*case),
+            _ => None,
         }
     }
 

@@ -51,6 +51,7 @@ pub fn window(id: &str, services: &[&str]) -> WindowSpec {
         call_name: None,
         green_channel: false,
         duty: false,
+        department: None,
     }
 }
 
@@ -79,6 +80,7 @@ impl HallBuilder {
                 calendar: Default::default(),
                 appointment_plans: Default::default(),
                 appointment_rules: Default::default(),
+                ratings: Default::default(),
             },
         }
     }

@@ -15,6 +15,7 @@ mod contact;
 mod error;
 mod estimate;
 mod event;
+pub mod feedback;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 mod hall;
@@ -36,6 +37,10 @@ pub use contact::Contact;
 pub use error::DomainError;
 pub use estimate::ServiceTimeAverage;
 pub use event::Event;
+pub use feedback::{
+    Case, CaseAction, CaseSource, CaseStatus, LevelNumbering, Rating, RatingChannel, RatingLevel,
+    RatingPolicy, Visit,
+};
 pub use hall::{
     Hall, Outcome, QueueStats, RestoredState, WindowState, WindowStatus, RECENT_CALLS_MAX,
 };

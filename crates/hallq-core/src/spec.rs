@@ -64,6 +64,10 @@ pub struct WindowSpec {
     /// A duty window (值班窗口) open in extended hours.
     #[serde(default)]
     pub duty: bool,
+    /// The department answerable for the window's bad ratings; the rated service's department
+    /// when absent (一窗受理 windows serve several).
+    #[serde(default)]
+    pub department: Option<String>,
 }
 
 /// Queueing rules the hall may tune.
@@ -122,6 +126,9 @@ pub struct HallSpec {
     pub appointment_plans: Vec<crate::appointment::AppointmentPlan>,
     #[serde(default)]
     pub appointment_rules: crate::appointment::AppointmentRules,
+    /// 好差评: rating periods, the default, case deadlines, reasons.
+    #[serde(default)]
+    pub ratings: crate::feedback::RatingPolicy,
 }
 
 /// A configuration that cannot describe a working hall. `path` names the offending entry the
@@ -331,6 +338,59 @@ impl HallSpec {
                 "policy.ageing_max_wait_s".into(),
                 "must be positive",
             ));
+        }
+        let ratings = &self.ratings;
+        if !(1..=90).contains(&ratings.rate_within_days) {
+            errors.push(spec_error(
+                "ratings.rate_within_days".into(),
+                "must be between 1 and 90 natural days",
+            ));
+        }
+        if ratings.default_level.is_some_and(|level| level.is_bad()) {
+            errors.push(spec_error(
+                "ratings.default_level".into(),
+                "a default rating cannot be 不满意 or 非常不满意 (it would open cases nobody filed)",
+            ));
+        }
+        for (key, days) in [
+            ("callback_working_days", ratings.callback_working_days),
+            ("rectify_working_days", ratings.rectify_working_days),
+        ] {
+            if !(1..=60).contains(&days) {
+                errors.push(spec_error(
+                    format!("ratings.{key}"),
+                    "must be between 1 and 60 working days",
+                ));
+            }
+        }
+        if ratings.callback_working_days > ratings.rectify_working_days {
+            errors.push(spec_error(
+                "ratings.callback_working_days".into(),
+                "the callback cannot be due after the rectification",
+            ));
+        }
+        if ratings.complaint_categories.is_empty()
+            || ratings
+                .complaint_categories
+                .iter()
+                .any(|c| c.trim().is_empty())
+        {
+            errors.push(spec_error(
+                "ratings.complaint_categories".into(),
+                "name at least one category, none empty",
+            ));
+        }
+        for (level, reasons) in &ratings.reasons {
+            if reasons.len() > 12
+                || reasons
+                    .iter()
+                    .any(|r| r.trim().is_empty() || r.chars().count() > 20)
+            {
+                errors.push(spec_error(
+                    format!("ratings.reasons.{}", level.as_str()),
+                    "at most 12 reasons, each 1-20 characters",
+                ));
+            }
         }
         if errors.is_empty() {
             Ok(())

@@ -47,6 +47,7 @@ fn call(hall: &mut Hall, window: &str, now: Timestamp) -> Option<TicketId> {
     hall.execute(
         &Command::CallNext {
             window: WindowId::new(window),
+            staff: None,
         },
         now,
     )
@@ -108,6 +109,7 @@ fn day_end_expires_everything_still_open() {
     hall.execute(
         &Command::Complete {
             window: WindowId::new("w2"),
+            staff: None,
         },
         at(4),
     )
@@ -265,6 +267,7 @@ fn call_next_completes_the_current_ticket() {
         .execute(
             &Command::CallNext {
                 window: WindowId::new("w1"),
+                staff: None,
             },
             at(130),
         )
@@ -284,7 +287,13 @@ fn window_actions_in_the_wrong_state_are_refused_and_change_nothing() {
     let mut hall = hall_at(at(0));
     let id = walk_in(&mut hall, "a", at(0));
     let cases: Vec<(Command, &str)> = vec![
-        (Command::Complete { window: w1() }, "no_current_ticket"),
+        (
+            Command::Complete {
+                window: w1(),
+                staff: None,
+            },
+            "no_current_ticket",
+        ),
         (Command::Recall { window: w1() }, "no_current_ticket"),
         (Command::NoShow { window: w1() }, "no_current_ticket"),
         (
@@ -298,6 +307,7 @@ fn window_actions_in_the_wrong_state_are_refused_and_change_nothing() {
         (
             Command::CallNext {
                 window: WindowId::new("w9"),
+                staff: None,
             },
             "unknown_window",
         ),
@@ -330,9 +340,15 @@ fn window_actions_in_the_wrong_state_are_refused_and_change_nothing() {
     hall.execute(&Command::Pause { window: w1() }, at(6))
         .unwrap();
     assert_eq!(
-        hall.execute(&Command::CallNext { window: w1() }, at(7))
-            .unwrap_err()
-            .code(),
+        hall.execute(
+            &Command::CallNext {
+                window: w1(),
+                staff: None
+            },
+            at(7)
+        )
+        .unwrap_err()
+        .code(),
         "window_paused"
     );
     assert_eq!(
@@ -633,6 +649,9 @@ fn restore(hall: &Hall) -> Hall {
                 .collect(),
             last_ticket_id: hall.last_ticket_id(),
             appointments: hall.appointments().cloned().collect(),
+            visits: hall.visits().cloned().collect(),
+            cases: hall.cases().filter(|c| !c.is_closed()).cloned().collect(),
+            last_case_id: hall.last_case_id(),
         },
     )
 }
@@ -652,6 +671,7 @@ fn assert_restores(hall: &Hall, now: Timestamp) {
                 .collect(),
             last_ticket_id: hall.last_ticket_id(),
             appointments: Vec::new(),
+            ..Default::default()
         },
     );
     restored.check_invariants().unwrap();
@@ -734,7 +754,10 @@ fn to_command(step: &Step, hall: &Hall, serial: usize) -> Command {
             classes[class],
             &format!("token-{serial}"),
         ),
-        Step::Call { window } => Command::CallNext { window: w(window) },
+        Step::Call { window } => Command::CallNext {
+            window: w(window),
+            staff: None,
+        },
         Step::Recall { window } => Command::Recall { window: w(window) },
         Step::NoShow { window } => Command::NoShow { window: w(window) },
         Step::Requeue {
@@ -748,7 +771,10 @@ fn to_command(step: &Step, hall: &Hall, serial: usize) -> Command {
             window: w(window),
             service: ServiceId::new(services[service]),
         },
-        Step::Complete { window } => Command::Complete { window: w(window) },
+        Step::Complete { window } => Command::Complete {
+            window: w(window),
+            staff: None,
+        },
         Step::Pause { window } => Command::Pause { window: w(window) },
         Step::Resume { window } => Command::Resume { window: w(window) },
         Step::Cancel { ticket_back } => Command::Cancel {
@@ -806,7 +832,7 @@ proptest! {
             let before = format!("{hall:?}");
             match hall.execute(&command, now) {
                 Ok(outcome) => {
-                    if let (Command::CallNext { window }, Some(id)) = (&command, outcome.ticket) {
+                    if let (Command::CallNext { window, .. }, Some(id)) = (&command, outcome.ticket) {
                         // The tickets still waiting are the ones the call passed over.
                         check_ageing(&hall, window, id, now);
                     }
@@ -1564,6 +1590,7 @@ fn appointments_survive_a_restore() {
             paused_windows: vec![],
             last_ticket_id: 0,
             appointments: vec![hall.appointment("R1").unwrap().clone()],
+            ..Default::default()
         },
     );
     assert_eq!(

@@ -120,6 +120,7 @@ fn restart_continues_where_it_stopped() {
         let called = handle
             .execute(Command::CallNext {
                 window: WindowId::new("w1"),
+                staff: None,
             })
             .await
             .unwrap();

@@ -28,7 +28,7 @@ impl Hall {
         }
         match command {
             Command::IssueTicket(issue) => self.decide_issue(issue, now),
-            Command::CallNext { window } => self.decide_call_next(window, now),
+            Command::CallNext { window, staff } => self.decide_call_next(window, staff, now),
             Command::Recall { window } => {
                 let ticket = self.current_ticket(window)?;
                 single(Event::TicketRecalled {
@@ -67,9 +67,9 @@ impl Hall {
                     at: now,
                 })
             }
-            Command::Complete { window } => {
+            Command::Complete { window, staff } => {
                 let ticket = self.current_ticket(window)?;
-                single(self.completion(ticket, window, now))
+                single(self.completion(ticket, window, staff, now))
             }
             Command::Pause { window } => {
                 let index = self.window_position(window)?;
@@ -165,6 +165,26 @@ impl Hall {
                     at: now,
                 })
             }
+            Command::Rate {
+                ticket,
+                level,
+                reasons,
+                comment,
+                channel,
+            } => self.decide_rating(*ticket, *level, reasons, comment, *channel, now),
+            Command::FileComplaint {
+                category,
+                text,
+                contact,
+                ticket,
+                channel,
+            } => self.decide_complaint(category, text, contact, *ticket, *channel, now),
+            Command::ProgressCase {
+                case,
+                action,
+                note,
+                by,
+            } => self.decide_case_action(*case, *action, note, by, now),
             Command::RecordPrintOutcome {
                 ticket,
                 printer,
@@ -191,7 +211,13 @@ impl Hall {
         }
     }
 
-    pub(super) fn completion(&self, ticket: &Ticket, window: &WindowId, now: Timestamp) -> Event {
+    pub(super) fn completion(
+        &self,
+        ticket: &Ticket,
+        window: &WindowId,
+        staff: &Option<String>,
+        now: Timestamp,
+    ) -> Event {
         Event::TicketCompleted {
             ticket: ticket.id,
             number: ticket.number.clone(),
@@ -199,6 +225,7 @@ impl Hall {
             window: window.clone(),
             at: now,
             service_s: seconds_between(ticket.called_at.unwrap_or(now), now),
+            staff: staff.clone(),
         }
     }
 
@@ -344,7 +371,12 @@ impl Hall {
         }))
     }
 
-    fn decide_call_next(&self, window: &WindowId, now: Timestamp) -> Result<Outcome, DomainError> {
+    fn decide_call_next(
+        &self,
+        window: &WindowId,
+        staff: &Option<String>,
+        now: Timestamp,
+    ) -> Result<Outcome, DomainError> {
         let index = self.window_position(window)?;
         let state = &self.windows[index];
         if state.status == WindowStatus::Paused {
@@ -352,7 +384,7 @@ impl Hall {
         }
         let mut events = Vec::new();
         if let Some(current) = state.current.and_then(|id| self.tickets.get(&id)) {
-            events.push(self.completion(current, window, now));
+            events.push(self.completion(current, window, staff, now));
         }
         let next = self.next_for_window(window, now);
         if let Some(ticket) = next.and_then(|id| self.tickets.get(&id)) {

@@ -10,6 +10,7 @@ use crate::ticket::{Ticket, TicketStatus};
 
 impl Hall {
     pub fn evolve(&mut self, event: &Event) {
+        self.evolve_rating(event);
         match event {
             Event::ServiceDayStarted { day, .. } => {
                 self.day = Some(*day);
@@ -156,6 +157,10 @@ impl Hall {
             | Event::TicketReprintRequested { .. }
             | Event::TicketPrinted { .. }
             | Event::SmsNotified { .. } => {}
+            // Ratings and cases are folded by `evolve_rating`.
+            Event::ServiceRated { .. }
+            | Event::CaseOpened { .. }
+            | Event::CaseProgressed { .. } => {}
         }
     }
 

@@ -14,6 +14,7 @@ mod decide;
 mod evolve;
 mod invariants;
 mod queue;
+mod rating;
 
 pub use queue::QueueStats;
 
@@ -76,6 +77,12 @@ pub struct RestoredState {
     pub last_ticket_id: u64,
     /// Appointments of that day and later.
     pub appointments: Vec<Appointment>,
+    /// Visits still rateable or awaiting a follow-up rating.
+    pub visits: Vec<crate::feedback::Visit>,
+    /// Cases not yet closed.
+    pub cases: Vec<crate::feedback::Case>,
+    /// The highest case id ever opened.
+    pub last_case_id: u64,
 }
 
 /// How many calls the hall remembers for boards (newest first).
@@ -103,6 +110,15 @@ pub struct Hall {
     recent_calls: VecDeque<TicketId>,
     /// Today's tickets per (contact key, numbering service): the per-person limit.
     per_person: HashMap<(String, ServiceId), u32>,
+    /// Completed visits that may still be rated or followed up, by ticket.
+    visits: BTreeMap<TicketId, crate::feedback::Visit>,
+    /// Unrated visits by the end of their rating time: where defaults come due.
+    rating_deadlines: std::collections::BTreeSet<(Timestamp, TicketId)>,
+    /// Open cases, and cases closed since the day began.
+    cases: BTreeMap<u64, crate::feedback::Case>,
+    last_case_id: u64,
+    /// Visits forgotten at the last start of a day, for the store.
+    last_pruned_visits: Vec<TicketId>,
 }
 
 pub(crate) fn seconds_between(from: Timestamp, to: Timestamp) -> u64 {
@@ -154,6 +170,11 @@ impl Hall {
             appointments: BTreeMap::new(),
             recent_calls: VecDeque::new(),
             per_person: HashMap::new(),
+            visits: BTreeMap::new(),
+            rating_deadlines: std::collections::BTreeSet::new(),
+            cases: BTreeMap::new(),
+            last_case_id: 0,
+            last_pruned_visits: Vec::new(),
         }
     }
 
@@ -167,6 +188,17 @@ impl Hall {
             if let Some(&index) = hall.window_index.get(window) {
                 hall.windows[index].status = WindowStatus::Paused;
             }
+        }
+        for visit in restored.visits {
+            if visit.rating.is_none() {
+                hall.rating_deadlines.insert((visit.rate_by, visit.ticket));
+            }
+            hall.visits.insert(visit.ticket, visit);
+        }
+        hall.last_case_id = restored.last_case_id;
+        for case in restored.cases {
+            hall.last_case_id = hall.last_case_id.max(case.id);
+            hall.cases.insert(case.id, case);
         }
         for appointment in restored.appointments {
             hall.appointments
@@ -342,14 +374,19 @@ impl Hall {
     }
 
     /// Moves the hall to the service day of `now`: every ticket of an earlier day still open
-    /// expires and numbering restarts. Returns the events (already folded in); empty when the
-    /// day has not changed. A clock that jumps backwards never moves the day back.
+    /// expires and numbering restarts; visits nobody rated in time get the default rating.
+    /// Returns the events (already folded in); empty when neither happened. A clock that jumps backwards never moves the day back.
     pub fn advance_to(&mut self, now: Timestamp) -> Vec<Event> {
+        // Default ratings come due at any time of day, not only at midnight.
+        let mut events = self.default_ratings_due(now);
+        for event in &events {
+            self.evolve(event);
+        }
         let today = self.service_day_of(now);
         if matches!(self.day, Some(day) if day >= today) {
-            return Vec::new();
+            return events;
         }
-        let mut events: Vec<Event> = self
+        let mut day_events: Vec<Event> = self
             .tickets
             .values()
             .filter(|ticket| ticket.service_day < today && !ticket.status.is_final())
@@ -360,7 +397,7 @@ impl Hall {
                 at: now,
             })
             .collect();
-        events.extend(
+        day_events.extend(
             self.appointments
                 .values()
                 .filter(|a| {
@@ -371,13 +408,14 @@ impl Hall {
                     at: now,
                 }),
         );
-        events.push(Event::ServiceDayStarted {
+        day_events.push(Event::ServiceDayStarted {
             day: today,
             at: now,
         });
-        for event in &events {
+        for event in &day_events {
             self.evolve(event);
         }
+        events.extend(day_events);
         events
     }
 
