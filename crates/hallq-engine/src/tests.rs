@@ -302,3 +302,147 @@ fn a_stuck_engine_answers_timeout_not_silence_and_liveness_tells() {
     drop(handle);
     engine.join();
 }
+
+#[test]
+fn ratings_visits_and_cases_survive_restarts_and_count_in_the_figures() {
+    use hallq_core::{CaseAction, CaseStatus, RatingChannel, RatingLevel};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hall.db");
+    let clock = clock_at(9);
+    let rt = runtime();
+    let w1 = || WindowId::new("w1");
+    let rate = |ticket, level| Command::Rate {
+        ticket,
+        level,
+        reasons: vec![],
+        comment: None,
+        channel: RatingChannel::Pad,
+    };
+    let (engine, handle) = start(&path, clock.clone(), StoreOptions::default());
+    let (good, bad, unrated, case) = rt.block_on(async {
+        let mut served = Vec::new();
+        for i in 0..3 {
+            handle.execute(issue(format!("t{i}"))).await.unwrap();
+            let called = handle
+                .execute(Command::CallNext {
+                    window: w1(),
+                    staff: Some("1001".into()),
+                })
+                .await
+                .unwrap();
+            served.push(called.ticket.unwrap().id);
+            handle
+                .execute(Command::Complete {
+                    window: w1(),
+                    staff: Some("1001".into()),
+                })
+                .await
+                .unwrap();
+        }
+        handle
+            .execute(rate(served[0], RatingLevel::VerySatisfied))
+            .await
+            .unwrap();
+        let bad = handle
+            .execute(rate(served[1], RatingLevel::Dissatisfied))
+            .await
+            .unwrap();
+        let case = bad
+            .events
+            .iter()
+            .find_map(|p| match &p.event {
+                Event::CaseOpened { case } => Some(case.id),
+                _ => None,
+            })
+            .unwrap();
+        (served[0], served[1], served[2], case)
+    });
+    drop(handle);
+    engine.join();
+
+    // After a restart: the second rating is still refused, the case still open.
+    let (engine, handle) = start(&path, clock.clone(), StoreOptions::default());
+    rt.block_on(async {
+        let again = handle
+            .execute(rate(good, RatingLevel::Satisfied))
+            .await
+            .unwrap_err();
+        assert!(matches!(again, EngineError::Domain(e) if e.code() == "already_rated"));
+        assert_eq!(
+            handle.view(|hall| hall.case(case).map(|c| c.status)),
+            Some(CaseStatus::Open)
+        );
+        for action in [CaseAction::CallBack, CaseAction::Rectify] {
+            handle
+                .execute(Command::ProgressCase {
+                    case,
+                    action,
+                    note: None,
+                    by: "m01".into(),
+                })
+                .await
+                .unwrap();
+        }
+    });
+    drop(handle);
+    engine.join();
+
+    // Eight days later: the follow-up is still open, the unrated visit got the default.
+    clock.advance_s(8 * 24 * 3600);
+    let (engine, handle) = start(&path, clock.clone(), StoreOptions::default());
+    rt.block_on(async {
+        handle
+            .execute(rate(bad, RatingLevel::Satisfied))
+            .await
+            .unwrap();
+        assert!(handle.view(|hall| hall.visit(unrated).is_none()));
+    });
+    drop(handle);
+    engine.join();
+    let reader = Store::open_reader(&path).unwrap();
+    let day = date(2026, 11, 27);
+    let ratings = reader.ratings(day, day, 100).unwrap();
+    let summary: Vec<(u64, u8, RatingLevel, &str)> = ratings
+        .iter()
+        .map(|r| (r.ticket.0, r.round, r.level, r.channel.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (good.0, 1, RatingLevel::VerySatisfied, "pad"),
+            (bad.0, 1, RatingLevel::Dissatisfied, "pad"),
+            // The default and the follow-up came at the same instant: by ticket then.
+            (bad.0, 2, RatingLevel::Satisfied, "pad"),
+            (
+                unrated.0,
+                1,
+                RatingLevel::BasicallySatisfied,
+                "system_default"
+            ),
+        ]
+    );
+    let figures = reader
+        .rating_figures(
+            day,
+            day,
+            hallq_store::FigureKey::Staff,
+            false,
+            date(2026, 12, 5),
+            &TimeZone::fixed(tz::offset(8)),
+        )
+        .unwrap();
+    assert_eq!(figures.len(), 1);
+    let staff = &figures[0];
+    assert_eq!(
+        (staff.key.as_str(), staff.ratings, staff.bad()),
+        ("1001", 3, 1)
+    );
+    assert_eq!((staff.cases, staff.called_back), (1, 1));
+    assert!((staff.satisfaction().unwrap() - 1.0 / 3.0).abs() < 1e-9);
+    // The database itself refuses to rewrite a rating.
+    let writer = rusqlite::Connection::open(&path).unwrap();
+    assert!(writer
+        .execute("UPDATE ratings SET level = 1 WHERE round = 1", [])
+        .is_err());
+    assert!(writer.execute("DELETE FROM ratings", []).is_err());
+}

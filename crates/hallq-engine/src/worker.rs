@@ -275,6 +275,18 @@ impl Worker {
             .filter(|e| matches!(e, Event::WindowPaused { .. } | Event::WindowResumed { .. }))
             .filter_map(Event::window)
             .collect();
+        let mut visit_ids: BTreeSet<TicketId> = events.iter().filter_map(Event::visit).collect();
+        let case_ids: BTreeSet<u64> = events.iter().filter_map(Event::case).collect();
+        // A case's progress changes its visit too (closed: no follow-up any more).
+        visit_ids.extend(
+            case_ids
+                .iter()
+                .filter_map(|id| self.hall.case(*id))
+                .filter_map(|case| match &case.source {
+                    hallq_core::CaseSource::BadRating { ticket, .. } => Some(*ticket),
+                    hallq_core::CaseSource::Complaint { .. } => None,
+                }),
+        );
         let day = events.iter().rev().find_map(|event| match event {
             Event::ServiceDayStarted { day, .. } => Some(*day),
             _ => None,
@@ -318,6 +330,19 @@ impl Worker {
                 .filter_map(|id| self.hall.window(id).map(|w| (&w.id, w.status)))
                 .collect(),
             day,
+            visits: visit_ids
+                .into_iter()
+                .map(|id| (id, self.hall.visit(id)))
+                .collect(),
+            pruned_visits: if day.is_some() {
+                self.hall.last_pruned_visits()
+            } else {
+                &[]
+            },
+            cases: case_ids
+                .into_iter()
+                .filter_map(|id| self.hall.case(id))
+                .collect(),
         };
         self.store.commit(&batch)
     }

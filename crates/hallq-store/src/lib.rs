@@ -8,7 +8,10 @@
 //! Not here: deciding anything about tickets (hallq-core), threads or channels (hallq-engine).
 
 mod error;
+mod ratings;
 mod rows;
+
+pub use ratings::{FigureKey, Figures, StoredRating};
 
 pub use error::{StoreError, StoreErrorKind};
 
@@ -28,6 +31,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/003-appointments.sql")),
         M::up(include_str!("../migrations/004-lean-indexes.sql")),
         M::up(include_str!("../migrations/005-contacts-and-audit.sql")),
+        M::up(include_str!("../migrations/006-ratings.sql")),
     ])
 }
 
@@ -79,6 +83,12 @@ pub struct Batch<'a> {
     pub appointment_no_shows: Vec<&'a str>,
     pub windows: Vec<(&'a WindowId, WindowStatus)>,
     pub day: Option<Date>,
+    /// Visits the batch touched, as the hall now holds them (`None`: no longer held).
+    pub visits: Vec<(TicketId, Option<&'a hallq_core::Visit>)>,
+    /// Visits the hall forgot at the start of the day.
+    pub pruned_visits: &'a [TicketId],
+    /// Cases the batch touched, as they now stand.
+    pub cases: Vec<&'a hallq_core::Case>,
 }
 
 impl Batch<'_> {
@@ -262,6 +272,13 @@ impl Store {
                     entry.outcome
                 ])?;
             }
+            ratings::write(
+                &tx,
+                &batch.events,
+                &batch.visits,
+                batch.pruned_visits,
+                &batch.cases,
+            )?;
             if let Some(day) = batch.day {
                 tx.execute(
                     "INSERT INTO meta (key, value) VALUES ('service_day', ?1)
@@ -347,6 +364,9 @@ impl Store {
                 paused_windows,
                 last_ticket_id,
                 appointments,
+                visits: ratings::open_visits(&self.conn)?,
+                cases: ratings::unclosed_cases(&self.conn)?,
+                last_case_id: ratings::last_case_id(&self.conn)?,
             },
             last_seq,
         })
@@ -507,6 +527,48 @@ impl Store {
             .query_map(params![day.to_string()], rows::ticket_from_row)?
             .collect::<Result<Result<Vec<Ticket>, StoreError>, rusqlite::Error>>()??;
         Ok(tickets)
+    }
+
+    /// 好差评 figures of the visits of `from..=to` per window, service, staff member or
+    /// department, per day or per month; `today` (hall time) decides which cases were due.
+    pub fn rating_figures(
+        &self,
+        from: Date,
+        to: Date,
+        key: FigureKey,
+        by_month: bool,
+        today: Date,
+        time_zone: &hallq_core::jiff::tz::TimeZone,
+    ) -> Result<Vec<Figures>, StoreError> {
+        ratings::figures(&self.conn, from, to, key, by_month, today, time_zone)
+    }
+
+    /// Cases with one of `statuses` (all when `None`), newest first, at most `limit`.
+    pub fn cases(
+        &self,
+        statuses: Option<&[&str]>,
+        limit: usize,
+    ) -> Result<Vec<hallq_core::Case>, StoreError> {
+        ratings::cases(&self.conn, statuses, limit)
+    }
+
+    pub fn case(&self, id: u64) -> Result<Option<hallq_core::Case>, StoreError> {
+        ratings::case(&self.conn, id)
+    }
+
+    /// Every rating of the visits of `from..=to`, oldest first, at most `limit`.
+    pub fn ratings(
+        &self,
+        from: Date,
+        to: Date,
+        limit: usize,
+    ) -> Result<Vec<StoredRating>, StoreError> {
+        ratings::ratings(&self.conn, from, to, limit)
+    }
+
+    /// How many ratings (first and follow-up) a ticket ever received.
+    pub fn rated_rounds(&self, ticket: TicketId) -> Result<u8, StoreError> {
+        ratings::rated_rounds(&self.conn, ticket)
     }
 
     /// For tests and tools: makes this connection refuse writes, as a read-only disk would.
