@@ -42,6 +42,7 @@ fn spec() -> HallSpec {
             call_name: None,
             green_channel: false,
             duty: false,
+            department: None,
         })
         .collect();
     HallSpec {
@@ -54,6 +55,7 @@ fn spec() -> HallSpec {
         calendar: Default::default(),
         appointment_plans: Default::default(),
         appointment_rules: Default::default(),
+        ratings: Default::default(),
     }
 }
 

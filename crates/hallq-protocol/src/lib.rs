@@ -17,9 +17,11 @@
 
 mod calendar_file;
 pub mod csv;
+mod evaluation;
 mod strip;
 
 pub use calendar_file::{parse_calendar_file, CalendarFileError};
+pub use evaluation::{channel_code, evaluation_record, EvaluationRecord, RecordContext};
 pub use strip::{personal_fields_removed, upstream_event};
 
 use hallq_core::{AppointmentPlan, AppointmentRules};

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 pub enum Role {
     Kiosk,
     Display,
+    /// The rating pad (评价器) at one window.
+    RatingPad,
     Staff,
     Manager,
     Admin,
@@ -22,6 +24,7 @@ impl Role {
         match self {
             Role::Kiosk => "kiosk",
             Role::Display => "display",
+            Role::RatingPad => "rating_pad",
             Role::Staff => "staff",
             Role::Manager => "manager",
             Role::Admin => "admin",

@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 pub struct RatingPolicy {
     /// Natural days after completion during which a citizen may still rate.
     pub rate_within_days: u32,
-    /// The level recorded (channel `system_default`) when nobody rated in time; `None` records
-    /// nothing, for localities that count only real ratings.
+    /// The level recorded (channel `system_default`) when nobody rated in time; `None` (written
+    /// `"none"` in the file) records nothing, for localities that count only real ratings.
+    #[serde(with = "default_level_text")]
     pub default_level: Option<RatingLevel>,
     /// Working days for the callback (回访核实) of a bad rating or complaint.
     pub callback_working_days: u32,
@@ -76,5 +77,36 @@ impl Default for RatingPolicy {
 impl RatingPolicy {
     pub fn reasons_for(&self, level: RatingLevel) -> &[String] {
         self.reasons.get(&level).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// `default_level` in the file: a level's API name, or `"none"`.
+mod default_level_text {
+    use super::RatingLevel;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        level: &Option<RatingLevel>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match level {
+            Some(level) => level.serialize(serializer),
+            None => serializer.serialize_str("none"),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<RatingLevel>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text == "none" {
+            return Ok(None);
+        }
+        RatingLevel::parse(&text).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "'{text}' is not a level: use very_satisfied, satisfied, basically_satisfied or \
+                 \"none\""
+            ))
+        })
     }
 }

@@ -316,3 +316,95 @@ pub async fn report(
         ))
         .body(csv.into_bytes()))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationsQuery {
+    date: Option<String>,
+    /// json (default) or csv
+    format: Option<String>,
+}
+
+/// The day's 好差评 records of every hall, in the shape of GB/T 39046-2020 table 9 (办件编号,
+/// 评价渠道, 评价时间, 评价次数, 满意度代码, 文字评价, 行政区划), for the province's platform.
+#[utoipa::path(get, path = "/v1/city/evaluations", tag = "city", security(("bearer" = [])),
+    params(("date" = Option<String>, Query, description = "YYYY-MM-DD, the day the ratings were given (today by default)"),
+        ("format" = Option<String>, Query, description = "json (default) or csv")),
+    responses((status = 200, description = "{date, records: [{hall, 办件编号, …}]} or text/csv"),
+        (status = 401, body = super::error::ErrorBody)))]
+pub async fn evaluations(
+    request: HttpRequest,
+    state: Data,
+    query: web::Query<EvaluationsQuery>,
+) -> Result<HttpResponse, HubError> {
+    auth::manager(&request, &state).await?;
+    let date = match &query.date {
+        Some(text) => super::parse_date(text)?,
+        None => hallq_core::jiff::Timestamp::now()
+            .to_zoned(state.time_zone.clone())
+            .date(),
+    };
+    let zone = state.time_zone_name.clone();
+    let client = state.pool.get().await?;
+    let rows = client
+        .query(
+            "SELECT hall, data->'record' FROM hall_events
+             WHERE kind = 'service_rated' AND data ? 'record'
+               AND (at AT TIME ZONE $2)::date = $1::text::date
+             ORDER BY at, hall, seq
+             LIMIT 100000",
+            &[&date.to_string(), &zone],
+        )
+        .await?;
+    let records: Vec<(String, hallq_protocol::EvaluationRecord)> = rows
+        .iter()
+        .filter_map(|row| {
+            let record: serde_json::Value = row.get(1);
+            Some((row.get(0), serde_json::from_value(record).ok()?))
+        })
+        .collect();
+    if query.format.as_deref() == Some("csv") {
+        let mut csv = hallq_protocol::csv::CsvWriter::new();
+        csv.row([
+            "大厅",
+            "办件编号",
+            "评价渠道",
+            "评价时间",
+            "评价次数",
+            "满意度代码",
+            "文字评价",
+            "行政区划",
+        ]);
+        for (hall, r) in &records {
+            csv.row([
+                hall.as_str(),
+                &r.project_no,
+                &r.channel,
+                &r.rated_at,
+                &r.times.to_string(),
+                &r.satisfaction,
+                &r.text,
+                &r.region,
+            ]);
+        }
+        return Ok(HttpResponse::Ok()
+            .insert_header(("Content-Type", "text/csv; charset=utf-8"))
+            .insert_header((
+                "Content-Disposition",
+                format!("attachment; filename=\"hallq-evaluations-{date}.csv\""),
+            ))
+            .body(csv.into_bytes()));
+    }
+    let records: Vec<serde_json::Value> = records
+        .into_iter()
+        .map(|(hall, record)| {
+            let mut value = serde_json::to_value(record).unwrap_or_default();
+            value["hall"] = serde_json::Value::String(hall);
+            value
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "date": date.to_string(),
+        "records": records,
+    })))
+}

@@ -86,6 +86,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/v1/city", web::get().to(city::view))
         .route("/v1/city/events", web::get().to(city::events))
         .route("/v1/city/report.csv", web::get().to(city::report))
+        .route("/v1/city/evaluations", web::get().to(city::evaluations))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))

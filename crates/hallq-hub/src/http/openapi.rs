@@ -13,7 +13,7 @@ use utoipa::OpenApi;
         super::appointments::cancel, super::appointments::feed, super::appointments::acknowledge,
         super::citizens::halls, super::citizens::days, super::citizens::phone_check,
         super::citizens::book, super::citizens::cancel, super::citizens::inbound_sms,
-        super::city::view, super::city::events, super::city::report,
+        super::city::view, super::city::events, super::city::report, super::city::evaluations,
         super::calendars::years, super::calendars::year, super::calendars::put_year,
         super::sessions::sign_in, super::health::healthz, super::health::readyz, super::health::metrics,
     ),

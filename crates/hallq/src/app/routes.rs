@@ -2,8 +2,8 @@
 
 use crate::http::error::ApiError;
 use crate::http::{
-    appointments, devices, hall, health, openapi, pages, public, sessions, streams, tickets,
-    windows,
+    appointments, devices, hall, health, openapi, pages, public, ratings, sessions, streams,
+    tickets, windows,
 };
 use actix_web::error::{InternalError, JsonPayloadError};
 use actix_web::http::StatusCode;
@@ -112,6 +112,16 @@ pub(crate) fn routes(config: &mut web::ServiceConfig) {
             resource("/api/v1/appointments/{code}/check-in")
                 .route(web::post().to(appointments::check_in_by_code)),
         )
+        .service(resource("/api/v1/ratings").route(web::post().to(ratings::rate)))
+        .service(resource("/api/v1/ratings/options").route(web::get().to(ratings::options)))
+        .service(resource("/api/v1/ratings/figures").route(web::get().to(ratings::figures)))
+        .service(resource("/api/v1/ratings/figures.csv").route(web::get().to(ratings::figures_csv)))
+        .service(resource("/api/v1/complaints").route(web::post().to(ratings::complain)))
+        .service(resource("/api/v1/visits/{ticket}").route(web::get().to(ratings::visit)))
+        .service(resource("/api/v1/rating-pad").route(web::get().to(ratings::pad)))
+        .service(resource("/api/v1/cases").route(web::get().to(ratings::cases)))
+        .service(resource("/api/v1/cases/{id}").route(web::get().to(ratings::case)))
+        .service(resource("/api/v1/cases/{id}/actions").route(web::post().to(ratings::case_action)))
         .service(resource("/api/v1/t/{token}").route(web::get().to(public::ticket_by_token)))
         .service(
             resource("/api/v1/t/{token}/cancel").route(web::post().to(tickets::cancel_by_token)),

@@ -35,7 +35,7 @@ impl Principal {
         match self.role {
             Role::Manager | Role::Admin => true,
             Role::Staff => self.window.as_ref() == Some(window),
-            Role::Kiosk | Role::Display => false,
+            Role::Kiosk | Role::Display | Role::RatingPad => false,
         }
     }
 }
@@ -116,8 +116,10 @@ impl Authenticator {
                 role: match device.kind {
                     DeviceKind::Kiosk => Role::Kiosk,
                     DeviceKind::Display => Role::Display,
+                    DeviceKind::RatingPad => Role::RatingPad,
                 },
-                window: None,
+                // A rating pad belongs to its window.
+                window: device.window.clone(),
             }
         } else {
             let key = sha256(token);
@@ -219,6 +221,22 @@ impl Authenticator {
         live.sort_by_key(|s| s.expires_at);
         live.into_iter()
             .filter_map(|s| Some((s.principal.window.clone()?, s.principal.name.clone())))
+            .collect()
+    }
+
+    /// The staff number (id) signed in at each window now: what a rating pad shows (never the
+    /// name).
+    pub fn staff_ids_at_windows(&self, now: Timestamp) -> HashMap<WindowId, String> {
+        let Ok(sessions) = self.sessions.lock() else {
+            return HashMap::new();
+        };
+        let mut live: Vec<&Session> = sessions
+            .values()
+            .filter(|s| s.expires_at > now && s.principal.role == Role::Staff)
+            .collect();
+        live.sort_by_key(|s| s.expires_at);
+        live.into_iter()
+            .filter_map(|s| Some((s.principal.window.clone()?, s.principal.id.clone())))
             .collect()
     }
 

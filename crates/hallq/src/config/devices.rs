@@ -62,6 +62,8 @@ fn default_address() -> u8 {
 pub enum DeviceKind {
     Kiosk,
     Display,
+    /// The rating pad (评价器) at a window: asks the citizen to rate each completed visit.
+    RatingPad,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +77,9 @@ pub(crate) struct DeviceSection {
     /// The printer a kiosk prints its tickets on.
     #[serde(default)]
     pub(crate) printer: Option<String>,
+    /// The window a rating pad stands at.
+    #[serde(default)]
+    pub(crate) window: Option<String>,
 }
 
 /// A kiosk or display allowed to call the API with its token.
@@ -85,6 +90,8 @@ pub struct Device {
     pub name: String,
     pub token: SecretHash,
     pub printer: Option<String>,
+    /// A rating pad's window.
+    pub window: Option<hallq_core::WindowId>,
 }
 
 #[derive(Clone, Debug)]
@@ -226,12 +233,30 @@ pub(crate) fn displays(
 pub(crate) fn devices(
     raw: Vec<DeviceSection>,
     printers: &[PrinterSettings],
+    window_ids: &HashSet<&str>,
     ids: &mut HashSet<String>,
     problems: &mut Problems<'_>,
 ) -> Vec<Device> {
     let mut devices = Vec::new();
     for (index, device) in raw.into_iter().enumerate() {
         check_id(ids, &device.id, format!("devices[{index}].id"), problems);
+        match (&device.window, device.kind) {
+            (None, DeviceKind::RatingPad) => problems.at(
+                format!("devices[{index}].window"),
+                "a rating pad names the window it stands at",
+            ),
+            (Some(window), DeviceKind::RatingPad) if !window_ids.contains(window.as_str()) => {
+                problems.at(
+                    format!("devices[{index}].window"),
+                    format!("unknown window '{window}'"),
+                )
+            }
+            (Some(_), DeviceKind::Kiosk | DeviceKind::Display) => problems.at(
+                format!("devices[{index}].window"),
+                "only rating pads stand at a window",
+            ),
+            _ => {}
+        }
         if let Some(printer) = &device.printer {
             if device.kind != DeviceKind::Kiosk {
                 problems.at(
@@ -252,6 +277,7 @@ pub(crate) fn devices(
                 name: device.name,
                 token,
                 printer: device.printer,
+                window: device.window.map(hallq_core::WindowId),
             }),
             None => problems.at(
                 format!("devices[{index}].token_sha256"),

@@ -9,7 +9,8 @@
 //! - `staff` — `[[staff]]`;
 //! - `texts` — `[ticket]`, `[calling]`, `[sms]`;
 //! - `security` — `[security]`;
-//! - `upstream` — `[upstream]`, the city's hub.
+//! - `upstream` — `[upstream]`, the city's hub;
+//! - `[ratings]` (好差评) is plain data checked by the core's `HallSpec::validate`.
 
 mod calendar;
 mod devices;
@@ -75,6 +76,9 @@ struct ConfigFile {
     security: security::SecuritySection,
     #[serde(default)]
     upstream: upstream::UpstreamSection,
+    /// 好差评: rating time, default, case deadlines, reasons, complaint categories.
+    #[serde(default)]
+    ratings: hallq_core::RatingPolicy,
 }
 
 /// A configuration that passed every check.
@@ -149,6 +153,7 @@ impl HallConfig {
             calendar,
             appointment_plans,
             appointment_rules,
+            ratings: raw.ratings,
         };
         if let Err(found) = spec.validate() {
             for problem in found {
@@ -168,7 +173,8 @@ impl HallConfig {
         let sms = texts::sms(raw.sms, &mut problems);
         let printers = devices::printers(raw.printers, &mut ids, &mut problems);
         let displays = devices::displays(raw.displays, &window_ids, &mut ids, &mut problems);
-        let devices = devices::devices(raw.devices, &printers, &mut ids, &mut problems);
+        let devices =
+            devices::devices(raw.devices, &printers, &window_ids, &mut ids, &mut problems);
         let staff = staff::staff(raw.staff, &window_ids, &mut ids, &mut problems);
         let security = security::security(raw.security, &mut problems);
         let upstream = upstream::upstream(raw.upstream, &mut problems);

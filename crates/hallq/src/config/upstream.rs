@@ -23,6 +23,12 @@ pub(crate) struct UpstreamSection {
     pub(crate) lag_alert_s: Option<u64>,
     /// The longest wait between attempts while the hub cannot be reached.
     pub(crate) retry_max_s: Option<u64>,
+    /// 行政区划: the hall's six-digit administrative division code (GB/T 2260), for the
+    /// 好差评 records.
+    pub(crate) region_code: Option<String>,
+    /// How the province numbers the satisfaction levels: "national" (1 非常满意 … 5) or
+    /// "reversed".
+    pub(crate) level_numbering: Option<hallq_core::LevelNumbering>,
 }
 
 /// The upstream link, checked.
@@ -36,6 +42,9 @@ pub struct UpstreamSettings {
     pub timeout: Duration,
     pub lag_alert: Duration,
     pub retry_max: Duration,
+    /// 行政区划 of the 好差评 records; empty when not configured.
+    pub region_code: String,
+    pub level_numbering: hallq_core::LevelNumbering,
 }
 
 /// The largest push the hub accepts.
@@ -80,7 +89,17 @@ pub(crate) fn upstream(
     let timeout = seconds("timeout_s", raw.timeout_s, 10, (1, 300));
     let lag_alert = seconds("lag_alert_s", raw.lag_alert_s, 900, (1, 7 * 24 * 3600));
     let retry_max = seconds("retry_max_s", raw.retry_max_s, 60, (1, 3600));
+    let region_code = raw.region_code.unwrap_or_default();
+    let six_digits = region_code.len() == 6 && region_code.bytes().all(|b| b.is_ascii_digit());
+    if !region_code.is_empty() && !six_digits {
+        problems.at(
+            "upstream.region_code",
+            "give the six-digit administrative division code (行政区划代码, GB/T 2260), e.g. \"320102\"",
+        );
+    }
     Some(UpstreamSettings {
+        region_code,
+        level_numbering: raw.level_numbering.unwrap_or_default(),
         url,
         // An empty token is reported when the link starts (the environment may give it).
         token: raw.token.unwrap_or_default(),
@@ -117,6 +136,8 @@ impl UpstreamSettings {
                 timeout: Duration::from_secs(10),
                 lag_alert: Duration::from_secs(900),
                 retry_max: Duration::from_secs(60),
+                region_code: String::new(),
+                level_numbering: hallq_core::LevelNumbering::National,
             },
             (None, None) => return None,
         };

@@ -109,9 +109,10 @@ impl From<DomainError> for ApiError {
     fn from(error: DomainError) -> Self {
         let status = match &error {
             e if e.is_not_found() => StatusCode::NOT_FOUND,
-            DomainError::IdempotencyKeyReused | DomainError::TransferToSameService(..) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            DomainError::IdempotencyKeyReused
+            | DomainError::TransferToSameService(..)
+            | DomainError::UnknownReason(_)
+            | DomainError::UnknownComplaintCategory(_) => StatusCode::UNPROCESSABLE_ENTITY,
             DomainError::TokenInUse | DomainError::DayNotStarted => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::CONFLICT,
         };

@@ -21,6 +21,7 @@ pub mod health;
 pub mod openapi;
 pub mod pages;
 pub mod public;
+pub mod ratings;
 pub mod sessions;
 pub mod streams;
 pub mod tickets;

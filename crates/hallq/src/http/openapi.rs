@@ -1,7 +1,9 @@
 //! The API's description, served at `/api/v1/openapi.json`.
 
 use super::error::ErrorBody;
-use super::{appointments, devices, hall, health, public, sessions, streams, tickets, windows};
+use super::{
+    appointments, devices, hall, health, public, ratings, sessions, streams, tickets, windows,
+};
 use actix_web::HttpResponse;
 
 #[derive(utoipa::OpenApi)]
@@ -11,8 +13,11 @@ use actix_web::HttpResponse;
         devices::devices, windows::get_window, windows::window_action, sessions::sign_in, sessions::sign_out,
         streams::events, streams::board_events, streams::ticket_events, public::board, public::ticket_by_token, public::calendar_day, public::alerts_view, public::list,
         appointments::slots, appointments::book, appointments::phone_check, appointments::get, appointments::cancel,
-        appointments::check_in_by_code, appointments::check_in_by_phone, health::healthz, health::readyz, health::metrics),
-    components(schemas(ErrorBody, super::error::ErrorDetail, tickets::IssueRequest, windows::TransferRequest, windows::RequeueRequest, sessions::SignInRequest)),
+        appointments::check_in_by_code, appointments::check_in_by_phone,
+        ratings::rate, ratings::complain, ratings::options, ratings::visit, ratings::pad, ratings::cases, ratings::case,
+        ratings::case_action, ratings::figures, ratings::figures_csv, health::healthz, health::readyz, health::metrics),
+    components(schemas(ErrorBody, super::error::ErrorDetail, tickets::IssueRequest, windows::TransferRequest, windows::RequeueRequest, sessions::SignInRequest,
+        ratings::RatingRequest, ratings::ComplaintRequest, ratings::CaseActionRequest, ratings::TicketRef)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

@@ -64,6 +64,21 @@ pub struct CitizenTicketView {
     pub issued_at: String,
     pub called_at: Option<String>,
     pub recalls: u32,
+    /// Once served: whether the visit may be rated (or followed up) now, and by whom it was
+    /// served (staff number). `None` while the ticket is not completed or the hall no longer
+    /// holds the visit.
+    #[schema(value_type = Option<Object>)]
+    pub rating: Option<CitizenRating>,
+}
+
+/// The rating part of a citizen's page.
+#[derive(Serialize, ToSchema, Clone, PartialEq)]
+pub struct CitizenRating {
+    pub rated: bool,
+    pub rating_open: bool,
+    pub follow_up_open: bool,
+    pub staff: Option<String>,
+    pub rate_by: String,
 }
 
 fn window_name(hall_spec: &hallq_core::HallSpec, window: &hallq_core::WindowId) -> String {
@@ -191,7 +206,23 @@ fn citizen_view(
         issued_at: ticket.issued_at.to_string(),
         called_at: ticket.called_at.map(|at| at.to_string()),
         recalls: ticket.recalls,
+        rating: citizen_rating(state, ticket.id),
     }
+}
+
+fn citizen_rating(state: &AppState, ticket: hallq_core::TicketId) -> Option<CitizenRating> {
+    let now = state.clock.now();
+    state.engine.view(|hall| {
+        let visit = hall.visit(ticket)?;
+        let view = crate::views::cases::visit_view(hall, visit, now);
+        Some(CitizenRating {
+            rated: visit.rating.is_some(),
+            rating_open: view["rating_open"].as_bool().unwrap_or(false),
+            follow_up_open: view["follow_up_open"].as_bool().unwrap_or(false),
+            staff: visit.staff.clone(),
+            rate_by: visit.rate_by.to_string(),
+        })
+    })
 }
 
 /// A citizen's ticket as the read model has it now (today's and open tickets), with the ids
@@ -340,6 +371,39 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
                 ),
             });
         }
+    }
+    let overdue: Vec<(u64, &'static str, String, String)> = state.engine.view(|hall| {
+        hall.cases()
+            .filter_map(|case| {
+                let late = case.overdue(today)?;
+                let due = match late {
+                    hallq_core::feedback::Overdue::Callback => case.callback_due,
+                    hallq_core::feedback::Overdue::Rectification => case.due,
+                };
+                Some((
+                    case.id,
+                    late.as_str(),
+                    case.department.clone(),
+                    due.to_string(),
+                ))
+            })
+            .take(20)
+            .collect()
+    });
+    for (id, late, department, due) in overdue {
+        let (chinese, english) = match late {
+            "callback" => ("回访", "callback"),
+            _ => ("整改反馈", "rectification and feedback"),
+        };
+        alerts.push(Alert {
+            kind: "case_overdue".into(),
+            subject: format!("工单 Case {id}"),
+            severity: "error".into(),
+            message: format!(
+                "{department}：差评/投诉工单 {id} {chinese}已逾期（应于 {due} 前完成）。Case {id} \
+                 ({department}) is overdue for {english}, due {due}."
+            ),
+        });
     }
     let next_year_due = today.month() == 12;
     let fix = if state.config.upstream.is_some() {

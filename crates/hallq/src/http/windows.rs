@@ -85,11 +85,13 @@ pub async fn window_action(
         )));
     }
     require_window(&principal, &window)?;
+    // The staff number goes with the completed visit, for its rating (never the name).
+    let staff = Some(principal.id.clone());
     let command = match action.as_str() {
-        "call-next" => Command::CallNext { window },
+        "call-next" => Command::CallNext { window, staff },
         "recall" => Command::Recall { window },
         "no-show" => Command::NoShow { window },
-        "complete" => Command::Complete { window },
+        "complete" => Command::Complete { window, staff },
         "pause" => Command::Pause { window },
         "resume" => Command::Resume { window },
         "transfer" => {

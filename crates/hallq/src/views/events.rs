@@ -224,6 +224,7 @@ pub fn event_data(seq: u64, event: &Event, hall: &Hall, config: &HallConfig) -> 
             window,
             at,
             service_s,
+            staff,
         } => {
             services.push(service.clone());
             let public = json!({
@@ -236,7 +237,10 @@ pub fn event_data(seq: u64, event: &Event, hall: &Hall, config: &HallConfig) -> 
                 "service_s": service_s,
                 "queues": context.queues(&[service]),
             });
-            (Some(public.clone()), public)
+            // The staff number is for staff screens and the window's rating pad (which reads
+            // it with its device token from /api/v1/visits/{ticket}).
+            let staff = extend(&public, json!({"staff": staff}));
+            (Some(public), staff)
         }
         Event::TicketCancelled { ticket, number, at } => {
             let service = hall.ticket(*ticket).map(|t| t.service.clone());
@@ -364,6 +368,46 @@ pub fn event_data(seq: u64, event: &Event, hall: &Hall, config: &HallConfig) -> 
             None,
             json!({"code_masked": mask_code(code), "at": time(at)}),
         ),
+        // Ratings and cases are for staff and managers only; the comment and a complaint's
+        // text and phone stay out of every stream (managers read them from /api/v1/cases).
+        Event::ServiceRated {
+            ticket,
+            number,
+            service,
+            window,
+            staff,
+            department,
+            day,
+            round,
+            rating,
+        } => (
+            None,
+            json!({
+                "ticket": ticket, "number": number, "service": service, "window": window,
+                "window_name": context.window_name(window), "staff": staff,
+                "department": department, "day": day.to_string(), "round": round,
+                "level": rating.level.as_str(), "level_code": rating.level.code(),
+                "level_label": rating.level.label(), "bad": rating.level.is_bad(),
+                "reasons": rating.reasons, "has_comment": rating.comment.is_some(),
+                "channel": rating.channel.as_str(), "at": time(&rating.at),
+            }),
+        ),
+        Event::CaseOpened { case } => (None, crate::views::cases::case_summary(case, None)),
+        Event::CaseProgressed {
+            case,
+            action,
+            status,
+            by,
+            at,
+            ..
+        } => (
+            None,
+            json!({
+                "case": case, "action": action.as_str(), "action_label": action.label(),
+                "status": status.as_str(), "status_label": status.label(), "by": by,
+                "at": time(at),
+            }),
+        ),
     };
     EventData {
         public: public.map(|value| with_seq(seq, value)),
@@ -396,6 +440,7 @@ mod tests {
     /// `match` makes a new kind a compile error here until the walk covers it.
     fn every_kind() -> Vec<Event> {
         let at = friday_at(0);
+        let issued_day = at.to_zoned(hallq_core::fixtures::shanghai()).date();
         let mut issued = ticket(
             7,
             "A007",
@@ -473,6 +518,7 @@ mod tests {
                 window: window.clone(),
                 at,
                 service_s: 60,
+                staff: Some("1001".into()),
             },
             Event::TicketCancelled {
                 ticket: id,
@@ -542,6 +588,58 @@ mod tests {
                 detail: None,
                 at,
             },
+            // A comment and a complaint may carry anything a citizen types.
+            Event::ServiceRated {
+                ticket: id,
+                number: "A007".into(),
+                service: service.clone(),
+                window: window.clone(),
+                staff: Some("1001".into()),
+                department: "社保局".into(),
+                day: issued_day,
+                round: 1,
+                rating: hallq_core::Rating {
+                    level: hallq_core::RatingLevel::Dissatisfied,
+                    reasons: vec!["服务态度差".into()],
+                    comment: Some(format!("{NAME} {PHONE}")),
+                    channel: hallq_core::RatingChannel::Pad,
+                    at,
+                },
+            },
+            Event::CaseOpened {
+                case: hallq_core::Case {
+                    id: 1,
+                    source: hallq_core::CaseSource::Complaint {
+                        category: "服务态度".into(),
+                        text: format!("{NAME} {PHONE}"),
+                        contact: Some(privacy().phone(PHONE)),
+                        ticket: Some(id),
+                    },
+                    channel: hallq_core::RatingChannel::Kiosk,
+                    department: "社保局".into(),
+                    service: Some(service.clone()),
+                    window: Some(window.clone()),
+                    staff: Some("1001".into()),
+                    opened_at: at,
+                    callback_due: issued_day,
+                    due: issued_day,
+                    status: hallq_core::CaseStatus::Open,
+                    called_back_at: None,
+                    fed_back_at: None,
+                    closed_at: None,
+                    appealed_from: None,
+                    voided: false,
+                    notes: vec![],
+                },
+            },
+            Event::CaseProgressed {
+                case: 1,
+                action: hallq_core::CaseAction::CallBack,
+                status: hallq_core::CaseStatus::CalledBack,
+                note: Some(format!("已致电 {PHONE}")),
+                by: "m01".into(),
+                at,
+            },
         ];
         for event in &events {
             match event {
@@ -565,7 +663,10 @@ mod tests {
                 | Event::AppointmentCancelled { .. }
                 | Event::AppointmentCheckedIn { .. }
                 | Event::AppointmentNoShow { .. }
-                | Event::SmsNotified { .. } => {}
+                | Event::SmsNotified { .. }
+                | Event::ServiceRated { .. }
+                | Event::CaseOpened { .. }
+                | Event::CaseProgressed { .. } => {}
             }
         }
         events
@@ -588,10 +689,19 @@ mod tests {
                     kept.extend(appointment.contact.sealed.clone());
                     kept.extend(appointment.name_sealed.clone());
                 }
+                Event::CaseOpened { case } => {
+                    if let hallq_core::CaseSource::Complaint {
+                        contact: Some(contact),
+                        ..
+                    } = &case.source
+                    {
+                        kept.extend(contact.sealed.clone());
+                    }
+                }
                 _ => {}
             }
         }
-        assert_eq!(kept.len(), 4);
+        assert_eq!(kept.len(), 5);
         for (index, event) in events.iter().enumerate() {
             // The read model holds what the events describe (the appointment, the ticket).
             hall.evolve(event);
@@ -640,6 +750,9 @@ mod tests {
             "ticket_reprint_requested",
             "sms_notified",
             "appointment_no_show",
+            "service_rated",
+            "case_opened",
+            "case_progressed",
         ] {
             assert!(!public_kinds.contains(&kind), "{kind} is public");
         }

@@ -1,6 +1,7 @@
 //! What the API returns, as JSON. Only this crate knows these shapes; the core's types stay
 //! free of them. Instants are RFC 3339 in UTC. `events` has the event streams' shapes.
 
+pub mod cases;
 pub mod events;
 
 use hallq_core::{Hall, HallSpec, QueueStats, ServiceSpec, Ticket, WindowSpec, WindowState};

@@ -285,11 +285,26 @@ impl Upstream {
         if page.is_empty() {
             return Ok(false);
         }
+        let record_context = hallq_protocol::RecordContext {
+            hall: self.config.id.clone(),
+            region_code: self.settings.region_code.clone(),
+            numbering: self.settings.level_numbering,
+            time_zone: self.config.time_zone.clone(),
+        };
         let push = EventsPush {
             after: cursor,
             events: page
                 .iter()
-                .map(|stored| hallq_protocol::upstream_event(stored.seq, &stored.event))
+                .map(|stored| {
+                    let mut pushed = hallq_protocol::upstream_event(stored.seq, &stored.event);
+                    // A rating carries its 好差评 record (GB/T 39046 table 9) for the province.
+                    if let Some(record) =
+                        hallq_protocol::evaluation_record(&stored.event, &record_context)
+                    {
+                        pushed.data["record"] = serde_json::to_value(record).unwrap_or_default();
+                    }
+                    pushed
+                })
                 .collect(),
             log_seq: self.engine.committed_seq(),
         };
