@@ -36,6 +36,8 @@ pub mod views;
 
 /// The demo hall's public credentials (contract in the design brief).
 pub const DEMO_KIOSK_TOKEN: &str = "demo-kiosk-token";
+/// The demo hall's rating pad at window w02 (`/rate/w02?token=demo-pad-token`).
+pub const DEMO_PAD_TOKEN: &str = "demo-pad-token";
 pub const DEMO_DISPLAY_TOKEN: &str = "demo-display-token";
 pub const DEMO_STAFF_PIN: &str = "246810";
 pub const DEMO_MANAGER_PIN: &str = "135790";

@@ -128,6 +128,7 @@ pub(crate) fn routes(config: &mut web::ServiceConfig) {
         )
         .service(resource("/board").route(web::get().to(pages::board)))
         .service(resource("/t/{token}").route(web::get().to(pages::citizen)))
+        .service(resource("/rate/{window}").route(web::get().to(pages::rate)))
         .service(resource("/api/v1/t/{token}/events").route(web::get().to(streams::ticket_events)))
         .service(resource("/t/{token}/qr.svg").route(web::get().to(public::ticket_qr)))
         .service(resource("/api/v1/openapi.json").route(web::get().to(openapi::openapi)))

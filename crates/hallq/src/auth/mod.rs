@@ -262,7 +262,13 @@ impl Authenticator {
             .devices
             .iter()
             .filter(|d| {
-                d.token.verify(crate::DEMO_KIOSK_TOKEN) || d.token.verify(crate::DEMO_DISPLAY_TOKEN)
+                [
+                    crate::DEMO_KIOSK_TOKEN,
+                    crate::DEMO_DISPLAY_TOKEN,
+                    crate::DEMO_PAD_TOKEN,
+                ]
+                .iter()
+                .any(|token| d.token.verify(token))
             })
             .map(|d| d.id.clone())
             .collect();

@@ -15,6 +15,7 @@ const INDEX_HTML: &str = r#"<!doctype html>
 <li><a href="/staff">/staff</a> — 窗口工作台 window console</li>
 <li><a href="/manage">/manage</a> — 大厅管理 dashboard</li>
 <li><a href="/board">/board</a> — 叫号大屏 TV board</li>
+<li>/rate/{window} — 窗口评价器 rating pad (device token)</li>
 <li><a href="/api/v1/hall">/api/v1/hall</a> — 大厅、事项与窗口 services and windows</li>
 <li><a href="/api/v1/queues">/api/v1/queues</a> — 排队情况 queues</li>
 <li><a href="/api/v1/openapi.json">/api/v1/openapi.json</a> — API description</li>
@@ -29,6 +30,8 @@ const STAFF_HTML: &str = include_str!("../../assets/staff.html");
 const MANAGE_HTML: &str = include_str!("../../assets/manage.html");
 const TICKET_HTML: &str = include_str!("../../assets/ticket.html");
 const STAFF_STREAM_JS: &str = include_str!("../../assets/staff-stream.js");
+const RATING_JS: &str = include_str!("../../assets/rating.js");
+const RATE_HTML: &str = include_str!("../../assets/rate.html");
 const NOT_FOUND_HTML: &str = "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>未找到</title></head>\
 <body style=\"font-family:sans-serif;text-align:center;padding:3rem\"><h1>未找到该号票</h1>\
@@ -143,13 +146,23 @@ pub async fn index() -> HttpResponse {
     html(INDEX_HTML)
 }
 
+fn script(body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "no-cache"))
+        .body(body)
+}
+
+/// The window's rating pad (`/rate/{window}`), set up once with `?token=…`.
+pub async fn rate() -> HttpResponse {
+    html(RATE_HTML)
+}
+
 /// Scripts shared by the pages (`/assets/{name}`).
 pub async fn asset(path: actix_web::web::Path<String>) -> HttpResponse {
     match path.into_inner().as_str() {
-        "staff-stream.js" => HttpResponse::Ok()
-            .content_type("text/javascript; charset=utf-8")
-            .insert_header(("Cache-Control", "no-cache"))
-            .body(STAFF_STREAM_JS),
+        "staff-stream.js" => script(STAFF_STREAM_JS),
+        "rating.js" => script(RATING_JS),
         _ => actix_web::ResponseError::error_response(&super::error::ApiError::not_found(
             "there is no such asset",
         )),

@@ -689,7 +689,7 @@ fn key_label(state: &Data, key: FigureKey, value: &str) -> String {
     }
     .unwrap_or_else(|| {
         if value.is_empty() {
-            "（未登录）".into()
+            "（未指明）".into()
         } else {
             value.to_owned()
         }
