@@ -415,3 +415,72 @@ fn the_kiosk_rates_by_number_and_files_complaints_and_the_pad_only_its_window() 
     let bad_query = app.get_as("/api/v1/cases?status=everything", &manager);
     assert_eq!(bad_query.status, 400);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_citizen_rates_on_their_own_page_at_a_phones_width() {
+    let app = TestApp::spawn();
+    let base = app.base.clone();
+    let ticket = tokio::task::spawn_blocking(move || {
+        let app = TestApp::attach(&base);
+        let staff = app.staff_token("w02");
+        served_visit(&app, &staff)
+    })
+    .await
+    .unwrap();
+    let phone = Browser::start(390, 844).await;
+    let page = ticket["status_url"].as_str().unwrap();
+    phone.client.goto(&app.url(page)).await.unwrap();
+    phone
+        .wait_for_text("#state", |t| t.starts_with("已办结"))
+        .await;
+    phone
+        .wait_for_text("#rate-title", |t| t == "请您为本次服务评价")
+        .await;
+    phone
+        .wait_for_text("#rate-staff", |t| t == "服务人员工号 demo-staff")
+        .await;
+    // Five levels fit the phone's width without scrolling sideways.
+    let overflow: bool = phone
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap();
+    assert!(!overflow, "the page scrolls sideways at 390 px");
+    phone.click("[data-level=\"very_satisfied\"]").await;
+    phone.click("#rate .hq-submit").await;
+    phone
+        .wait_for_text("#rated", |t| t == "感谢您的评价！")
+        .await;
+    phone.screenshot("citizen-rated-390x844.png").await;
+    // Reloaded, the page says it was rated and offers no second rating.
+    phone.client.refresh().await.unwrap();
+    phone
+        .wait_for_text("#rated", |t| t.starts_with("您已评价"))
+        .await;
+    assert!(phone
+        .client
+        .find(Locator::Css("#rate-form .hq-level"))
+        .await
+        .is_err());
+    // A complaint from the same page.
+    phone.click("#open-complaint").await;
+    phone
+        .wait_for_text("#complain-form", |t| t.contains("请选择类别"))
+        .await;
+    phone
+        .select("#complain-form .hq-category", "办事效率")
+        .await;
+    phone
+        .fill("#complain-form .hq-text", "材料要求反复变化")
+        .await;
+    phone.click("#complain-form .hq-submit").await;
+    phone
+        .wait_for_text("#complain-form", |t| t.starts_with("已受理，编号"))
+        .await;
+    phone.close().await;
+}

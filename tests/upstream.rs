@@ -579,3 +579,52 @@ fn calendar_years_come_from_the_hub_and_clear_the_alert() {
     let app = TestApp::spawn_in(&data, &config);
     assert_eq!(app.get(national_day).body["known"], true);
 }
+
+#[test]
+fn ratings_reach_the_hub_as_table_9_records_in_the_provinces_numbering() {
+    let database = postgres::database();
+    let hub = TestHub::start(&database);
+    let token = hub.add_hall(HALL, "演示大厅");
+    let app = hall_reporting_to(
+        &hub.base,
+        &token,
+        "region_code = \"320102\"\nlevel_numbering = \"reversed\"\n",
+    );
+    let staff = app.staff_token("w02");
+    let ticket = app.issue_ticket("tax-general");
+    assert_eq!(app.call_next(&staff, "w02").status, 200);
+    assert_eq!(
+        app.window_action(&staff, "w02", "complete", None).status,
+        200
+    );
+    let rated = app.request(
+        "POST",
+        "/api/v1/ratings",
+        None,
+        Some(&json!({"ticket": ticket["token"], "level": "satisfied", "reasons": ["办事高效"], "comment": "很快"})),
+    );
+    assert_eq!(rated.status, 201, "{}", rated.text);
+    assert_hub_has_everything(&app, &hub, &token, Duration::from_secs(20));
+    let manager = hub.manager_token();
+    let records = hub.get_as("/v1/city/evaluations", &manager);
+    assert_eq!(records.status, 200, "{:?}", records.body);
+    let record = &records.body["records"][0];
+    let day = ticket["service_day"].as_str().unwrap().replace('-', "");
+    assert_eq!(record["hall"], HALL);
+    assert_eq!(record["办件编号"], format!("{HALL}-{day}-A001"));
+    assert_eq!(record["评价渠道"], "2");
+    assert_eq!(record["评价次数"], 1);
+    // 满意 is 2 nationally, 4 where the province numbers the other way round.
+    assert_eq!(record["满意度代码"], "4");
+    assert_eq!(record["文字评价"], "办事高效；很快");
+    assert_eq!(record["行政区划"], "320102");
+    assert_eq!(record["评价时间"].as_str().unwrap().len(), 19);
+    let csv = hub.get_as("/v1/city/evaluations?format=csv", &manager);
+    assert!(csv.text.contains("满意度代码"), "{}", csv.text);
+    // The hall's token, the ticket's token: nothing of the citizen's went up.
+    let stored = postgres::query(
+        &hub.database_url,
+        "SELECT data::text FROM hall_events WHERE kind = 'service_rated'",
+    );
+    assert!(!stored[0].contains(ticket["token"].as_str().unwrap()));
+}
