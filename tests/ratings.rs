@@ -414,6 +414,11 @@ fn the_kiosk_rates_by_number_and_files_complaints_and_the_pad_only_its_window() 
     assert_eq!(open["cases"].as_array().unwrap().len(), 1);
     let bad_query = app.get_as("/api/v1/cases?status=everything", &manager);
     assert_eq!(bad_query.status, 400);
+    // Operators see the loop in the metrics too.
+    let metrics = app.get("/metrics").text;
+    assert!(metrics.contains("hallq_cases_open 1"), "{metrics}");
+    assert!(metrics.contains("hallq_cases_overdue 0"));
+    assert!(metrics.contains("hallq_visits_unrated 1"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

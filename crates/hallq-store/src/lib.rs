@@ -469,8 +469,9 @@ impl Store {
         .collect()
     }
 
-    /// Removes personal data — contacts (keyed hash, sealed number, masked number) and booking
-    /// names — from tickets, bookings and the log older than `before`. Returns the rows changed.
+    /// Removes personal data — contacts (keyed hash, sealed number, masked number), booking
+    /// names and complaints' phones — from tickets, bookings, cases and the log older than
+    /// `before`. Returns the rows changed.
     pub fn purge_personal(&mut self, before: Timestamp) -> Result<usize, StoreError> {
         let cutoff = before.as_millisecond();
         let tx = self.conn.transaction()?;
@@ -488,6 +489,18 @@ impl Store {
             "UPDATE events SET data = json_remove(data, '$.ticket.contact')
              WHERE kind = 'ticket_issued' AND at_ms < ?1
                AND json_extract(data, '$.ticket.contact') IS NOT NULL",
+            params![cutoff],
+        )?;
+        // A complaint's phone to answer on: the case is long answered.
+        changed += tx.execute(
+            "UPDATE cases SET data = json_remove(data, '$.source.contact')
+             WHERE opened_at_ms < ?1 AND json_extract(data, '$.source.contact') IS NOT NULL",
+            params![cutoff],
+        )?;
+        changed += tx.execute(
+            "UPDATE events SET data = json_remove(data, '$.case.source.contact')
+             WHERE kind = 'case_opened' AND at_ms < ?1
+               AND json_extract(data, '$.case.source.contact') IS NOT NULL",
             params![cutoff],
         )?;
         changed += tx.execute(

@@ -255,3 +255,56 @@ fn personal_data_is_purged_after_its_time_from_rows_and_log() {
     // Purging twice changes nothing more.
     assert_eq!(store.purge_personal(cutoff).unwrap(), 0);
 }
+
+#[test]
+fn a_complaints_phone_is_purged_with_the_rest_and_the_case_stays() {
+    use hallq_core::{Case, CaseSource, CaseStatus, RatingChannel};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let opened = hallq_core::fixtures::local(date(2026, 10, 1), 10, 0, 0);
+    let case = Case {
+        id: 1,
+        source: CaseSource::Complaint {
+            category: "服务态度".into(),
+            text: "等了很久".into(),
+            contact: Some(hallq_core::fixtures::contact("13800138000")),
+            ticket: None,
+        },
+        channel: RatingChannel::Kiosk,
+        department: "大厅管理办公室".into(),
+        service: None,
+        window: None,
+        staff: None,
+        opened_at: opened,
+        callback_due: date(2026, 10, 9),
+        due: date(2026, 10, 29),
+        status: CaseStatus::Open,
+        called_back_at: None,
+        fed_back_at: None,
+        closed_at: None,
+        appealed_from: None,
+        voided: false,
+        notes: vec![],
+    };
+    let event = Event::CaseOpened { case: case.clone() };
+    store
+        .commit(&Batch {
+            events: vec![(1, &event)],
+            cases: vec![&case],
+            ..Batch::default()
+        })
+        .unwrap();
+    assert_eq!(store.load().unwrap().state.cases, vec![case.clone()]);
+    let cutoff = hallq_core::fixtures::local(date(2026, 11, 1), 0, 0, 0);
+    assert_eq!(store.purge_personal(cutoff).unwrap(), 2);
+    let kept = store.case(1).unwrap().unwrap();
+    assert!(matches!(
+        kept.source,
+        CaseSource::Complaint { contact: None, ref text, .. } if text == "等了很久"
+    ));
+    let log = format!("{:?}", store.events_after(0, 10).unwrap());
+    assert!(
+        !log.contains("13800138000") && !log.contains("key-of"),
+        "{log}"
+    );
+}

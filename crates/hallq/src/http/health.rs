@@ -350,6 +350,45 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
             state.sse_clients.load(Ordering::SeqCst) as f64,
         )],
     );
+    // 好差评: what the hall holds now, and what is late.
+    let today = state
+        .clock
+        .now()
+        .to_zoned(state.config.time_zone.clone())
+        .date();
+    let (rateable, open_cases, overdue_cases) = state.engine.view(|hall| {
+        let open: Vec<&hallq_core::Case> = hall.cases().filter(|c| !c.is_closed()).collect();
+        (
+            hall.visits().filter(|v| v.rating.is_none()).count(),
+            open.len(),
+            open.iter().filter(|c| c.overdue(today).is_some()).count(),
+        )
+    });
+    for (name, help, value) in [
+        (
+            "hallq_visits_unrated",
+            "Completed visits not yet rated and still within their rating time.",
+            rateable,
+        ),
+        (
+            "hallq_cases_open",
+            "Bad ratings and complaints not yet closed.",
+            open_cases,
+        ),
+        (
+            "hallq_cases_overdue",
+            "Open cases past their callback or rectification date.",
+            overdue_cases,
+        ),
+    ] {
+        family(
+            &mut out,
+            name,
+            "gauge",
+            help,
+            &[(String::new(), value as f64)],
+        );
+    }
     if state.config.upstream.is_some() {
         let sync = super::hall::sync_view(&state);
         let one = |value: f64| [(String::new(), value)];
