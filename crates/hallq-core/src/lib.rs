@@ -35,14 +35,15 @@ pub use calendar::{
 pub use command::{CheckInBy, Command, IssueTicket};
 pub use contact::Contact;
 pub use error::DomainError;
-pub use estimate::ServiceTimeAverage;
+pub use estimate::{wait_estimate_s, ServiceTimeAverage};
 pub use event::Event;
 pub use feedback::{
     Case, CaseAction, CaseSource, CaseStatus, LevelNumbering, Rating, RatingChannel, RatingLevel,
     RatingPolicy, Visit,
 };
 pub use hall::{
-    Hall, Outcome, QueueStats, RestoredState, WindowState, WindowStatus, RECENT_CALLS_MAX,
+    Hall, Outcome, QueueStats, RestoredState, WaitForecast, WindowState, WindowStatus, CALIBRATION,
+    CALIBRATION_OFFSET_S, RECENT_CALLS_MAX,
 };
 pub use ids::{ServiceId, TicketId, WindowId};
 pub use ordering::call_order_key;

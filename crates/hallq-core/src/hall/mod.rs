@@ -12,10 +12,12 @@
 mod booking;
 mod decide;
 mod evolve;
+mod forecast;
 mod invariants;
 mod queue;
 mod rating;
 
+pub use forecast::{WaitForecast, CALIBRATION, CALIBRATION_OFFSET_S};
 pub use queue::QueueStats;
 
 use crate::appointment::Appointment;

@@ -28,7 +28,7 @@ pub struct QueueStats {
     pub average_service_s: f64,
 }
 
-pub(super) type QueueEntry = (Timestamp, TicketId);
+pub(crate) type QueueEntry = (Timestamp, TicketId);
 
 #[derive(Clone, Debug)]
 pub(super) struct ServiceQueue {

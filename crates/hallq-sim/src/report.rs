@@ -1,0 +1,400 @@
+//! What the simulated days measured: the hall's traffic, the waits, and for each estimator how
+//! far its promise was from the wait that followed. Kept as running sums and a histogram, so a
+//! thousand days need no more memory than one.
+
+use hallq_core::jiff::Timestamp;
+use hallq_core::{PriorityClass, WaitForecast};
+use std::fmt::Write;
+
+/// A ticket's promises at issue and, once called, its actual wait.
+#[derive(Clone, Debug)]
+pub struct Record {
+    pub issued: Timestamp,
+    pub priority: PriorityClass,
+    pub ahead: usize,
+    /// The plain rule: people ahead × average service time ÷ windows.
+    pub queue_length_s: u64,
+    /// Last-to-enter-service: the wait of the last ticket of the service to be called.
+    pub last_to_enter_s: u64,
+    /// Head-of-line: how long the oldest ticket of the service has waited so far.
+    pub head_of_line_s: u64,
+    /// hallq's forecast: a point and an 80 % band.
+    pub forecast: Option<WaitForecast>,
+    pub actual_s: Option<u64>,
+}
+
+/// One estimator's errors.
+#[derive(Clone, Debug, Default)]
+pub struct Errors {
+    pub absolute_s: f64,
+    /// Sum of (actual − promised): positive when waits run longer than said.
+    pub signed_s: f64,
+    /// Waits that ran longer than promised (for the band: than its upper end).
+    pub longer: u64,
+    pub count: u64,
+}
+
+impl Errors {
+    fn add(&mut self, promised: u64, actual: u64, upper: u64) {
+        self.absolute_s += (promised as f64 - actual as f64).abs();
+        self.signed_s += actual as f64 - promised as f64;
+        self.longer += u64::from(actual > upper);
+        self.count += 1;
+    }
+
+    pub fn mae_s(&self) -> f64 {
+        self.absolute_s / self.count.max(1) as f64
+    }
+
+    pub fn bias_s(&self) -> f64 {
+        self.signed_s / self.count.max(1) as f64
+    }
+
+    pub fn longer_share(&self) -> f64 {
+        self.longer as f64 / self.count.max(1) as f64
+    }
+}
+
+/// Histogram buckets of waits, 10 s wide, up to 8 hours.
+const BUCKET_S: u64 = 10;
+const BUCKETS: usize = 8 * 360;
+
+#[derive(Clone, Debug)]
+pub struct Tally {
+    pub days: u32,
+    pub commands: u64,
+    pub issued: u64,
+    pub calls: u64,
+    pub completed: u64,
+    pub no_shows: u64,
+    pub requeues: u64,
+    pub transfers: u64,
+    pub walked_away: u64,
+    pub expired: u64,
+    pub pauses: u64,
+    pub refused: u64,
+    /// Tickets never called (walked away, expired): their wait is unknown.
+    pub censored: u64,
+    pub waits: u64,
+    pub wait_sum_s: f64,
+    histogram: Vec<u64>,
+    pub queue_length: Errors,
+    pub last_to_enter: Errors,
+    pub head_of_line: Errors,
+    pub forecast_point: Errors,
+    pub forecast_band: Errors,
+    pub covered: u64,
+    /// Walk-ins with few people ahead (≤ 3), where no point can be precise.
+    pub near_covered: u64,
+    pub near: u64,
+    /// By people ahead at issue: count, sum of waits, forecast's and queue-length's absolute
+    /// errors, waits inside the band.
+    pub by_ahead: [Bucket; AHEAD_BUCKETS.len()],
+    /// Per calibration row of the core: a histogram of ln((actual + 60) / (expected + 60)).
+    ratios: Vec<Vec<u64>>,
+}
+
+/// Log-ratio histogram: bins of 0.02 from −4 to 4.
+const RATIO_BINS: usize = 400;
+const RATIO_STEP: f64 = 0.02;
+
+/// Upper bounds of the people-ahead buckets of the breakdown.
+pub const AHEAD_BUCKETS: [usize; 6] = [0, 2, 5, 10, 20, usize::MAX];
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Bucket {
+    pub count: u64,
+    pub wait_s: f64,
+    pub forecast_error_s: f64,
+    pub queue_length_error_s: f64,
+    pub covered: u64,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Self {
+            days: 0,
+            commands: 0,
+            issued: 0,
+            calls: 0,
+            completed: 0,
+            no_shows: 0,
+            requeues: 0,
+            transfers: 0,
+            walked_away: 0,
+            expired: 0,
+            pauses: 0,
+            refused: 0,
+            censored: 0,
+            waits: 0,
+            wait_sum_s: 0.0,
+            histogram: vec![0; BUCKETS + 1],
+            queue_length: Errors::default(),
+            last_to_enter: Errors::default(),
+            head_of_line: Errors::default(),
+            forecast_point: Errors::default(),
+            forecast_band: Errors::default(),
+            covered: 0,
+            near_covered: 0,
+            near: 0,
+            by_ahead: Default::default(),
+            ratios: vec![vec![0; RATIO_BINS]; hallq_core::CALIBRATION.len()],
+        }
+    }
+}
+
+impl Errors {
+    fn merged(&self, other: &Errors) -> Errors {
+        Errors {
+            absolute_s: self.absolute_s + other.absolute_s,
+            signed_s: self.signed_s + other.signed_s,
+            longer: self.longer + other.longer,
+            count: self.count + other.count,
+        }
+    }
+}
+
+impl Tally {
+    /// Two runs' figures added up (several seeds).
+    pub fn merged(&self, other: &Tally) -> Tally {
+        Tally {
+            days: self.days + other.days,
+            commands: self.commands + other.commands,
+            issued: self.issued + other.issued,
+            calls: self.calls + other.calls,
+            completed: self.completed + other.completed,
+            no_shows: self.no_shows + other.no_shows,
+            requeues: self.requeues + other.requeues,
+            transfers: self.transfers + other.transfers,
+            walked_away: self.walked_away + other.walked_away,
+            expired: self.expired + other.expired,
+            pauses: self.pauses + other.pauses,
+            refused: self.refused + other.refused,
+            censored: self.censored + other.censored,
+            waits: self.waits + other.waits,
+            wait_sum_s: self.wait_sum_s + other.wait_sum_s,
+            histogram: self
+                .histogram
+                .iter()
+                .zip(&other.histogram)
+                .map(|(a, b)| a + b)
+                .collect(),
+            queue_length: self.queue_length.merged(&other.queue_length),
+            last_to_enter: self.last_to_enter.merged(&other.last_to_enter),
+            head_of_line: self.head_of_line.merged(&other.head_of_line),
+            forecast_point: self.forecast_point.merged(&other.forecast_point),
+            forecast_band: self.forecast_band.merged(&other.forecast_band),
+            covered: self.covered + other.covered,
+            near_covered: self.near_covered + other.near_covered,
+            near: self.near + other.near,
+            ratios: self
+                .ratios
+                .iter()
+                .zip(&other.ratios)
+                .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x + y).collect())
+                .collect(),
+            by_ahead: std::array::from_fn(|i| {
+                let (a, b) = (self.by_ahead[i], other.by_ahead[i]);
+                Bucket {
+                    count: a.count + b.count,
+                    wait_s: a.wait_s + b.wait_s,
+                    forecast_error_s: a.forecast_error_s + b.forecast_error_s,
+                    queue_length_error_s: a.queue_length_error_s + b.queue_length_error_s,
+                    covered: a.covered + b.covered,
+                }
+            }),
+        }
+    }
+
+    pub fn censored(&mut self, _record: Record) {
+        self.censored += 1;
+    }
+
+    pub fn measured(&mut self, record: Record) {
+        let Some(actual) = record.actual_s else {
+            return;
+        };
+        self.waits += 1;
+        self.wait_sum_s += actual as f64;
+        self.histogram[((actual / BUCKET_S) as usize).min(BUCKETS)] += 1;
+        self.queue_length
+            .add(record.queue_length_s, actual, record.queue_length_s);
+        self.last_to_enter
+            .add(record.last_to_enter_s, actual, record.last_to_enter_s);
+        self.head_of_line
+            .add(record.head_of_line_s, actual, record.head_of_line_s);
+        if let Some(forecast) = record.forecast {
+            self.forecast_point
+                .add(forecast.point_s, actual, forecast.point_s);
+            self.forecast_band
+                .add(forecast.point_s, actual, forecast.high_s);
+            let inside = (forecast.low_s..=forecast.high_s).contains(&actual);
+            self.covered += u64::from(inside);
+            let row = hallq_core::CALIBRATION
+                .iter()
+                .position(|(bound, ..)| record.ahead <= *bound)
+                .unwrap_or(hallq_core::CALIBRATION.len() - 1);
+            let offset = hallq_core::CALIBRATION_OFFSET_S;
+            let ratio = ((actual as f64 + offset) / (forecast.expected_s as f64 + offset)).ln();
+            let bin = ((ratio + 4.0) / RATIO_STEP).clamp(0.0, (RATIO_BINS - 1) as f64) as usize;
+            self.ratios[row][bin] += 1;
+            let bucket = AHEAD_BUCKETS
+                .iter()
+                .position(|&bound| record.ahead <= bound)
+                .unwrap_or(AHEAD_BUCKETS.len() - 1);
+            let entry = &mut self.by_ahead[bucket];
+            entry.count += 1;
+            entry.wait_s += actual as f64;
+            entry.forecast_error_s += (forecast.point_s as f64 - actual as f64).abs();
+            entry.queue_length_error_s += (record.queue_length_s as f64 - actual as f64).abs();
+            entry.covered += u64::from(inside);
+            if record.ahead <= 3 && record.priority == PriorityClass::WalkIn {
+                self.near += 1;
+                self.near_covered += u64::from(inside);
+            }
+        }
+    }
+
+    pub fn mean_wait_s(&self) -> f64 {
+        self.wait_sum_s / self.waits.max(1) as f64
+    }
+
+    pub fn percentile_wait_s(&self, p: f64) -> u64 {
+        let target = (self.waits as f64 * p).ceil() as u64;
+        let mut seen = 0;
+        for (bucket, count) in self.histogram.iter().enumerate() {
+            seen += count;
+            if seen >= target.max(1) {
+                return bucket as u64 * BUCKET_S;
+            }
+        }
+        BUCKETS as u64 * BUCKET_S
+    }
+
+    /// MAE as a percentage of the mean wait.
+    pub fn mae_percent(&self, errors: &Errors) -> f64 {
+        100.0 * errors.mae_s() / self.mean_wait_s().max(1.0)
+    }
+
+    pub fn coverage(&self) -> f64 {
+        self.covered as f64 / self.forecast_band.count.max(1) as f64
+    }
+
+    /// The calibration table the core should use, measured on these days: per row, the 10th,
+    /// 50th and 90th percentiles of (actual + 60) / (expected + 60).
+    pub fn calibration(&self) -> String {
+        let mut out = String::from("pub const CALIBRATION: &[(usize, f64, f64, f64)] = &[\n");
+        for ((bound, ..), histogram) in hallq_core::CALIBRATION.iter().zip(&self.ratios) {
+            let total: u64 = histogram.iter().sum();
+            let quantile = |p: f64| {
+                let target = (total as f64 * p).ceil().max(1.0) as u64;
+                let mut seen = 0;
+                for (bin, count) in histogram.iter().enumerate() {
+                    seen += count;
+                    if seen >= target {
+                        return (bin as f64 * RATIO_STEP - 4.0 + RATIO_STEP / 2.0).exp();
+                    }
+                }
+                (4.0f64).exp()
+            };
+            let bound = if *bound == usize::MAX {
+                "usize::MAX".to_owned()
+            } else {
+                bound.to_string()
+            };
+            let _ = writeln!(
+                out,
+                "    ({bound}, {:.2}, {:.2}, {:.2}), // {total} tickets",
+                quantile(0.10),
+                quantile(0.50),
+                quantile(0.90)
+            );
+        }
+        out.push_str("];\n");
+        out
+    }
+
+    /// The summary `hallq-sim` prints: the same seed gives the same text.
+    pub fn summary(&self, seed: u64) -> String {
+        let mut out = String::new();
+        let minutes = |s: f64| s / 60.0;
+        let _ = writeln!(
+            out,
+            "hallq-sim seed {seed}: {} days, {} commands",
+            self.days, self.commands
+        );
+        let _ = writeln!(
+            out,
+            "tickets {} · called {} · completed {} · no-shows {} (requeued {}) · transfers {} · walked away {} · expired {} · pauses {} · refused {}",
+            self.issued, self.calls, self.completed, self.no_shows, self.requeues,
+            self.transfers, self.walked_away, self.expired, self.pauses, self.refused
+        );
+        let _ = writeln!(
+            out,
+            "waits measured {} (not called: {}) · mean {:.1} min · median {:.1} min · p90 {:.1} min",
+            self.waits,
+            self.censored,
+            minutes(self.mean_wait_s()),
+            minutes(self.percentile_wait_s(0.5) as f64),
+            minutes(self.percentile_wait_s(0.9) as f64),
+        );
+        let _ = writeln!(
+            out,
+            "{:<28} {:>9} {:>7} {:>9} {:>22}",
+            "estimator", "MAE min", "MAE %", "bias min", "waits longer than said"
+        );
+        for (name, errors) in [
+            ("queue-length", &self.queue_length),
+            ("last-to-enter-service", &self.last_to_enter),
+            ("head-of-line", &self.head_of_line),
+            ("hallq forecast (point)", &self.forecast_point),
+            ("hallq forecast (band top)", &self.forecast_band),
+        ] {
+            let _ = writeln!(
+                out,
+                "{:<28} {:>9.2} {:>6.1}% {:>9.2} {:>21.1}%",
+                name,
+                minutes(errors.mae_s()),
+                self.mae_percent(errors),
+                minutes(errors.bias_s()),
+                100.0 * errors.longer_share()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{:<14} {:>8} {:>10} {:>13} {:>17} {:>10}",
+            "people ahead", "tickets", "mean wait", "forecast MAE", "queue-length MAE", "in band"
+        );
+        let mut low = 0;
+        for (bucket, bound) in self.by_ahead.iter().zip(AHEAD_BUCKETS) {
+            let label = match bound {
+                usize::MAX => format!("{low}+"),
+                b if b == low => format!("{b}"),
+                b => format!("{low}-{b}"),
+            };
+            low = bound.saturating_add(1);
+            let n = bucket.count.max(1) as f64;
+            let _ = writeln!(
+                out,
+                "{:<14} {:>8} {:>8.1} m {:>11.1} m {:>15.1} m {:>9.1}%",
+                label,
+                bucket.count,
+                minutes(bucket.wait_s / n),
+                minutes(bucket.forecast_error_s / n),
+                minutes(bucket.queue_length_error_s / n),
+                100.0 * bucket.covered as f64 / n
+            );
+        }
+        let _ = writeln!(
+            out,
+            "MAE {:.1} % · queue-length MAE {:.1} % · ratio {:.2} · longer than the band {:.1} % · band coverage {:.1} % (≤3 ahead: {:.1} %)",
+            self.mae_percent(&self.forecast_point),
+            self.mae_percent(&self.queue_length),
+            self.forecast_point.mae_s() / self.queue_length.mae_s().max(1e-9),
+            100.0 * self.forecast_band.longer_share(),
+            100.0 * self.coverage(),
+            100.0 * self.near_covered as f64 / self.near.max(1) as f64,
+        );
+        out
+    }
+}
