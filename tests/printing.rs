@@ -6,7 +6,7 @@ mod support;
 
 use hallq_devices::decode::{decode, printed_lines, Token};
 use hallq_devices::simulator::PrinterSimulator;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use support::{EventStream, TestApp, KIOSK};
@@ -270,4 +270,39 @@ fn print_test_prints_chinese_and_a_qr_code_or_names_the_fault() {
     let (ok, _, stderr) = run(&["print-test", "--to", "lpt1"]);
     assert!(!ok);
     assert!(stderr.contains("tcp://"), "{stderr}");
+}
+
+#[test]
+fn the_ticket_promises_a_band_that_narrows_on_the_citizens_page_as_the_queue_moves() {
+    let app = TestApp::spawn();
+    // One window (w13) serves construction permits: six citizens queue.
+    let mut tickets = Vec::new();
+    for _ in 0..6 {
+        tickets.push(app.issue_ticket("construction-permit"));
+    }
+    let last = tickets.last().unwrap();
+    let band = |value: &Value| -> (u64, u64) {
+        let pair = value["wait_minutes"].as_array().expect("a band");
+        (pair[0].as_u64().unwrap(), pair[1].as_u64().unwrap())
+    };
+    let (low, high) = band(last);
+    assert!(low < high && high > 10, "{last}");
+    // Printed as a band too.
+    let bytes = std::fs::read(app.data_dir.join("spool/printer-lobby.escpos")).unwrap();
+    let lines = printed_lines(&bytes).unwrap();
+    let said = format!("预计等候约 {low}–{high} 分钟");
+    assert!(lines.contains(&said), "{said} not in {lines:?}");
+    // The citizen's page shows it, and narrows it as people ahead are served.
+    let page = format!("/api/v1/t/{}", last["token"].as_str().unwrap());
+    assert_eq!(band(&app.get(&page).body), (low, high));
+    let staff = app.staff_token("w13");
+    for _ in 0..4 {
+        assert_eq!(app.call_next(&staff, "w13").status, 200);
+    }
+    let (near_low, near_high) = band(&app.get(&page).body);
+    assert!(
+        near_high - near_low < high - low,
+        "{near_low}–{near_high} is not narrower than {low}–{high}"
+    );
+    assert!(near_high < high);
 }

@@ -86,7 +86,8 @@ pub struct TicketContent {
     /// e.g. 绿色通道 for priority tickets.
     pub priority_label: Option<String>,
     pub ahead: Option<usize>,
-    pub wait_s_estimate: Option<u64>,
+    /// The promised wait as a band in minutes (`(0, 0)`: any moment now).
+    pub wait_minutes: Option<(u64, u64)>,
     /// Local time of issue, formatted by the caller.
     pub issued_at: String,
     /// The ticket's status page (/t/{token}) as a full URL; no QR code when absent.
@@ -142,11 +143,11 @@ pub fn render_ticket(content: &TicketContent, layout: &TicketLayout) -> Vec<u8> 
     if let Some(ahead) = content.ahead {
         encoder.line(&format!("您前面还有 {ahead} 人等候"));
     }
-    if let Some(wait) = content.wait_s_estimate {
-        let line = if wait < 60 {
-            "请留意叫号屏幕".to_owned()
+    if let Some((low, high)) = content.wait_minutes {
+        let line = if high == 0 {
+            "即将叫号，请留意叫号屏幕".to_owned()
         } else {
-            format!("预计等候约 {} 分钟", wait.div_ceil(60))
+            format!("预计等候约 {low}–{high} 分钟")
         };
         encoder.line(&line);
     }
@@ -211,7 +212,7 @@ mod tests {
             number: "G012".into(),
             priority_label: None,
             ahead: Some(5),
-            wait_s_estimate: Some(1260),
+            wait_minutes: Some((15, 25)),
             issued_at: "2026-11-27 09:31".into(),
             status_url: Some("http://192.168.1.10:8080/t/0123456789abcdef0123456789abcdef".into()),
         }
@@ -253,7 +254,7 @@ mod tests {
             assert!(lines.contains(&"江州市政务服务中心".to_owned()));
             assert!(lines.contains(&"G012".to_owned()));
             assert!(lines.contains(&"您前面还有 5 人等候".to_owned()));
-            assert!(lines.contains(&"预计等候约 21 分钟".to_owned()));
+            assert!(lines.contains(&"预计等候约 15–25 分钟".to_owned()));
             // Normal-size lines fit the paper; the service name (double width) fits half.
             for line in &lines {
                 assert!(columns(line) <= paper.columns(), "{line} on {paper:?}");

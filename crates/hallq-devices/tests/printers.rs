@@ -17,7 +17,7 @@ fn ticket(number: &str) -> Vec<u8> {
             number: number.into(),
             priority_label: None,
             ahead: Some(2),
-            wait_s_estimate: Some(600),
+            wait_minutes: Some((10, 15)),
             issued_at: "2026-11-27 09:00".into(),
             status_url: Some("http://127.0.0.1:8080/t/abc".into()),
         },

@@ -26,14 +26,15 @@ use crate::ordering::call_order_key;
 use crate::ticket::{PriorityClass, TicketStatus};
 use jiff::Timestamp;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 
 /// The replay looks no further ahead than this.
 const REPLAY_HORIZON_S: f64 = 10.0 * 3600.0;
 /// A service running past its average still needs this share of the average.
 const RESIDUAL_SHARE: f64 = 0.35;
-/// The replay gives up beyond this many calls (a queue of thousands): the plain rule answers.
-const REPLAY_STEPS_MAX: usize = 20_000;
+/// Beyond this many waiting tickets (a load test, not a hall) the replay is not run and the
+/// plain rule answers: the replay costs a few microseconds per ticket.
+const REPLAY_STEPS_MAX: usize = 2_000;
 
 /// What a waiting citizen is told: a point (for the plain "约 N 分钟") and an 80 % band, and
 /// the replay's expected wait they are made from.
@@ -65,6 +66,23 @@ pub const CALIBRATION: &[(usize, f64, f64, f64)] = &[
 ];
 
 impl WaitForecast {
+    /// The band in whole minutes as people read it: "约 15–25 分钟". Short waits in minutes,
+    /// longer ones to five minutes (the lower end down, the upper end up), never a band of
+    /// one number. `(0, 0)` when the call is due any moment.
+    pub fn minutes(&self) -> (u64, u64) {
+        let low = self.low_s / 60;
+        let high = self.high_s.div_ceil(60);
+        if high <= 1 {
+            return (0, 0);
+        }
+        let (low, high) = if high > 10 {
+            (low / 5 * 5, high.div_ceil(5) * 5)
+        } else {
+            (low, high)
+        };
+        (low, high.max(low + 1))
+    }
+
     pub(super) fn from_expected(expected_s: f64, ahead: usize) -> Self {
         let expected_s = expected_s.max(0.0);
         let (_, low, mid, high) = CALIBRATION
@@ -89,6 +107,25 @@ impl Hall {
     /// as they stand, in call order, each ticket taking its service's average time. `None`
     /// when no open window reaches the ticket (or the queue is beyond the replay's limits).
     fn replay_until_called(&self, target: TicketId, now: Timestamp) -> Option<f64> {
+        let mut found = None;
+        self.replay(now, |id, at_s| {
+            if id == target {
+                found = Some(at_s);
+                return true;
+            }
+            false
+        });
+        found
+    }
+
+    /// Replays the windows' choices from `now`, telling `called(ticket, seconds from now)` for
+    /// each ticket taken, until it answers true or every queue a window serves is empty.
+    /// Does nothing when more tickets wait than `REPLAY_STEPS_MAX` (the plain rule answers).
+    fn replay(&self, now: Timestamp, mut called: impl FnMut(TicketId, f64) -> bool) {
+        let waiting: usize = self.queues.iter().map(|q| q.waiting_len()).sum();
+        if waiting > REPLAY_STEPS_MAX {
+            return;
+        }
         let ageing = self.spec.policy.ageing_max_wait_s;
         // Each queue's waiting tickets in its own call order.
         let mut queues: Vec<VecDeque<(PriorityClass, QueueEntry)>> = self
@@ -142,7 +179,7 @@ impl Hall {
         while let Some(Reverse((free_ms, window))) = free.pop() {
             steps += 1;
             if steps > REPLAY_STEPS_MAX || free_ms as f64 / 1000.0 > REPLAY_HORIZON_S {
-                return None;
+                return;
             }
             // The window takes the front of one of its queues: the smallest call-order key.
             let mut best: Option<((u8, i128, i128), TicketId, usize)> = None;
@@ -162,13 +199,31 @@ impl Hall {
                 continue;
             };
             queues[position].pop_front();
-            if id == target {
-                return Some(free_ms as f64 / 1000.0);
+            if called(id, free_ms as f64 / 1000.0) {
+                return;
             }
             let service_ms = (self.queues[position].average.average_s() * 1000.0) as i64;
             free.push(Reverse((free_ms + service_ms, window)));
         }
-        None
+    }
+
+    /// The forecast of every waiting ticket at `now`, from one replay: what many citizens'
+    /// pages share. Tickets the replay does not reach get the plain rule's expectation.
+    pub fn forecast_all(&self, now: Timestamp) -> HashMap<TicketId, WaitForecast> {
+        let mut expected: HashMap<TicketId, f64> = HashMap::new();
+        self.replay(now, |id, at_s| {
+            expected.insert(id, at_s);
+            false
+        });
+        self.tickets
+            .values()
+            .filter(|ticket| ticket.status == TicketStatus::Waiting)
+            .filter_map(|ticket| {
+                let (ahead, plain) = self.position(ticket.id, now)?;
+                let wait = expected.get(&ticket.id).copied().unwrap_or(plain as f64);
+                Some((ticket.id, WaitForecast::from_expected(wait, ahead)))
+            })
+            .collect()
     }
 
     /// The forecast of a waiting ticket now; `None` when it is not waiting.
@@ -220,6 +275,72 @@ impl Hall {
 #[cfg(test)]
 mod tests {
     use super::WaitForecast;
+
+    #[test]
+    fn one_replay_for_all_agrees_with_each_ticket_s_own() {
+        use crate::fixtures::*;
+        use crate::{Command, Hall, PriorityClass, WindowId};
+        let now = friday_at(0);
+        let mut hall = Hall::new(two_service_hall(), shanghai());
+        hall.advance_to(now);
+        let mut ids = Vec::new();
+        for n in 0..12 {
+            let service = if n % 3 == 0 { "a" } else { "b" };
+            let class = if n == 7 {
+                PriorityClass::Green
+            } else {
+                PriorityClass::WalkIn
+            };
+            let token = format!("t{n}");
+            ids.push(
+                hall.execute(&issue(service, class, &token), now)
+                    .unwrap()
+                    .ticket
+                    .unwrap(),
+            );
+        }
+        hall.execute(
+            &Command::CallNext {
+                window: WindowId::new("w1"),
+                staff: None,
+            },
+            now,
+        )
+        .unwrap();
+        let all = hall.forecast_all(now);
+        let mut last_b = 0;
+        for id in ids {
+            match hall.forecast(id, now) {
+                Some(own) => {
+                    assert_eq!(all.get(&id), Some(&own));
+                    assert!(own.low_s <= own.point_s && own.point_s <= own.high_s);
+                    if hall.ticket(id).unwrap().service.as_str() == "b"
+                        && hall.ticket(id).unwrap().priority == PriorityClass::WalkIn
+                    {
+                        // Later walk-ins of one queue never expect to be called sooner.
+                        assert!(own.expected_s >= last_b);
+                        last_b = own.expected_s;
+                    }
+                }
+                None => assert!(!all.contains_key(&id)),
+            }
+        }
+    }
+
+    #[test]
+    fn minutes_as_people_read_them() {
+        let band = |low_s, high_s| WaitForecast {
+            point_s: low_s,
+            low_s,
+            high_s,
+            expected_s: low_s,
+        };
+        assert_eq!(band(0, 50).minutes(), (0, 0));
+        assert_eq!(band(30, 170).minutes(), (0, 3));
+        assert_eq!(band(125, 125).minutes(), (2, 3));
+        assert_eq!(band(14 * 60 + 50, 23 * 60 + 10).minutes(), (10, 25));
+        assert_eq!(band(41 * 60, 58 * 60).minutes(), (40, 60));
+    }
 
     #[test]
     fn the_band_narrows_as_the_queue_moves_and_holds_the_point() {

@@ -210,6 +210,7 @@ impl Application {
                 config.security.streams_per_address,
             ),
             board_cache: Default::default(),
+            forecasts: Default::default(),
         });
         let listener =
             listen(&settings.listen).map_err(|e| StartError::Listen(settings.listen.clone(), e))?;

@@ -51,6 +51,8 @@ pub struct AppState {
     pub sync: Arc<crate::followers::upstream::SyncStatus>,
     /// The board's answer, made once per committed state however many screens ask.
     pub board_cache: Mutex<Option<(u64, actix_web::web::Bytes)>>,
+    /// Every waiting ticket's forecast from one replay, shared by citizens' pages.
+    pub forecasts: ForecastCache,
 }
 
 /// `/readyz` proves the database takes a write at most once per `READINESS_TTL`; every other
@@ -145,5 +147,51 @@ impl ReaderPool {
 
     pub async fn last_seq(&self) -> Result<u64, ApiError> {
         self.with(|store| store.last_seq()).await
+    }
+}
+
+/// The forecasts of every waiting ticket, made by one replay of the windows
+/// (`Hall::forecast_all`) and reused until the log moves on or half a minute passes: a call
+/// wakes hundreds of citizens' pages, and they should not each replay the hall.
+#[derive(Default)]
+pub struct ForecastCache {
+    cached: Mutex<Option<ForecastSnapshot>>,
+}
+
+struct ForecastSnapshot {
+    seq: u64,
+    at_second: i64,
+    forecasts:
+        std::sync::Arc<std::collections::HashMap<hallq_core::TicketId, hallq_core::WaitForecast>>,
+}
+
+/// How long a snapshot of forecasts serves when nothing happens in the hall.
+const FORECAST_TTL_S: i64 = 30;
+
+impl ForecastCache {
+    pub fn of(
+        &self,
+        engine: &EngineHandle,
+        ticket: hallq_core::TicketId,
+        now: hallq_core::jiff::Timestamp,
+    ) -> Option<hallq_core::WaitForecast> {
+        let seq = engine.committed_seq();
+        if let Ok(cached) = self.cached.lock() {
+            if let Some(snapshot) = cached.as_ref() {
+                if snapshot.seq == seq && now.as_second() - snapshot.at_second < FORECAST_TTL_S {
+                    return snapshot.forecasts.get(&ticket).copied();
+                }
+            }
+        }
+        let forecasts = std::sync::Arc::new(engine.view(|hall| hall.forecast_all(now)));
+        let found = forecasts.get(&ticket).copied();
+        if let Ok(mut cached) = self.cached.lock() {
+            *cached = Some(ForecastSnapshot {
+                seq,
+                at_second: now.as_second(),
+                forecasts,
+            });
+        }
+        found
     }
 }

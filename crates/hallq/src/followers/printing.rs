@@ -224,7 +224,7 @@ impl Printing {
         job: u64,
         printer_id: &str,
         ticket: &Ticket,
-        position: Option<(usize, u64)>,
+        position: Option<(usize, hallq_core::WaitForecast)>,
     ) {
         let Some(printer) = self.printers.get(printer_id) else {
             tracing::warn!(printer = printer_id, "a print job names an unknown printer");
@@ -330,9 +330,13 @@ pub async fn run(
             continue;
         }
         let found = engine.view(|hall| {
-            hall.ticket(ticket_id)
-                .cloned()
-                .map(|t| (hall.position(ticket_id, now), t))
+            hall.ticket(ticket_id).cloned().map(|t| {
+                let promised = hall
+                    .position(ticket_id, now)
+                    .zip(hall.forecast(ticket_id, now))
+                    .map(|((ahead, _), forecast)| (ahead, forecast));
+                (promised, t)
+            })
         });
         if let Some((position, ticket)) = found {
             printing.submit(&engine, published.seq, &printer, &ticket, position);
@@ -366,7 +370,7 @@ fn printer_config(
 pub fn ticket_content(
     config: &HallConfig,
     ticket: &Ticket,
-    position: Option<(usize, u64)>,
+    position: Option<(usize, hallq_core::WaitForecast)>,
 ) -> TicketContent {
     let service_name = config
         .spec
@@ -385,7 +389,7 @@ pub fn ticket_content(
             PriorityClass::WalkIn => None,
         },
         ahead: position.map(|(ahead, _)| ahead),
-        wait_s_estimate: position.map(|(_, wait)| wait),
+        wait_minutes: position.map(|(_, forecast)| forecast.minutes()),
         issued_at: ticket
             .issued_at
             .to_zoned(config.time_zone.clone())

@@ -504,7 +504,10 @@ async fn check_in(
         .ticket
         .clone()
         .ok_or_else(|| ApiError::unavailable("the ticket was not found after check-in"))?;
-    let mut view: TicketView = views::ticket_view(&state.config.spec, &ticket, executed.position);
+    let now = state.clock.now();
+    let forecast = state.engine.view(|hall| hall.forecast(ticket.id, now));
+    let mut view: TicketView =
+        views::ticket_view(&state.config.spec, &ticket, executed.position).with_forecast(forecast);
     view.print = super::tickets::print_outcome(state, &executed, &ticket).await;
     Ok(HttpResponse::Created().json(view))
 }

@@ -59,7 +59,10 @@ pub struct CitizenTicketView {
     pub status: String,
     pub priority: String,
     pub ahead: Option<usize>,
+    /// The promised wait (the forecast's median), seconds.
     pub wait_s_estimate: Option<u64>,
+    /// The 80 % band in whole minutes ("约 15–25 分钟"); `[0, 0]`: any moment now.
+    pub wait_minutes: Option<[u64; 2]>,
     pub window_name: Option<String>,
     pub issued_at: String,
     pub called_at: Option<String>,
@@ -193,6 +196,11 @@ fn citizen_view(
     position: Option<(usize, u64)>,
 ) -> CitizenTicketView {
     let spec = &state.config.spec;
+    let forecast = position.and_then(|_| {
+        state
+            .forecasts
+            .of(&state.engine, ticket.id, state.clock.now())
+    });
     CitizenTicketView {
         hall: spec.name.clone(),
         time_zone: state.config.time_zone_name.clone(),
@@ -201,7 +209,13 @@ fn citizen_view(
         status: ticket.status.as_str().into(),
         priority: ticket.priority.as_str().into(),
         ahead: position.map(|(ahead, _)| ahead),
-        wait_s_estimate: position.map(|(_, wait)| wait),
+        wait_s_estimate: forecast
+            .map(|f| f.point_s)
+            .or(position.map(|(_, wait)| wait)),
+        wait_minutes: forecast.map(|f| {
+            let (low, high) = f.minutes();
+            [low, high]
+        }),
         window_name: ticket.window.as_ref().map(|w| window_name(spec, w)),
         issued_at: ticket.issued_at.to_string(),
         called_at: ticket.called_at.map(|at| at.to_string()),

@@ -167,7 +167,10 @@ pub async fn issue_ticket(
         .ticket
         .clone()
         .ok_or_else(|| ApiError::unavailable("the ticket was not found after issuing"))?;
-    let mut view = views::ticket_view(&state.config.spec, &ticket, executed.position);
+    let now = state.clock.now();
+    let forecast = state.engine.view(|hall| hall.forecast(ticket.id, now));
+    let mut view =
+        views::ticket_view(&state.config.spec, &ticket, executed.position).with_forecast(forecast);
     view.warning = closing_warning(&state, &ticket, executed.position);
     // A retry does not print again (the first answer may have been lost after printing);
     // the kiosk asks for a reprint when it needs one.
@@ -200,9 +203,9 @@ pub async fn get_ticket(
     let live = state.engine.view(|hall| {
         hall.ticket(id)
             .cloned()
-            .map(|t| (t, hall.position(id, now)))
+            .map(|t| (t, hall.position(id, now), hall.forecast(id, now)))
     });
-    let (ticket, position) = match live {
+    let (ticket, position, forecast) = match live {
         Some(found) => found,
         // History is for staff; a kiosk reaches only its own recent tickets.
         None if principal.role == Role::Kiosk => {
@@ -213,15 +216,14 @@ pub async fn get_ticket(
             (
                 stored.ok_or_else(|| ApiError::not_found(format!("there is no ticket {id}")))?,
                 None,
+                None,
             )
         }
     };
     within_reach(&state, &principal, &ticket)?;
-    Ok(web::Json(views::ticket_view(
-        &state.config.spec,
-        &ticket,
-        position,
-    )))
+    Ok(web::Json(
+        views::ticket_view(&state.config.spec, &ticket, position).with_forecast(forecast),
+    ))
 }
 
 /// Gives up a waiting ticket (the citizen left, or the kiosk was mistaken).
@@ -451,9 +453,9 @@ fn ticket_answer(
         .ticket
         .clone()
         .ok_or_else(|| ApiError::unavailable("the ticket was not found after the change"))?;
-    Ok(web::Json(views::ticket_view(
-        &state.config.spec,
-        &ticket,
-        executed.position,
-    )))
+    let now = state.clock.now();
+    let forecast = state.engine.view(|hall| hall.forecast(ticket.id, now));
+    Ok(web::Json(
+        views::ticket_view(&state.config.spec, &ticket, executed.position).with_forecast(forecast),
+    ))
 }

@@ -83,8 +83,11 @@ pub struct TicketView {
     pub channel: String,
     /// People ahead, while waiting.
     pub ahead: Option<usize>,
-    /// Estimated wait in seconds, while waiting.
+    /// The promised wait in seconds (the forecast's median), while waiting.
     pub wait_s_estimate: Option<u64>,
+    /// The 80 % band of the wait in whole minutes as people read it ("约 15–25 分钟"); `[0, 0]`
+    /// when the call is due any moment.
+    pub wait_minutes: Option<[u64; 2]>,
     /// The citizen's status page token (QR code: /t/{token}).
     pub token: String,
     pub status_url: String,
@@ -209,6 +212,7 @@ pub fn ticket_view(spec: &HallSpec, ticket: &Ticket, position: Option<(usize, u6
         channel: ticket.channel.as_str().to_owned(),
         ahead: position.map(|(ahead, _)| ahead),
         wait_s_estimate: position.map(|(_, wait)| wait),
+        wait_minutes: None,
         token: ticket.token.clone(),
         status_url: format!("/t/{}", ticket.token),
         issued_at: ticket.issued_at.to_string(),
@@ -227,6 +231,18 @@ pub fn ticket_view(spec: &HallSpec, ticket: &Ticket, position: Option<(usize, u6
         kiosk: ticket.kiosk.clone(),
         print: None,
         warning: None,
+    }
+}
+
+impl TicketView {
+    /// The forecast's point and band in place of the plain estimate, while waiting.
+    pub fn with_forecast(mut self, forecast: Option<hallq_core::WaitForecast>) -> Self {
+        if let Some(forecast) = forecast {
+            self.wait_s_estimate = Some(forecast.point_s);
+            let (low, high) = forecast.minutes();
+            self.wait_minutes = Some([low, high]);
+        }
+        self
     }
 }
 
