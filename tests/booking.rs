@@ -183,7 +183,7 @@ async fn a_slot_whose_online_share_is_used_up_is_not_offered() {
     let gateway = Gateway::start();
     let (hub, app, _) = hub_and_hall(&gateway);
     let city = hub.manager_token();
-    let start = app.next_slot("housing-fund-loan");
+    let start = app.slot_well_ahead("housing-fund-loan");
     for phone in ["13711110001", "13711110002"] {
         let booked = hub.post(
             &format!("/v1/halls/{HALL}/appointments"),

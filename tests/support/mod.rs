@@ -275,6 +275,32 @@ impl TestApp {
         Answer { status, body, text }
     }
 
+    /// As `request`, but `None` when the daemon cannot be reached (it is being restarted).
+    pub fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        idempotency_key: Option<&str>,
+    ) -> Option<Answer> {
+        let mut request = self.agent.request(method, &self.url(path));
+        if let Some(token) = token {
+            request = request.set("Authorization", &format!("Bearer {token}"));
+        }
+        if let Some(key) = idempotency_key {
+            request = request.set("Idempotency-Key", key);
+        }
+        let result = match body {
+            Some(body) => request.send_json(body.clone()),
+            None => request.call(),
+        };
+        match result {
+            Err(ureq::Error::Transport(_)) => None,
+            other => Some(Self::answer(other)),
+        }
+    }
+
     pub fn request(
         &self,
         method: &str,
@@ -430,6 +456,41 @@ impl TestApp {
 
     /// The start of the first slot of `service` that has not started yet (today, or tomorrow
     /// just before midnight).
+    /// The first slot of `service` that starts at least two hours from now (within a week):
+    /// for bookings made where a slot about to start may no longer be offered (the hub's page).
+    pub fn slot_well_ahead(&self, service: &str) -> String {
+        let today: hallq_core::jiff::civil::Date = self.get("/api/v1/hall").body["service_day"]
+            .as_str()
+            .expect("service day")
+            .parse()
+            .expect("date");
+        let soonest =
+            hallq_core::jiff::Timestamp::now() + hallq_core::jiff::SignedDuration::from_hours(2);
+        let mut day = today;
+        for _ in 0..8 {
+            let answer = self.get(&format!(
+                "/api/v1/appointments/slots?service={service}&date={day}"
+            ));
+            assert_eq!(answer.status, 200, "{}", answer.text);
+            let found = answer.body["slots"]
+                .as_array()
+                .expect("slots")
+                .iter()
+                .filter_map(|slot| slot["start"].as_str())
+                .find(|start| {
+                    start
+                        .parse::<hallq_core::jiff::Timestamp>()
+                        .expect("instant")
+                        > soonest
+                });
+            if let Some(start) = found {
+                return start.to_owned();
+            }
+            day = day.tomorrow().expect("tomorrow");
+        }
+        panic!("no slot of {service} in the coming week");
+    }
+
     pub fn next_slot(&self, service: &str) -> String {
         let today = self.get("/api/v1/hall").body["service_day"]
             .as_str()
@@ -508,6 +569,11 @@ impl EventStream {
         Self::open_path(app, "/api/v1/events", Some(token), last_event_id)
     }
 
+    /// The public stream, or `None` when the daemon cannot be reached (or does not answer 200).
+    pub fn try_open(app: &TestApp, last_event_id: Option<u64>) -> Option<Self> {
+        Self::try_open_path(app, "/api/v1/events", None, last_event_id)
+    }
+
     /// Any event stream of the daemon.
     pub fn open_path(
         app: &TestApp,
@@ -515,11 +581,21 @@ impl EventStream {
         token: Option<&str>,
         last_event_id: Option<u64>,
     ) -> Self {
+        Self::try_open_path(app, path, token, last_event_id)
+            .unwrap_or_else(|| panic!("{path} did not open with 200"))
+    }
+
+    fn try_open_path(
+        app: &TestApp,
+        path: &str,
+        token: Option<&str>,
+        last_event_id: Option<u64>,
+    ) -> Option<Self> {
         let address = app.base.trim_start_matches("http://");
-        let mut stream = std::net::TcpStream::connect(address).expect("connect");
+        let mut stream = std::net::TcpStream::connect(address).ok()?;
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
+            .ok()?;
         let mut request =
             format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n");
         if let Some(id) = last_event_id {
@@ -529,20 +605,22 @@ impl EventStream {
             request.push_str(&format!("Authorization: Bearer {token}\r\n"));
         }
         request.push_str("\r\n");
-        std::io::Write::write_all(&mut stream, request.as_bytes()).unwrap();
+        std::io::Write::write_all(&mut stream, request.as_bytes()).ok()?;
         let mut reader = BufReader::new(stream);
         let mut status = String::new();
-        reader.read_line(&mut status).unwrap();
-        assert!(status.contains("200"), "{status}");
+        reader.read_line(&mut status).ok()?;
+        if !status.contains("200") {
+            return None;
+        }
         // Skip the headers.
         loop {
             let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
+            reader.read_line(&mut line).ok()?;
             if line == "\r\n" || line.is_empty() {
                 break;
             }
         }
-        Self { reader }
+        Some(Self { reader })
     }
 
     /// The next event (skipping comments and chunk-size lines), or None at the end.
