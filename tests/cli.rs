@@ -6,10 +6,21 @@ use std::process::Command;
 use support::{demo_config, hallq_binary, TestApp};
 
 fn run(args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(hallq_binary())
+    run_with_input(args, "")
+}
+
+/// Runs hallq with `input` on its standard input (not a terminal).
+fn run_with_input(args: &[&str], input: &str) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(hallq_binary())
         .args(args)
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("run hallq");
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    let output = child.wait_with_output().expect("run hallq");
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -66,19 +77,40 @@ fn check_config_accepts_the_demo_hall_and_names_the_line_of_a_mistake() {
 }
 
 #[test]
-fn hash_secret_makes_what_the_configuration_needs() {
-    let (ok, stdout, _) = run(&["hash-secret", "--token", "demo-kiosk-token"]);
+fn hash_secret_reads_the_secret_from_standard_input_and_new_token_makes_a_strong_one() {
+    let (ok, token, _) = run(&["new-token"]);
     assert!(ok);
-    assert_eq!(
-        stdout.trim(),
-        "token_sha256 = \"91d7fe32b9851483d3b8bc08ee568325d72ff8d3712fd2721a05f15d2897f3d2\""
+    let token = token.trim();
+    assert_eq!(token.len(), 32);
+    assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_ne!(run(&["new-token"]).1.trim(), token, "two tokens alike");
+    let (ok, stdout, stderr) = run_with_input(&["hash-secret", "--token"], &format!("{token}\n"));
+    assert!(ok, "{stderr}");
+    let expected = hallq::credentials::hash_token(token);
+    assert_eq!(stdout.trim(), format!("token_sha256 = \"{expected}\""));
+    // Weak tokens are refused, and so is a secret on the command line (shell history).
+    let (ok, _, stderr) = run_with_input(&["hash-secret", "--token"], "demo-kiosk-token\n");
+    assert!(!ok);
+    assert!(
+        stderr.contains("24 characters") && stderr.contains("new-token"),
+        "{stderr}"
     );
-    let (ok, stdout, _) = run(&["hash-secret", "--pin", "864213"]);
+    let (ok, _, stderr) = run_with_input(
+        &["hash-secret", "--token"],
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+    );
+    assert!(!ok && stderr.contains("different characters"), "{stderr}");
+    let (ok, _, stderr) = run(&["hash-secret", "--token", token]);
+    assert!(!ok);
+    assert!(stderr.contains("standard input"), "{stderr}");
+    let (ok, stdout, _) = run_with_input(&["hash-secret", "--pin"], "864213\n");
     assert!(ok);
     assert!(stdout.starts_with("pin_argon2 = \"$argon2id$"), "{stdout}");
-    let (ok, _, stderr) = run(&["hash-secret", "--pin", "12"]);
+    let (ok, _, stderr) = run_with_input(&["hash-secret", "--pin"], "12\n");
     assert!(!ok);
     assert!(stderr.contains("six digits"));
+    let (ok, _, stderr) = run(&["hash-secret", "--pin"]);
+    assert!(!ok && stderr.contains("no PIN given"), "{stderr}");
 }
 
 #[test]
@@ -128,6 +160,47 @@ fn environment_variables_configure_serve_and_verify_log_checks_the_log() {
 }
 
 #[test]
+fn check_config_refuses_what_a_real_hall_must_not_go_live_with() {
+    let temp = tempfile::tempdir().unwrap();
+    let config = temp.path().join("real-hall.toml");
+    let demo = std::fs::read_to_string(demo_config()).unwrap();
+    let real = demo.replace("demo = true", "demo = false");
+    // 1. The public demo credentials.
+    std::fs::write(&config, &real).unwrap();
+    std::os::unix::fs::symlink(
+        support::workspace_root().join("kiosk-config/calendar"),
+        temp.path().join("calendar"),
+    )
+    .unwrap();
+    let (ok, _, stderr) = run(&["check-config", config.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("public demo credentials") && stderr.contains("demo-staff"),
+        "{stderr}"
+    );
+    // 2. A loopback address in the tickets' QR codes.
+    assert!(
+        stderr.contains("public_base_url") && stderr.contains("127.0.0.1"),
+        "{stderr}"
+    );
+    // 3. No holiday calendar: the hall file copied without its calendar folder.
+    let bare = tempfile::tempdir().unwrap();
+    let copied = bare.path().join("hall.toml");
+    std::fs::write(&copied, &real).unwrap();
+    let (ok, _, stderr) = run(&["check-config", copied.to_str().unwrap()]);
+    assert!(!ok);
+    let year = hallq_core::jiff::Zoned::now().year();
+    assert!(
+        stderr.contains(&format!("no holiday calendar for {year}"))
+            && stderr.contains(&bare.path().join("calendar").display().to_string()),
+        "{stderr}"
+    );
+    // The demo hall itself is fine with all three.
+    let (ok, _, stderr) = run(&["check-config", demo_config().to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+}
+
+#[test]
 fn a_real_hall_with_demo_credentials_is_warned_about_loudly() {
     let temp = tempfile::tempdir().unwrap();
     let config = temp.path().join("real-hall.toml");
@@ -135,12 +208,6 @@ fn a_real_hall_with_demo_credentials_is_warned_about_loudly() {
         .unwrap()
         .replace("demo = true", "demo = false");
     std::fs::write(&config, text).unwrap();
-    let (ok, stdout, _) = run(&["check-config", config.to_str().unwrap()]);
-    assert!(ok);
-    assert!(
-        stdout.contains("warning") && stdout.contains("demo-staff"),
-        "{stdout}"
-    );
     let app = TestApp::spawn_in(&temp.path().join("data"), &config);
     let log = app.log();
     assert!(

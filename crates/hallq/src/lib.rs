@@ -30,6 +30,7 @@ pub mod http;
 pub use hallq_privacy::limits;
 pub mod lists;
 pub mod metrics;
+pub mod ops;
 pub use hallq_privacy as privacy;
 pub use hallq_privacy::phone_checks;
 pub mod views;

@@ -27,14 +27,35 @@ enum Commands {
     Serve(ServeArgs),
     /// Check a hall configuration and print a summary; exits non-zero naming the key and line.
     CheckConfig { file: PathBuf },
-    /// Print the hash of a secret for the configuration (token_sha256 or pin_argon2).
+    /// Print the hash of a secret for the configuration (token_sha256 or pin_argon2). The
+    /// secret is read from standard input (or asked for at a terminal), never from the command
+    /// line, where shell history would keep it: `hallq new-token | tee token | hallq hash-secret --token`.
     HashSecret {
-        /// A device token for `token_sha256`.
-        #[arg(long, conflicts_with = "pin", required_unless_present = "pin")]
-        token: Option<String>,
-        /// A staff PIN for `pin_argon2`.
+        /// Hash a device token, for `token_sha256` (at least 24 characters: `hallq new-token`).
+        #[arg(long, conflicts_with = "pin", required_unless_present = "pin", num_args = 0..=1)]
+        token: Option<Option<String>>,
+        /// Hash a staff PIN, for `pin_argon2` (six digits or more).
+        #[arg(long, num_args = 0..=1)]
+        pin: Option<Option<String>>,
+    },
+    /// Print a new, strong device token (128 random bits).
+    NewToken,
+    /// Back up the hall's database while it serves, into a new FILE (and its key into FILE.key).
+    Backup {
+        #[arg(long, env = "HALLQ_DATA", default_value = "var")]
+        data: PathBuf,
+        /// The backup file to write; it must not exist.
         #[arg(long)]
-        pin: Option<String>,
+        to: PathBuf,
+    },
+    /// Restore a backup into a data directory no daemon is using (the database there is moved
+    /// aside, not deleted).
+    Restore {
+        /// The backup file (FILE.key beside it is restored too).
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long, env = "HALLQ_DATA", default_value = "var")]
+        data: PathBuf,
     },
     /// Print a test ticket (Chinese text and a QR code) on a printer; exits non-zero, saying
     /// why, when the printer reports paper out, cover open or offline, or cannot be reached.
@@ -48,6 +69,9 @@ enum Commands {
         /// native (GS ( k) or raster
         #[arg(long, default_value = "native")]
         qr: String,
+        /// The hall's configuration, for its time zone (the ticket shows hall time).
+        #[arg(long, env = "HALLQ_CONFIG")]
+        config: Option<PathBuf>,
     },
     /// Send one frame to an LED window display, for installers checking wiring and addresses.
     DisplayTest {
@@ -117,8 +141,19 @@ fn main() -> ExitCode {
         Some(Commands::Serve(args)) => serve(args),
         Some(Commands::CheckConfig { file }) => check_config(&file),
         Some(Commands::HashSecret { token, pin }) => hash_secret(token, pin),
+        Some(Commands::NewToken) => {
+            say!("{}", hallq::credentials::random_token());
+            Ok(())
+        }
+        Some(Commands::Backup { data, to }) => backup(&data, &to),
+        Some(Commands::Restore { from, data }) => restore(&from, &data),
         Some(Commands::VerifyLog { data }) => verify_log(&data),
-        Some(Commands::PrintTest { to, paper, qr }) => print_test(&to, &paper, &qr),
+        Some(Commands::PrintTest {
+            to,
+            paper,
+            qr,
+            config,
+        }) => print_test(&to, &paper, &qr, config.as_deref()),
         Some(Commands::Lists {
             kind,
             format,
@@ -218,25 +253,170 @@ fn check_config(file: &Path) -> Result<(), String> {
     let config = HallConfig::load(file).map_err(|e| e.to_string())?;
     say!("{}: ok", file.display());
     say!("{}", config.summary());
+    let refusals = deployment_refusals(&config, file, hallq_core::jiff::Timestamp::now());
+    if refusals.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{}: not ready for a real hall:\n{}",
+        file.display(),
+        refusals
+            .iter()
+            .map(|r| format!("  - {r}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    ))
+}
+
+/// What a real hall (not `demo = true`) must not go live with: the public demo credentials, a
+/// missing holiday calendar, ticket QR codes pointing at a loopback address no phone reaches.
+fn deployment_refusals(
+    config: &HallConfig,
+    file: &Path,
+    now: hallq_core::jiff::Timestamp,
+) -> Vec<String> {
+    let mut refusals = Vec::new();
+    if config.demo {
+        return refusals;
+    }
     let auth =
         hallq::auth::Authenticator::new(config.devices.clone(), config.staff.clone(), vec![], 12);
     let demo = auth.demo_credentials_in_use();
-    if !config.demo && !demo.is_empty() {
-        say!(
-            "warning: these entries use the public demo credentials: {}",
+    if !demo.is_empty() {
+        refusals.push(format!(
+            "these entries use the public demo credentials: {} — give each its own secret \
+             (`hallq new-token`, then `hallq hash-secret --token` / `--pin`)",
             demo.join(", ")
-        );
+        ));
     }
-    Ok(())
+    let today = now.to_zoned(config.time_zone.clone()).date();
+    // Next year's calendar is published by the State Council in the autumn: required from
+    // December, when bookings reach into January.
+    let mut years = vec![today.year()];
+    if today.month() == 12 {
+        years.push(today.year() + 1);
+    }
+    let folder = file
+        .parent()
+        .map(|dir| dir.join("calendar"))
+        .unwrap_or_else(|| PathBuf::from("calendar"));
+    for year in years {
+        if !config.spec.calendar.has_year(year) {
+            refusals.push(format!(
+                "no holiday calendar for {year}: holidays and make-up working days would be \
+                 unknown — copy {year}.json (kiosk-config/calendar/ has the published years) \
+                 into {} (or the folder `[calendar] directory` names)",
+                folder.display()
+            ));
+        }
+    }
+    let base = &config.ticket.public_base_url;
+    let host = base
+        .split("://")
+        .nth(1)
+        .unwrap_or(base)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("");
+    let loopback = host == "localhost"
+        || host == "0.0.0.0"
+        || base.contains("[::1]")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        refusals.push(format!(
+            "[ticket] public_base_url is {base}: the QR code on every ticket would point there, \
+             which no citizen's phone can reach — give the hall's address as phones see it \
+             (https://hall.example.gov.cn)"
+        ));
+    }
+    refusals
 }
 
-fn hash_secret(token: Option<String>, pin: Option<String>) -> Result<(), String> {
+/// Reads a secret from standard input (one line), asking for it without echo at a terminal.
+fn read_secret(what: &str) -> Result<String, String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let stdin = std::io::stdin();
+    let terminal = stdin.is_terminal();
+    if terminal {
+        let _ = write!(std::io::stderr(), "{what}: ");
+        let _ = std::io::stderr().flush();
+    }
+    let echo = terminal.then(disable_echo).flatten();
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    if let Some(saved) = echo {
+        restore_echo(saved);
+        let _ = writeln!(std::io::stderr());
+    }
+    read.map_err(|e| format!("cannot read the {what}: {e}"))?;
+    let secret = line.trim_end_matches(['\r', '\n']).to_owned();
+    if secret.is_empty() {
+        return Err(format!(
+            "no {what} given: type it, or pipe it into standard input"
+        ));
+    }
+    Ok(secret)
+}
+
+fn disable_echo() -> Option<libc::termios> {
+    // SAFETY: termios is plain data; tcgetattr/tcsetattr only read and set the terminal's modes.
+    unsafe {
+        let mut saved: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(libc::STDIN_FILENO, &mut saved) != 0 {
+            return None;
+        }
+        let mut quiet = saved;
+        quiet.c_lflag &= !libc::ECHO;
+        (libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &quiet) == 0).then_some(saved)
+    }
+}
+
+fn restore_echo(saved: libc::termios) {
+    // SAFETY: as in disable_echo.
+    unsafe {
+        libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &saved);
+    }
+}
+
+/// A device token anyone could guess is refused: long, and not a repeated pattern.
+fn weak_token(token: &str) -> Option<&'static str> {
+    let distinct: std::collections::HashSet<char> = token.chars().collect();
+    if token.chars().count() < 24 {
+        Some("a device token is at least 24 characters")
+    } else if distinct.len() < 10 {
+        Some("a device token needs at least 10 different characters")
+    } else {
+        None
+    }
+}
+
+fn hash_secret(token: Option<Option<String>>, pin: Option<Option<String>>) -> Result<(), String> {
+    let on_command_line = |given: &Option<String>| {
+        given.as_ref().map(|_| {
+            "give the secret on standard input (or type it when asked), not on the command \
+             line: shell history keeps command lines"
+                .to_owned()
+        })
+    };
     match (token, pin) {
-        (Some(token), None) => {
+        (Some(given), None) => {
+            if let Some(refusal) = on_command_line(&given) {
+                return Err(refusal);
+            }
+            let token = read_secret("device token")?;
+            if let Some(why) = weak_token(&token) {
+                return Err(format!("{why}: `hallq new-token` prints a strong one"));
+            }
             say!("token_sha256 = \"{}\"", hash_token(&token));
             Ok(())
         }
-        (None, Some(pin)) => {
+        (None, Some(given)) => {
+            if let Some(refusal) = on_command_line(&given) {
+                return Err(refusal);
+            }
+            let pin = read_secret("PIN")?;
             if pin.len() < 6 || !pin.bytes().all(|b| b.is_ascii_digit()) {
                 return Err("a PIN is at least six digits".into());
             }
@@ -245,6 +425,42 @@ fn hash_secret(token: Option<String>, pin: Option<String>) -> Result<(), String>
         }
         _ => Err("give --token or --pin".into()),
     }
+}
+
+fn backup(data: &Path, to: &Path) -> Result<(), String> {
+    let summary = hallq::ops::backup::backup(data, to)?;
+    say!(
+        "backed up {} events (sequence 1..{}) and {} tickets into {} ({} bytes); the key is in {}.key: keep both together",
+        summary.events,
+        summary.last_seq,
+        summary.tickets,
+        to.display(),
+        summary.bytes,
+        to.display()
+    );
+    Ok(())
+}
+
+fn restore(from: &Path, data: &Path) -> Result<(), String> {
+    let restored = hallq::ops::backup::restore(from, data, hallq_core::jiff::Timestamp::now())?;
+    say!(
+        "restored {} events (sequence 1..{}) and {} tickets into {}",
+        restored.summary.events,
+        restored.summary.last_seq,
+        restored.summary.tickets,
+        data.display()
+    );
+    if let Some(aside) = restored.set_aside {
+        say!("the database that was there is kept as {}", aside.display());
+    }
+    if !restored.key_restored {
+        say!(
+            "warning: no key beside the backup ({}.key): phone numbers kept for SMS cannot be opened with a new key",
+            from.display()
+        );
+    }
+    say!("start the daemon: screens and followers resume from the restored log");
+    Ok(())
 }
 
 fn verify_log(data: &Path) -> Result<(), String> {
@@ -268,7 +484,7 @@ fn verify_log(data: &Path) -> Result<(), String> {
     }
 }
 
-fn print_test(to: &str, paper: &str, qr: &str) -> Result<(), String> {
+fn print_test(to: &str, paper: &str, qr: &str, config: Option<&Path>) -> Result<(), String> {
     use hallq_devices::printer::{print_with_retry, PrintOutcome};
     use hallq_devices::{render_test_ticket, DeviceUrl, PaperWidth, QrMode, TicketLayout};
     let url: DeviceUrl = to.parse().map_err(|e| format!("{e}"))?;
@@ -277,7 +493,10 @@ fn print_test(to: &str, paper: &str, qr: &str) -> Result<(), String> {
         qr: QrMode::parse(qr).ok_or("--qr is native or raster")?,
         ..TicketLayout::default()
     };
-    let now = hallq_core::jiff::Zoned::now()
+    // Hall time, as on every ticket (not the box's own zone, often UTC on servers).
+    let zone = load_config(config)?.time_zone;
+    let now = hallq_core::jiff::Timestamp::now()
+        .to_zoned(zone)
         .strftime("%Y-%m-%d %H:%M:%S")
         .to_string();
     let mut connection = None;

@@ -163,6 +163,26 @@ impl Application {
             clock.clone(),
             shutdown_signal.clone(),
         ));
+        let backups = Arc::new(std::sync::Mutex::new(
+            crate::ops::backup::NightlyStatus::default(),
+        ));
+        if let Some(nightly) = config.backup.clone() {
+            actix_web::rt::spawn(nightly_backups(
+                nightly,
+                data_dir.clone(),
+                config.time_zone.clone(),
+                clock.clone(),
+                backups.clone(),
+                shutdown_signal.clone(),
+            ));
+        }
+        if let Some(interval) = crate::ops::systemd::watchdog_interval() {
+            actix_web::rt::spawn(feed_watchdog(
+                handle.clone(),
+                interval,
+                shutdown_signal.clone(),
+            ));
+        }
         let sync = Arc::new(upstream::SyncStatus::default());
         if let Some(settings) = config.upstream.clone() {
             sync.start_from(upstream::kept_cursor(&data_dir));
@@ -211,6 +231,7 @@ impl Application {
             ),
             board_cache: Default::default(),
             forecasts: Default::default(),
+            backups,
         });
         let listener =
             listen(&settings.listen).map_err(|e| StartError::Listen(settings.listen.clone(), e))?;
@@ -254,8 +275,10 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let shutdown = self.shutdown;
+        crate::ops::systemd::notify("READY=1");
         actix_web::rt::spawn(async move {
             wait_for_signal().await;
+            crate::ops::systemd::notify("STOPPING=1");
             tracing::info!("shutting down: closing event streams and finishing requests");
             let _ = shutdown.send(true);
             handle.stop(true).await;
@@ -276,6 +299,69 @@ impl Application {
         }
         tracing::info!("stopped");
         served
+    }
+}
+
+/// The nightly backup, at the configured hall time, with retention; its outcome is in
+/// `/metrics` and, when it failed, on the dashboard's alerts.
+async fn nightly_backups(
+    settings: crate::ops::backup::NightlySettings,
+    data_dir: std::path::PathBuf,
+    zone: hallq_core::jiff::tz::TimeZone,
+    clock: Arc<dyn Clock>,
+    status: Arc<std::sync::Mutex<crate::ops::backup::NightlyStatus>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let now = clock.now();
+        let next = crate::ops::backup::next_run(now, settings.at, &zone);
+        let wait =
+            Duration::from_millis(u64::try_from((next - now).get_milliseconds()).unwrap_or(0));
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return,
+        }
+        let (settings_now, data, zone_now) = (settings.clone(), data_dir.clone(), zone.clone());
+        let at = clock.now();
+        let taken = tokio::task::spawn_blocking(move || {
+            crate::ops::backup::nightly_once(&data, &settings_now, at, &zone_now)
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("the backup task failed: {e}")));
+        let mut status = status.lock().unwrap_or_else(|p| p.into_inner());
+        match taken {
+            Ok(path) => {
+                tracing::info!(backup = %path.display(), "nightly backup taken");
+                status.last_success = Some(at);
+                status.last_error = None;
+                status.taken += 1;
+            }
+            Err(error) => {
+                tracing::error!(%error, "the nightly backup failed");
+                status.last_error = Some(error);
+            }
+        }
+    }
+}
+
+/// Pings systemd's watchdog while the engine turns; a stuck or dead engine stops the pings and
+/// systemd restarts the service (`WatchdogSec=` in the unit).
+async fn feed_watchdog(
+    engine: hallq_engine::EngineHandle,
+    interval: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let liveness = engine.liveness();
+        if liveness.running && liveness.since_last_turn < Duration::from_secs(30) {
+            crate::ops::systemd::notify("WATCHDOG=1");
+        } else {
+            tracing::error!("the engine is not turning: systemd's watchdog is no longer fed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval / 2) => {}
+            _ = shutdown.changed() => return,
+        }
     }
 }
 

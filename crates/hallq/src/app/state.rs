@@ -53,6 +53,8 @@ pub struct AppState {
     pub board_cache: Mutex<Option<(u64, actix_web::web::Bytes)>>,
     /// Every waiting ticket's forecast from one replay, shared by citizens' pages.
     pub forecasts: ForecastCache,
+    /// What the last nightly backup did.
+    pub backups: Arc<Mutex<crate::ops::backup::NightlyStatus>>,
 }
 
 /// `/readyz` proves the database takes a write at most once per `READINESS_TTL`; every other

@@ -10,8 +10,10 @@
 //! - `texts` — `[ticket]`, `[calling]`, `[sms]`;
 //! - `security` — `[security]`;
 //! - `upstream` — `[upstream]`, the city's hub;
+//! - `backup` — `[backup]`, the nightly backup;
 //! - `[ratings]` (好差评) is plain data checked by the core's `HallSpec::validate`.
 
+mod backup;
 mod calendar;
 mod devices;
 mod errors;
@@ -76,6 +78,8 @@ struct ConfigFile {
     security: security::SecuritySection,
     #[serde(default)]
     upstream: upstream::UpstreamSection,
+    #[serde(default)]
+    backup: backup::BackupSection,
     /// 好差评: rating time, default, case deadlines, reasons, complaint categories.
     #[serde(default)]
     ratings: hallq_core::RatingPolicy,
@@ -104,6 +108,8 @@ pub struct HallConfig {
     pub security: SecuritySettings,
     /// The city's hub, when this hall reports to one.
     pub upstream: Option<UpstreamSettings>,
+    /// The nightly backup; `None` when turned off.
+    pub backup: Option<crate::ops::backup::NightlySettings>,
 }
 
 impl HallConfig {
@@ -178,6 +184,7 @@ impl HallConfig {
         let staff = staff::staff(raw.staff, &window_ids, &mut ids, &mut problems);
         let security = security::security(raw.security, &mut problems);
         let upstream = upstream::upstream(raw.upstream, &mut problems);
+        let backup = backup::backup(raw.backup, &mut problems);
         if upstream.is_some() && raw.hall.id.is_none() {
             problems.at(
                 "hall.id",
@@ -205,6 +212,7 @@ impl HallConfig {
                 staff,
                 security,
                 upstream,
+                backup,
             }),
             _ => Err(problems.into_errors()),
         }

@@ -350,6 +350,29 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
             state.sse_clients.load(Ordering::SeqCst) as f64,
         )],
     );
+    if state.config.backup.is_some() {
+        let backups = state.backups.lock().map(|s| s.clone()).unwrap_or_default();
+        family(
+            &mut out,
+            "hallq_backup_last_success_timestamp_seconds",
+            "gauge",
+            "When the last nightly backup was taken (0: none since start).",
+            &[(
+                String::new(),
+                backups.last_success.map_or(0.0, |t| t.as_second() as f64),
+            )],
+        );
+        family(
+            &mut out,
+            "hallq_backup_failing",
+            "gauge",
+            "1 when the last nightly backup failed.",
+            &[(
+                String::new(),
+                f64::from(u8::from(backups.last_error.is_some())),
+            )],
+        );
+    }
     // 好差评: what the hall holds now, and what is late.
     let today = state
         .clock

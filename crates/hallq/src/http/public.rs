@@ -386,6 +386,21 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
             });
         }
     }
+    if let Some(error) = state
+        .backups
+        .lock()
+        .ok()
+        .and_then(|status| status.last_error.clone())
+    {
+        alerts.push(Alert {
+            kind: "backup".into(),
+            subject: "夜间备份 Nightly backup".into(),
+            severity: "error".into(),
+            message: format!(
+                "夜间备份失败，请检查备份目录的磁盘空间和权限。The nightly backup failed: {error}"
+            ),
+        });
+    }
     let overdue: Vec<(u64, &'static str, String, String)> = state.engine.view(|hall| {
         hall.cases()
             .filter_map(|case| {
