@@ -43,7 +43,7 @@ pub(crate) fn backup(raw: BackupSection, problems: &mut Problems<'_>) -> Option<
     if raw.dir.trim().is_empty() {
         problems.at("backup.dir", "name a directory for the backups");
     }
-    (raw.enabled && raw.dir.trim().len() > 0).then(|| NightlySettings {
+    (raw.enabled && !raw.dir.trim().is_empty()).then(|| NightlySettings {
         dir: PathBuf::from(raw.dir),
         at: at.unwrap_or_default(),
         keep: raw.keep,
