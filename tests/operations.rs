@@ -102,3 +102,97 @@ fn a_backup_under_load_restores_every_acknowledged_ticket_and_restore_refuses_a_
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+#[test]
+fn reload_applies_what_it_can_under_open_streams_and_signed_in_staff_and_keeps_the_old_on_error() {
+    let app = TestApp::spawn_with(UNLIMITED_KIOSK);
+    let staff = app.staff_token("w02");
+    let manager = app.manager_token();
+    let waiting = app.issue_ticket("tax-general");
+    let mut stream = support::EventStream::open(&app, None);
+    let data = app.data_dir.to_str().unwrap().to_owned();
+    let config = app.config.clone();
+    let original = std::fs::read_to_string(&config).unwrap();
+    let service_name = |app: &TestApp| {
+        app.get("/api/v1/hall").body["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == "tax-general")
+            .unwrap()["name"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    // A new name, a new notice and a new member of staff, applied without a restart.
+    let changed = original
+        .replace("name = \"涉税综合业务\"", "name = \"涉税综合业务（新）\"")
+        .replace("board_notice = \"", "board_notice = \"今日新通知。")
+        + "\n[[staff]]\nid = \"new-staff\"\nname = \"新同事\"\nrole = \"staff\"\nwindows = [\"*\"]\n"
+        + &original
+            .lines()
+            .find(|l| l.starts_with("pin_argon2"))
+            .unwrap()
+            .to_owned()
+        + "\n";
+    std::fs::write(&config, &changed).unwrap();
+    let (ok, said) = run(&[
+        "reload",
+        "--data",
+        &data,
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(ok, "{said}");
+    support::hub::wait_until(std::time::Duration::from_secs(10), "the reload", || {
+        service_name(&app) == "涉税综合业务（新）"
+    });
+    assert!(app.get("/api/v1/board").body["notice"]
+        .as_str()
+        .unwrap()
+        .starts_with("今日新通知"));
+    assert_eq!(app.sign_in("new-staff", "246810", Some("w03")).status, 201);
+    // The signed-in staff member, the waiting ticket and the open stream all went on.
+    let called = app.call_next(&staff, "w02");
+    assert_eq!(called.status, 200, "{}", called.text);
+    assert_eq!(called.body["ticket"]["id"], waiting["id"]);
+    let events = stream
+        .until("ticket_called")
+        .expect("the stream stayed open");
+    assert!(events.iter().any(|e| e.kind == "ticket_called"));
+    assert_eq!(app.get_as("/api/v1/audit?limit=1", &manager).status, 200);
+
+    // A broken file: `hallq reload --config` refuses, and a bare SIGHUP keeps the running one.
+    std::fs::write(&config, changed.replace("[hall]", "[hall\n")).unwrap();
+    let (ok, said) = run(&[
+        "reload",
+        "--data",
+        &data,
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(!ok && said.contains("not reloaded"), "{said}");
+    let (ok, said) = run(&["reload", "--data", &data]);
+    assert!(ok, "{said}");
+    support::hub::wait_until(
+        std::time::Duration::from_secs(10),
+        "the refusal in the log",
+        || app.log().contains("the running one stays"),
+    );
+    assert_eq!(service_name(&app), "涉税综合业务（新）");
+    // Windows cannot change without a restart: refused whole, nothing half-applied.
+    let windows_changed = changed
+        .replace("name = \"涉税综合业务（新）\"", "name = \"又一个名字\"")
+        .replace("id = \"w15\"", "id = \"w16\"");
+    std::fs::write(&config, windows_changed).unwrap();
+    let (ok, _) = run(&["reload", "--data", &data]);
+    assert!(ok);
+    support::hub::wait_until(
+        std::time::Duration::from_secs(10),
+        "the refusal in the log",
+        || app.log().contains("restart to apply"),
+    );
+    assert_eq!(service_name(&app), "涉税综合业务（新）");
+    assert_eq!(app.call_next(&staff, "w02").status, 204);
+}

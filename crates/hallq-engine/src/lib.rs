@@ -286,6 +286,18 @@ impl EngineHandle {
     /// Adds a year of the holiday calendar (fetched from the city's hub) to the running hall:
     /// slots, opening hours and the calendar alert follow at once. The inner error says which
     /// entry of the year is wrong.
+    /// Replaces the hall's configuration (a reload); refused when services or windows changed.
+    pub async fn replace_spec(&self, spec: HallSpec) -> Result<(), String> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request::ReplaceSpec(Box::new(spec), reply))
+            .await
+            .map_err(|_| "the engine has stopped".to_owned())?;
+        answer
+            .await
+            .map_err(|_| "the engine has stopped".to_owned())?
+    }
+
     pub async fn add_calendar_year(
         &self,
         year: i16,

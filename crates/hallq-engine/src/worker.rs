@@ -29,6 +29,11 @@ pub(crate) enum Request {
     CheckWritable(oneshot::Sender<Result<(), StoreError>>),
     /// Wakes the engine so that it notices a new day (and shows it is alive).
     Tick,
+    /// A reloaded configuration for the writer's hall and the read model.
+    ReplaceSpec(
+        Box<hallq_core::HallSpec>,
+        oneshot::Sender<Result<(), String>>,
+    ),
     /// A year of the holiday calendar to add to the writer's hall and the read model.
     AddCalendarYear(
         i16,
@@ -132,6 +137,9 @@ impl Worker {
                 }
                 Request::AddCalendarYear(year, entries, reply) => {
                     let _ = reply.send(self.add_calendar_year(year, &entries));
+                }
+                Request::ReplaceSpec(spec, reply) => {
+                    let _ = reply.send(self.replace_spec(*spec));
                 }
             }
         }
@@ -251,6 +259,15 @@ impl Worker {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .add_calendar_year(year, entries)
             .map_err(describe)
+    }
+
+    fn replace_spec(&mut self, spec: hallq_core::HallSpec) -> Result<(), String> {
+        self.hall.replace_spec(spec.clone())?;
+        self.read_model
+            .hall
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .replace_spec(spec)
     }
 
     fn fold_into_read_model(&self, published: &[Arc<Published>]) {
@@ -393,7 +410,7 @@ fn fail(request: Request, error: &StoreError) {
         Request::Purge(_, reply) => {
             let _ = reply.send(Err(error.clone()));
         }
-        Request::AddCalendarYear(_, _, reply) => {
+        Request::AddCalendarYear(_, _, reply) | Request::ReplaceSpec(_, reply) => {
             let _ = reply.send(Err(error.to_string()));
         }
         Request::Read(_) | Request::Tick => {}

@@ -38,6 +38,16 @@ enum Commands {
         #[arg(long, num_args = 0..=1)]
         pin: Option<Option<String>>,
     },
+    /// Make the running daemon read its configuration again (as `systemctl reload hallq` and
+    /// SIGHUP do): with --config the file is checked first; on any error the running
+    /// configuration stays (the daemon's log says why).
+    Reload {
+        #[arg(long, env = "HALLQ_DATA", default_value = "var")]
+        data: PathBuf,
+        /// Check this file before asking the daemon to reload it.
+        #[arg(long, env = "HALLQ_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Print a new, strong device token (128 random bits).
     NewToken,
     /// Back up the hall's database while it serves, into a new FILE (and its key into FILE.key).
@@ -141,6 +151,7 @@ fn main() -> ExitCode {
         Some(Commands::Serve(args)) => serve(args),
         Some(Commands::CheckConfig { file }) => check_config(&file),
         Some(Commands::HashSecret { token, pin }) => hash_secret(token, pin),
+        Some(Commands::Reload { data, config }) => reload(&data, config.as_deref()),
         Some(Commands::NewToken) => {
             say!("{}", hallq::credentials::random_token());
             Ok(())
@@ -425,6 +436,38 @@ fn hash_secret(token: Option<Option<String>>, pin: Option<Option<String>>) -> Re
         }
         _ => Err("give --token or --pin".into()),
     }
+}
+
+fn reload(data: &Path, config: Option<&Path>) -> Result<(), String> {
+    if let Some(file) = config {
+        HallConfig::load(file).map_err(|e| format!("not reloaded: {e}"))?;
+    }
+    let pid_file = data.join(hallq::app::PID_FILE);
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .ok_or_else(|| {
+            format!(
+                "no daemon's process id in {}: is hallq running with --data {}?",
+                pid_file.display(),
+                data.display()
+            )
+        })?;
+    if !hallq::ops::backup::in_use(data) {
+        return Err(format!(
+            "no hallq daemon is running with {}",
+            data.display()
+        ));
+    }
+    // SAFETY: kill(2) with a process id and a signal number; no memory is shared.
+    if unsafe { libc::kill(pid, libc::SIGHUP) } != 0 {
+        return Err(format!(
+            "cannot signal process {pid}: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    say!("asked hallq (process {pid}) to reload its configuration: its log says what changed");
+    Ok(())
 }
 
 fn backup(data: &Path, to: &Path) -> Result<(), String> {

@@ -299,6 +299,40 @@ impl Hall {
         self.spec.calendar.add_year(year, entries)
     }
 
+    /// Replaces the configuration while running (a reload): texts, names, departments,
+    /// materials, the schedule, the calendar, appointment plans and rules, the queueing policy
+    /// and the rating rules may change; the services and windows themselves (their ids, order
+    /// and prefixes) may not — the queues, numbering and windows' state are built on them, and
+    /// changing them needs a restart. The new spec must have passed `HallSpec::validate`.
+    pub fn replace_spec(&mut self, spec: HallSpec) -> Result<(), String> {
+        let services = |s: &HallSpec| -> Vec<(ServiceId, String)> {
+            s.services
+                .iter()
+                .map(|x| (x.id.clone(), x.prefix.clone()))
+                .collect()
+        };
+        let windows =
+            |s: &HallSpec| -> Vec<WindowId> { s.windows.iter().map(|w| w.id.clone()).collect() };
+        if services(&spec) != services(&self.spec) {
+            return Err(
+                "services were added, removed, reordered or renumbered: restart to apply".into(),
+            );
+        }
+        if windows(&spec) != windows(&self.spec) {
+            return Err("windows were added, removed or reordered: restart to apply".into());
+        }
+        // Calendar years fetched while running (from the hub) stay known.
+        let mut spec = spec;
+        for year in self.spec.calendar.years().collect::<Vec<_>>() {
+            if !spec.calendar.has_year(year) {
+                spec.calendar = self.spec.calendar.clone();
+                break;
+            }
+        }
+        self.spec = spec;
+        Ok(())
+    }
+
     pub fn spec(&self) -> &HallSpec {
         &self.spec
     }

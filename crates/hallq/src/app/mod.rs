@@ -3,6 +3,7 @@
 //! the routes.
 
 mod middleware;
+pub mod reload;
 mod routes;
 pub mod state;
 
@@ -73,6 +74,8 @@ impl Application {
         if lock.try_lock().is_err() {
             return Err(StartError::Locked(data_dir.display().to_string()));
         }
+        // `hallq reload` finds the daemon by this file.
+        let _ = std::fs::write(data_dir.join(PID_FILE), std::process::id().to_string());
         let database = data_dir.join("hallq.db");
         let privacy =
             Arc::new(crate::privacy::Privacy::load_or_create(&data_dir).map_err(StartError::Key)?);
@@ -209,7 +212,7 @@ impl Application {
             projection,
             engine: handle,
             auth,
-            config: config.clone(),
+            config_live: std::sync::RwLock::new(config.clone()),
             readers,
             clock,
             metrics: RequestMetrics::default(),
@@ -233,6 +236,7 @@ impl Application {
             forecasts: Default::default(),
             backups,
         });
+        actix_web::rt::spawn(reload::on_hangup(state.clone()));
         let listener =
             listen(&settings.listen).map_err(|e| StartError::Listen(settings.listen.clone(), e))?;
         let port = listener
@@ -390,6 +394,9 @@ async fn purge_personal_data(
         }
     }
 }
+
+/// The daemon's process id, in its data directory.
+pub const PID_FILE: &str = "hallq.pid";
 
 /// Connections the kernel queues before the daemon accepts them: a hall's screens all
 /// reconnect at once after a restart (std's default of 128 would reset most of them).

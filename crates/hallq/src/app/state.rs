@@ -20,7 +20,8 @@ use tokio::sync::watch;
 pub struct AppState {
     pub engine: EngineHandle,
     pub auth: Authenticator,
-    pub config: Arc<HallConfig>,
+    /// The configuration, swapped whole by a reload (SIGHUP): take it with `config()`.
+    pub config_live: std::sync::RwLock<Arc<HallConfig>>,
     pub readers: ReaderPool,
     pub printing: Arc<Printing>,
     pub displays: Arc<Displays>,
@@ -195,5 +196,16 @@ impl ForecastCache {
             });
         }
         found
+    }
+}
+
+impl AppState {
+    /// The configuration as it stands (a reload may replace it at any moment; each request
+    /// works with the one it took).
+    pub fn config(&self) -> Arc<HallConfig> {
+        self.config_live
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 }

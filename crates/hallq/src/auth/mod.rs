@@ -75,11 +75,17 @@ const SESSION_HOURS: i64 = 14;
 /// More sessions than any hall has staff: beyond it the oldest are dropped.
 const SESSIONS_MAX: usize = 10_000;
 
+/// Who may call: the configured devices and staff.
+struct Roster {
+    devices: Vec<Device>,
+    staff: HashMap<String, StaffMember>,
+}
+
 pub struct Authenticator {
     /// Wrong PINs per account and per address.
     pub lockout: lockout::Lockout,
-    devices: Vec<Device>,
-    staff: HashMap<String, StaffMember>,
+    /// Devices and staff, replaced whole by a reload.
+    roster: std::sync::RwLock<std::sync::Arc<Roster>>,
     windows: Vec<WindowId>,
     /// Keyed by the SHA-256 of the session token.
     sessions: Mutex<HashMap<[u8; 32], Session>>,
@@ -96,8 +102,10 @@ impl Authenticator {
     ) -> Self {
         Self {
             lockout: lockout::Lockout::new(failures_before_lockout),
-            devices,
-            staff: staff.into_iter().map(|m| (m.id.clone(), m)).collect(),
+            roster: std::sync::RwLock::new(std::sync::Arc::new(Roster {
+                devices,
+                staff: staff.into_iter().map(|m| (m.id.clone(), m)).collect(),
+            })),
             windows,
             sessions: Mutex::new(HashMap::new()),
             last_seen: Mutex::new(HashMap::new()),
@@ -109,7 +117,9 @@ impl Authenticator {
         if token.is_empty() || token.len() > 256 {
             return None;
         }
-        let principal = if let Some(device) = self.devices.iter().find(|d| d.token.verify(token)) {
+        let roster = self.roster();
+        let principal = if let Some(device) = roster.devices.iter().find(|d| d.token.verify(token))
+        {
             Principal {
                 id: device.id.clone(),
                 name: device.name.clone(),
@@ -147,12 +157,13 @@ impl Authenticator {
         window: Option<&str>,
         now: Timestamp,
     ) -> Result<SessionInfo, SignInError> {
-        let member = self.staff.get(staff);
+        let roster = self.roster();
+        let member = roster.staff.get(staff);
         // Verify even for an unknown id, so that timing does not tell which ids exist.
         let verified = match member {
             Some(member) => member.pin.verify(pin),
             None => {
-                let _ = self.staff.values().next().map(|m| m.pin.verify(pin));
+                let _ = roster.staff.values().next().map(|m| m.pin.verify(pin));
                 false
             }
         };
@@ -247,10 +258,50 @@ impl Authenticator {
             .unwrap_or(false)
     }
 
+    fn roster(&self) -> std::sync::Arc<Roster> {
+        self.roster
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// A reload's devices and staff. Signed-in staff stay signed in unless they were removed,
+    /// their role changed or they may no longer use their window; returns the sessions ended.
+    pub fn replace_roster(&self, devices: Vec<Device>, staff: Vec<StaffMember>) -> usize {
+        let staff: HashMap<String, StaffMember> =
+            staff.into_iter().map(|m| (m.id.clone(), m)).collect();
+        let mut ended = 0;
+        if let Ok(mut sessions) = self.sessions.lock() {
+            let before = sessions.len();
+            sessions.retain(|_, session| {
+                let principal = &session.principal;
+                match staff.get(&principal.id) {
+                    Some(member) if member.role == principal.role => {
+                        match (&member.windows, &principal.window) {
+                            (Some(allowed), Some(window)) if member.role == Role::Staff => {
+                                allowed.iter().any(|w| w == window.as_str())
+                            }
+                            _ => true,
+                        }
+                    }
+                    _ => false,
+                }
+            });
+            ended = before - sessions.len();
+        }
+        *self
+            .roster
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            std::sync::Arc::new(Roster { devices, staff });
+        ended
+    }
+
     /// Configured devices with the instant each was last heard from.
     pub fn device_health(&self) -> Vec<(String, DeviceKind, Option<Timestamp>)> {
         let seen = self.last_seen.lock().map(|s| s.clone()).unwrap_or_default();
-        self.devices
+        self.roster()
+            .devices
             .iter()
             .map(|d| (d.id.clone(), d.kind, seen.get(&d.id).copied()))
             .collect()
@@ -258,7 +309,8 @@ impl Authenticator {
 
     /// Staff and devices whose secrets are the public demo ones: a risk outside the demo hall.
     pub fn demo_credentials_in_use(&self) -> Vec<String> {
-        let mut found: Vec<String> = self
+        let roster = self.roster();
+        let mut found: Vec<String> = roster
             .devices
             .iter()
             .filter(|d| {
@@ -273,7 +325,8 @@ impl Authenticator {
             .map(|d| d.id.clone())
             .collect();
         found.extend(
-            self.staff
+            roster
+                .staff
                 .values()
                 .filter(|m| {
                     m.pin.verify(crate::DEMO_STAFF_PIN) || m.pin.verify(crate::DEMO_MANAGER_PIN)

@@ -62,7 +62,7 @@ pub struct AppointmentView {
 }
 
 fn local(state: &AppState, at: Timestamp) -> String {
-    at.to_zoned(state.config.time_zone.clone())
+    at.to_zoned(state.config().time_zone.clone())
         .strftime("%Y-%m-%dT%H:%M:%S%:z")
         .to_string()
 }
@@ -78,7 +78,7 @@ fn appointment_view(
         code: appointment.code.clone(),
         service: appointment.service.0.clone(),
         service_name: state
-            .config
+            .config()
             .spec
             .services
             .iter()
@@ -130,13 +130,13 @@ pub async fn slots(
     let query = query.into_inner();
     let date = parse_date(&query.date)?;
     let service = ServiceId::new(query.service.clone());
-    if !state.config.spec.services.iter().any(|s| s.id == service) {
+    if !state.config().spec.services.iter().any(|s| s.id == service) {
         return Err(ApiError::not_found(format!(
             "there is no service '{}'",
             query.service
         )));
     }
-    let horizon = i64::from(state.config.spec.appointment_rules.book_ahead_days);
+    let horizon = i64::from(state.config().spec.appointment_rules.book_ahead_days);
     let now = state.clock.now();
     let (slots, today, day_type) = state.engine.view(|hall| {
         (
@@ -447,7 +447,7 @@ pub async fn phone_check(
         })?;
     let text = format!(
         "【{}】您的预约验证码为 {code}，5 分钟内有效。如非本人操作请忽略。",
-        state.config.spec.name
+        state.config().spec.name
     );
     let message = crate::followers::sms::Message {
         ticket: None,
@@ -506,8 +506,8 @@ async fn check_in(
         .ok_or_else(|| ApiError::unavailable("the ticket was not found after check-in"))?;
     let now = state.clock.now();
     let forecast = state.engine.view(|hall| hall.forecast(ticket.id, now));
-    let mut view: TicketView =
-        views::ticket_view(&state.config.spec, &ticket, executed.position).with_forecast(forecast);
+    let mut view: TicketView = views::ticket_view(&state.config().spec, &ticket, executed.position)
+        .with_forecast(forecast);
     view.print = super::tickets::print_outcome(state, &executed, &ticket).await;
     Ok(HttpResponse::Created().json(view))
 }

@@ -48,7 +48,7 @@ pub async fn devices(
         printers: state.printing.views(),
         displays: state.displays.views(),
         devices: state
-            .config
+            .config()
             .devices
             .iter()
             .map(|device| DeviceView {

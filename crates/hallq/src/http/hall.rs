@@ -14,10 +14,10 @@ use utoipa::ToSchema;
     responses((status = 200, body = HallView)))]
 pub async fn hall(state: Data) -> Result<web::Json<HallView>, ApiError> {
     let now = state.clock.now();
-    let zone = &state.config.time_zone_name;
+    let zone = &state.config().time_zone_name;
     let view = state
         .engine
-        .view(|hall| views::hall_view(hall, &hall.queue_stats(now), zone, &state.config.id, now));
+        .view(|hall| views::hall_view(hall, &hall.queue_stats(now), zone, &state.config().id, now));
     Ok(web::Json(view))
 }
 
@@ -220,7 +220,8 @@ pub fn sync_view(state: &AppState) -> SyncView {
     let link = state.sync.get();
     let log_seq = state.engine.committed_seq();
     let now = state.clock.now();
-    let configured = state.config.upstream.as_ref();
+    let config = state.config();
+    let configured = config.upstream.as_ref();
     SyncView {
         upstream: configured.map(|u| u.url.clone()),
         pushed_seq: link.pushed_seq,

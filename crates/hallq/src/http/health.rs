@@ -350,7 +350,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
             state.sse_clients.load(Ordering::SeqCst) as f64,
         )],
     );
-    if state.config.backup.is_some() {
+    if state.config().backup.is_some() {
         let backups = state.backups.lock().map(|s| s.clone()).unwrap_or_default();
         family(
             &mut out,
@@ -377,7 +377,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
     let today = state
         .clock
         .now()
-        .to_zoned(state.config.time_zone.clone())
+        .to_zoned(state.config().time_zone.clone())
         .date();
     let (rateable, open_cases, overdue_cases) = state.engine.view(|hall| {
         let open: Vec<&hallq_core::Case> = hall.cases().filter(|c| !c.is_closed()).collect();
@@ -412,7 +412,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
             &[(String::new(), value as f64)],
         );
     }
-    if state.config.upstream.is_some() {
+    if state.config().upstream.is_some() {
         let sync = super::hall::sync_view(&state);
         let one = |value: f64| [(String::new(), value)];
         family(

@@ -111,7 +111,7 @@ pub fn require_window(principal: &Principal, window: &WindowId) -> Result<(), Ap
 /// last address that proxy saw in `X-Forwarded-For`. Never a header from anyone else.
 pub fn client_address(request: &HttpRequest, state: &AppState) -> String {
     let peer = request.peer_addr().map(|address| address.ip());
-    let trusted = peer.is_some_and(|ip| state.config.security.trusted_proxies.contains(&ip));
+    let trusted = peer.is_some_and(|ip| state.config().security.trusted_proxies.contains(&ip));
     if trusted {
         let forwarded = request
             .headers()

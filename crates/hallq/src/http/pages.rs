@@ -116,7 +116,7 @@ pub async fn citizen(
 /// The kiosk (`/`). In the demo hall the public demo kiosk token is built in, so that anyone
 /// can take a number in a browser; a real kiosk is set up once with `/?token=…`.
 pub async fn kiosk(state: actix_web::web::Data<crate::app::state::AppState>) -> HttpResponse {
-    let body = if state.config.demo {
+    let body = if state.config().demo {
         KIOSK_HTML.replacen(
             "<head>",
             &format!(

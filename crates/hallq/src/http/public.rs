@@ -163,8 +163,8 @@ pub async fn board(state: web::Data<AppState>) -> HttpResponse {
         Some(body) => body,
         None => {
             let now = state.clock.now();
-            let notice = &state.config.calling.board_notice;
-            let zone = &state.config.time_zone_name;
+            let notice = &state.config().calling.board_notice;
+            let zone = &state.config().time_zone_name;
             let (seq, view) = state.engine.view(|hall| {
                 let seq = state.engine.committed_seq();
                 (seq, board_view(hall, now, notice, seq, zone))
@@ -195,7 +195,7 @@ fn citizen_view(
     ticket: &Ticket,
     position: Option<(usize, u64)>,
 ) -> CitizenTicketView {
-    let spec = &state.config.spec;
+    let spec = &state.config().spec;
     let forecast = position.and_then(|_| {
         state
             .forecasts
@@ -203,7 +203,7 @@ fn citizen_view(
     });
     CitizenTicketView {
         hall: spec.name.clone(),
-        time_zone: state.config.time_zone_name.clone(),
+        time_zone: state.config().time_zone_name.clone(),
         number: ticket.number.clone(),
         service_name: service_name(spec, ticket),
         status: ticket.status.as_str().into(),
@@ -364,7 +364,7 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
                 .unwrap_or_else(|| "the display line is not connected".into()),
         });
     }
-    if let Some(upstream) = &state.config.upstream {
+    if let Some(upstream) = &state.config().upstream {
         let sync = super::hall::sync_view(state);
         if sync.lag_seconds >= upstream.lag_alert.as_secs() {
             alerts.push(Alert {
@@ -435,7 +435,7 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
         });
     }
     let next_year_due = today.month() == 12;
-    let fix = if state.config.upstream.is_some() {
+    let fix = if state.config().upstream.is_some() {
         "it is fetched from the city's hub when the hub has it; or add"
     } else {
         "add"
@@ -475,7 +475,7 @@ pub async fn alerts_view(
     let today = state
         .clock
         .now()
-        .to_zoned(state.config.time_zone.clone())
+        .to_zoned(state.config().time_zone.clone())
         .date();
     Ok(web::Json(AlertsView {
         alerts: alerts(&state, today),
@@ -509,7 +509,7 @@ pub async fn list(
     let kind = ListKind::parse(&path.into_inner()).ok_or_else(|| {
         ApiError::not_found("the lists are /api/v1/lists/extended and /api/v1/lists/appointment")
     })?;
-    let rows = rows(&state.config, kind);
+    let rows = rows(&state.config(), kind);
     let file = |extension: &str| {
         format!(
             "attachment; filename=\"{}.{extension}\"",
@@ -523,7 +523,7 @@ pub async fn list(
     Ok(
         match query.into_inner().format.as_deref().unwrap_or("json") {
             "json" => actix_web::HttpResponse::Ok().json(ListView {
-                title: format!("{}{}", state.config.spec.name, kind.title()),
+                title: format!("{}{}", state.config().spec.name, kind.title()),
                 columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
                 rows: rows.iter().map(|r| r.to_vec()).collect(),
             }),
@@ -533,11 +533,11 @@ pub async fn list(
                 .body(to_csv(&rows)),
             "html" => actix_web::HttpResponse::Ok()
                 .content_type("text/html; charset=utf-8")
-                .body(to_html(&state.config, kind, &rows)),
+                .body(to_html(&state.config(), kind, &rows)),
             "xlsx" => actix_web::HttpResponse::Ok()
                 .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
                 .insert_header(("Content-Disposition", file("xlsx")))
-                .body(to_xlsx(&state.config, kind, &rows).map_err(ApiError::unavailable)?),
+                .body(to_xlsx(&state.config(), kind, &rows).map_err(ApiError::unavailable)?),
             _ => {
                 return Err(ApiError::bad_request(
                     "invalid_format",
@@ -578,7 +578,7 @@ pub async fn ticket_qr(
     let token = path.into_inner();
     match citizen_ticket(&state, token.clone()).await {
         Ok(Some(_)) => {
-            let url = format!("{}/t/{token}", state.config.ticket.public_base_url);
+            let url = format!("{}/t/{token}", state.config().ticket.public_base_url);
             match qr_svg(&url) {
                 Some(svg) => actix_web::HttpResponse::Ok()
                     .content_type("image/svg+xml")

@@ -351,7 +351,7 @@ pub async fn complain(
 #[utoipa::path(get, path = "/api/v1/ratings/options", tag = "ratings",
     responses((status = 200, description = "{levels, complaint_categories, rate_within_days}")))]
 pub async fn options(state: Data) -> HttpResponse {
-    let policy = &state.config.spec.ratings;
+    let policy = &state.config().spec.ratings;
     HttpResponse::Ok().json(json!({
         "levels": levels(policy),
         "complaint_categories": policy.complaint_categories,
@@ -406,7 +406,7 @@ pub async fn pad(request: HttpRequest, state: Data) -> Result<HttpResponse, ApiE
         .window
         .clone()
         .ok_or_else(|| ApiError::forbidden("this device stands at no window"))?;
-    let spec = &state.config.spec;
+    let spec = &state.config().spec;
     let window_name = spec
         .windows
         .iter()
@@ -438,7 +438,7 @@ fn hall_today(state: &Data) -> Date {
     state
         .clock
         .now()
-        .to_zoned(state.config.time_zone.clone())
+        .to_zoned(state.config().time_zone.clone())
         .date()
 }
 
@@ -664,7 +664,7 @@ async fn figures_of(
 ) -> Result<Vec<hallq_store::Figures>, ApiError> {
     let (from, to, key, by_month) = (asked.from, asked.to, asked.key, asked.by_month);
     let today = hall_today(state);
-    let zone = state.config.time_zone.clone();
+    let zone = state.config().time_zone.clone();
     state
         .readers
         .with(move |store| store.rating_figures(from, to, key, by_month, today, &zone))
@@ -673,7 +673,7 @@ async fn figures_of(
 
 /// A figure's key as people read it: the window's or service's name, the staff number.
 fn key_label(state: &Data, key: FigureKey, value: &str) -> String {
-    let spec = &state.config.spec;
+    let spec = &state.config().spec;
     match key {
         FigureKey::Window => spec
             .windows

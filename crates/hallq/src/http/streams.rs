@@ -51,7 +51,7 @@ impl ClientGuard {
                 "too_many_streams",
                 format!(
                     "this address holds {} event streams already: close some, or retry later",
-                    state.config.security.streams_per_address
+                    state.config().security.streams_per_address
                 ),
                 30,
             ));

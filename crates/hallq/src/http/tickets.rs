@@ -100,7 +100,7 @@ pub async fn issue_ticket(
         (_, Role::Kiosk) => Some(principal.id.clone()),
         (Some(kiosk), _) => {
             let known = state
-                .config
+                .config()
                 .devices
                 .iter()
                 .any(|d| d.id == *kiosk && d.kind == crate::config::DeviceKind::Kiosk);
@@ -169,8 +169,8 @@ pub async fn issue_ticket(
         .ok_or_else(|| ApiError::unavailable("the ticket was not found after issuing"))?;
     let now = state.clock.now();
     let forecast = state.engine.view(|hall| hall.forecast(ticket.id, now));
-    let mut view =
-        views::ticket_view(&state.config.spec, &ticket, executed.position).with_forecast(forecast);
+    let mut view = views::ticket_view(&state.config().spec, &ticket, executed.position)
+        .with_forecast(forecast);
     view.warning = closing_warning(&state, &ticket, executed.position);
     // A retry does not print again (the first answer may have been lost after printing);
     // the kiosk asks for a reprint when it needs one.
@@ -222,7 +222,7 @@ pub async fn get_ticket(
     };
     within_reach(&state, &principal, &ticket)?;
     Ok(web::Json(
-        views::ticket_view(&state.config.spec, &ticket, position).with_forecast(forecast),
+        views::ticket_view(&state.config().spec, &ticket, position).with_forecast(forecast),
     ))
 }
 
@@ -267,7 +267,7 @@ fn within_reach(
         return Ok(());
     }
     let reach = hallq_core::jiff::SignedDuration::from_mins(i64::from(
-        state.config.security.kiosk_ticket_reach_minutes,
+        state.config().security.kiosk_ticket_reach_minutes,
     ));
     let own = ticket.kiosk.as_deref() == Some(principal.id.as_str());
     let recent = ticket.issued_at + reach >= state.clock.now();
@@ -320,7 +320,7 @@ fn closing_warning(
             let spec = hall.spec();
             spec.schedule.availability(
                 &spec.calendar,
-                &state.config.time_zone,
+                &state.config().time_zone,
                 &ticket.service,
                 ticket.issued_at,
             )
@@ -331,7 +331,7 @@ fn closing_warning(
         .checked_add(hallq_core::jiff::SignedDuration::from_secs(wait_s as i64))
         .ok()?;
     (expected > closes_at).then(|| {
-        let local = closes_at.to_zoned(state.config.time_zone.clone()).strftime("%H:%M").to_string();
+        let local = closes_at.to_zoned(state.config().time_zone.clone()).strftime("%H:%M").to_string();
         format!("该事项今日 {local} 停止取号办理，您的预计等候时间可能超过；请留意叫号或改日/预约办理。This service stops at {local}; your wait may run past it.")
     })
 }
@@ -353,7 +353,7 @@ pub(crate) async fn print_outcome(
     Some(
         state
             .printing
-            .wait(job, printer, state.config.ticket.print_wait)
+            .wait(job, printer, state.config().ticket.print_wait)
             .await,
     )
 }
@@ -433,12 +433,12 @@ pub async fn reprint_ticket(
             actor(&principal, &request, &state),
         )
         .await?;
-    let mut view = views::ticket_view(&state.config.spec, &ticket, executed.position);
+    let mut view = views::ticket_view(&state.config().spec, &ticket, executed.position);
     if let Some(job) = executed.events.first().map(|published| published.seq) {
         view.print = Some(
             state
                 .printing
-                .wait(job, &printer, state.config.ticket.print_wait)
+                .wait(job, &printer, state.config().ticket.print_wait)
                 .await,
         );
     }
@@ -456,6 +456,7 @@ fn ticket_answer(
     let now = state.clock.now();
     let forecast = state.engine.view(|hall| hall.forecast(ticket.id, now));
     Ok(web::Json(
-        views::ticket_view(&state.config.spec, &ticket, executed.position).with_forecast(forecast),
+        views::ticket_view(&state.config().spec, &ticket, executed.position)
+            .with_forecast(forecast),
     ))
 }

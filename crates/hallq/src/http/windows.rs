@@ -79,7 +79,7 @@ pub async fn window_action(
     let (window, action) = path.into_inner();
     let principal = authorize(&request, &state, WINDOW_ROLES)?;
     let window = WindowId::new(window);
-    if !state.config.spec.windows.iter().any(|w| w.id == window) {
+    if !state.config().spec.windows.iter().any(|w| w.id == window) {
         return Err(ApiError::not_found(format!(
             "there is no window '{window}' in this hall"
         )));
@@ -135,7 +135,7 @@ pub async fn window_action(
     };
     match executed.ticket {
         Some(ticket) => Ok(HttpResponse::Ok().json(TicketEnvelope {
-            ticket: views::ticket_view(&state.config.spec, &ticket, executed.position),
+            ticket: views::ticket_view(&state.config().spec, &ticket, executed.position),
             completed,
         })),
         None if is_call => Ok(HttpResponse::NoContent().finish()),
@@ -155,5 +155,5 @@ fn completed_view(state: &AppState, executed: &hallq_engine::Executed) -> Option
             _ => None,
         })?;
     let ticket = state.engine.view(|hall| hall.ticket(id).cloned())?;
-    Some(views::ticket_view(&state.config.spec, &ticket, None))
+    Some(views::ticket_view(&state.config().spec, &ticket, None))
 }

@@ -70,7 +70,7 @@ pub fn backup(data: &Path, to: &Path) -> Result<BackupSummary, String> {
 }
 
 /// Whether a daemon holds `data` now (it keeps `hallq.lock` locked while it runs).
-fn in_use(data: &Path) -> bool {
+pub fn in_use(data: &Path) -> bool {
     let path = data.join(LOCK_FILE);
     match File::options().write(true).open(&path) {
         Ok(file) => file.try_lock().is_err(),
