@@ -130,11 +130,10 @@ fn reload_applies_what_it_can_under_open_streams_and_signed_in_staff_and_keeps_t
         .replace("name = \"涉税综合业务\"", "name = \"涉税综合业务（新）\"")
         .replace("board_notice = \"", "board_notice = \"今日新通知。")
         + "\n[[staff]]\nid = \"new-staff\"\nname = \"新同事\"\nrole = \"staff\"\nwindows = [\"*\"]\n"
-        + &original
+        + original
             .lines()
             .find(|l| l.starts_with("pin_argon2"))
             .unwrap()
-            .to_owned()
         + "\n";
     std::fs::write(&config, &changed).unwrap();
     let (ok, said) = run(&[
