@@ -195,3 +195,194 @@ fn reload_applies_what_it_can_under_open_streams_and_signed_in_staff_and_keeps_t
     assert_eq!(service_name(&app), "涉税综合业务（新）");
     assert_eq!(app.call_next(&staff, "w02").status, 204);
 }
+
+/// The example nginx site (packaging/nginx/hallq.conf) in front of a real daemon: TLS, the API
+/// and an event stream through it, and the citizen's address believed only from the proxy.
+#[test]
+fn the_example_nginx_site_serves_the_hall_over_tls_and_streams_pass_unbuffered() {
+    let nginx = std::path::Path::new("/usr/sbin/nginx");
+    assert!(
+        nginx.exists(),
+        "nginx is missing: run scripts/test, which installs it"
+    );
+    let app = TestApp::spawn_with(&[
+        ("tickets_per_kiosk_per_minute", "100000"),
+        ("trusted_proxies", "[\"127.0.0.1\"]"),
+    ]);
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=hall.example.gov.cn",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let upstream = app.base.trim_start_matches("http://").to_owned();
+    let site =
+        std::fs::read_to_string(support::workspace_root().join("packaging/nginx/hallq.conf"))
+            .unwrap()
+            .replace("listen 80;", "listen 127.0.0.1:1;")
+            .replace(
+                "listen 443 ssl http2;",
+                &format!("listen 127.0.0.1:{port} ssl http2;"),
+            )
+            .replace(
+                "/etc/ssl/certs/hall.example.gov.cn.pem",
+                cert.to_str().unwrap(),
+            )
+            .replace(
+                "/etc/ssl/private/hall.example.gov.cn.key",
+                key.to_str().unwrap(),
+            )
+            .replace("127.0.0.1:8080", &upstream);
+    // Only the example's server blocks count: drop the redirect on port 80 (a test may not bind it).
+    let site = match site.find("server {\n    listen 127.0.0.1:1;") {
+        Some(start) => {
+            let end = site[start..].find("}\n").unwrap() + start + 2;
+            format!("{}{}", &site[..start], &site[end..])
+        }
+        None => site,
+    };
+    std::fs::write(dir.join("site.conf"), site).unwrap();
+    let main = format!(
+        "daemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n  access_log off;\n  \
+         client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n  \
+         uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n  include {d}/site.conf;\n}}\n",
+        d = dir.display()
+    );
+    std::fs::write(dir.join("nginx.conf"), main).unwrap();
+    let checked = Command::new(nginx)
+        .args(["-t", "-p"])
+        .arg(dir)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let mut proxy = Command::new(nginx)
+        .arg("-p")
+        .arg(dir)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let curl = |args: &[&str]| {
+        let output = Command::new("curl")
+            .args([
+                "-sk",
+                "--max-time",
+                "5",
+                "--resolve",
+                &format!("hall.example.gov.cn:{port}:127.0.0.1"),
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let base = format!("https://hall.example.gov.cn:{port}");
+    support::hub::wait_until(std::time::Duration::from_secs(10), "nginx", || {
+        curl(&[&format!("{base}/healthz")]).contains("ok")
+    });
+    assert!(curl(&[&format!("{base}/api/v1/hall")]).contains("江州市政务服务中心"));
+    // An event stream through the proxy delivers a call at once (unbuffered).
+    let stream = std::thread::spawn({
+        let base = base.clone();
+        let port = port;
+        move || {
+            let output = Command::new("curl")
+                .args([
+                    "-skN",
+                    "--max-time",
+                    "4",
+                    "--resolve",
+                    &format!("hall.example.gov.cn:{port}:127.0.0.1"),
+                ])
+                .arg(format!("{base}/api/v1/events"))
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&output.stdout).into_owned()
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    app.issue_ticket("vehicle");
+    let streamed = stream.join().unwrap();
+    assert!(streamed.contains("event: ticket_issued"), "{streamed}");
+    // The sign-in is audited with the address nginx saw (127.0.0.1 here), not one a client
+    // forged in its own X-Forwarded-For.
+    let signed = curl(&[
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        "X-Forwarded-For: 203.0.113.66",
+        "-d",
+        r#"{"staff":"demo-manager","pin":"135790"}"#,
+        &format!("{base}/api/v1/sessions"),
+    ]);
+    assert!(signed.contains("token"), "{signed}");
+    let manager = app.manager_token();
+    let audit = app.get_as("/api/v1/audit?limit=5", &manager).text;
+    assert!(!audit.contains("203.0.113.66"), "{audit}");
+    // SIGTERM: nginx's master stops its workers too (SIGKILL would orphan them).
+    let _ = Command::new("kill")
+        .args(["-TERM", &proxy.id().to_string()])
+        .status();
+    let _ = proxy.wait();
+}
+
+#[test]
+fn forwarded_addresses_are_believed_only_from_a_configured_proxy() {
+    let sign_in_claiming = |app: &TestApp, forwarded: &str| {
+        let answer = ureq::post(&app.url("/api/v1/sessions"))
+            .set("X-Forwarded-For", forwarded)
+            .send_json(serde_json::json!({"staff": "demo-manager", "pin": "135790"}))
+            .unwrap();
+        assert_eq!(answer.status(), 201);
+    };
+    let audited = |app: &TestApp| {
+        let manager = app.manager_token();
+        app.get_as("/api/v1/audit?limit=10", &manager).text
+    };
+    // No proxy configured: a forged header changes nothing.
+    let plain = TestApp::spawn();
+    sign_in_claiming(&plain, "203.0.113.66");
+    let audit = audited(&plain);
+    assert!(
+        !audit.contains("203.0.113.66") && audit.contains("127.0.0.1"),
+        "{audit}"
+    );
+    // This box is the configured proxy: the citizen's address it forwards is believed.
+    let behind = TestApp::spawn_with(&[("trusted_proxies", "[\"127.0.0.1\"]")]);
+    sign_in_claiming(&behind, "198.51.100.7, 203.0.113.66");
+    let audit = audited(&behind);
+    assert!(audit.contains("203.0.113.66"), "{audit}");
+}
