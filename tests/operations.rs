@@ -317,7 +317,6 @@ fn the_example_nginx_site_serves_the_hall_over_tls_and_streams_pass_unbuffered()
     // An event stream through the proxy delivers a call at once (unbuffered).
     let stream = std::thread::spawn({
         let base = base.clone();
-        let port = port;
         move || {
             let output = Command::new("curl")
                 .args([
