@@ -72,7 +72,7 @@ pub(crate) struct DeviceSection {
     pub(crate) id: String,
     pub(crate) kind: DeviceKind,
     pub(crate) name: String,
-    /// `hallq hash-secret --token TOKEN` prints it.
+    /// `hallq hash-secret --token` prints it.
     token_sha256: String,
     /// The printer a kiosk prints its tickets on.
     #[serde(default)]
@@ -281,7 +281,7 @@ pub(crate) fn devices(
             }),
             None => problems.at(
                 format!("devices[{index}].token_sha256"),
-                "must be 64 hex digits: run `hallq hash-secret --token TOKEN`",
+                "must be 64 hex digits: run `hallq hash-secret --token`",
             ),
         }
     }

@@ -12,7 +12,7 @@ pub(crate) struct StaffSection {
     pub(crate) id: String,
     pub(crate) name: String,
     pub(crate) role: Role,
-    /// `hallq hash-secret --pin PIN` prints it.
+    /// `hallq hash-secret --pin` prints it.
     pin_argon2: String,
     /// Windows this person may sign in to; `"*"` for any. Managers and admins need none.
     #[serde(default)]
@@ -63,7 +63,7 @@ pub(crate) fn staff(
             }),
             None => problems.at(
                 format!("staff[{index}].pin_argon2"),
-                "must be an argon2 hash: run `hallq hash-secret --pin PIN`",
+                "must be an argon2 hash: run `hallq hash-secret --pin`",
             ),
         }
     }
