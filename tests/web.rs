@@ -191,7 +191,7 @@ async fn kiosk_check_in_printer_trouble_and_elder_mode() {
     for key in code.chars() {
         let button = client
             .find(Locator::XPath(&format!(
-                "//div[@id='keypad']/button[text()='{key}']"
+                "//div[@id='keypad']//button[text()='{key}']"
             )))
             .await
             .unwrap();
@@ -238,5 +238,96 @@ async fn a_double_tap_on_the_kiosk_makes_one_ticket() {
         .unwrap();
     assert_eq!(waiting, 1, "one ticket for a double tap");
     assert_eq!(app.requests_to("/api/v1/tickets") - issued_before, 1);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn screens_speak_chinese_from_error_codes_and_the_kiosk_keypad_is_a_phones() {
+    let app = TestApp::spawn();
+    let browser = Browser::start(1080, 1920).await;
+    let client = &browser.client;
+    client.goto(&app.url("/")).await.unwrap();
+    browser
+        .wait_for_text("#hall", |t| t == "江州市政务服务中心")
+        .await;
+    // A ticket: take it, and where to wait.
+    browser.click("[data-service=\"vehicle\"]").await;
+    browser
+        .wait_for_text("#take-ticket", |t| t.starts_with("请取走号票"))
+        .await;
+    browser.click("#result [data-back]").await;
+    // The keypad: 1–9, then 清除 · 0 · ⌫, each at least 60 px square in elder mode.
+    browser.click("#elder").await;
+    browser.click("#to-check-in").await;
+    let digits: Vec<String> = {
+        let mut labels = Vec::new();
+        for key in client
+            .find_all(Locator::Css("#keypad .digits button"))
+            .await
+            .unwrap()
+        {
+            labels.push(key.text().await.unwrap());
+        }
+        labels
+    };
+    assert_eq!(
+        digits,
+        ["1", "2", "3", "4", "5", "6", "7", "8", "9", "清除", "0", "⌫"]
+    );
+    let smallest: f64 = client
+        .execute(
+            "return Math.min(...[...document.querySelectorAll('#keypad button')].map(b => { \
+             const r = b.getBoundingClientRect(); return Math.min(r.width, r.height); }))",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert!(smallest >= 60.0, "a key is {smallest} px");
+    // A wrong code: the citizen reads plain Chinese from the error's code, no developer text.
+    for key in ["9", "9", "9", "9", "9", "9", "9", "9"] {
+        client
+            .find(Locator::XPath(&format!(
+                "//div[@id='keypad']//button[text()='{key}']"
+            )))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    browser.click("#check-in-go").await;
+    let said = browser
+        .wait_for_text("#check-in-message", |t| !t.is_empty())
+        .await;
+    assert_eq!(said, "没有找到该预约，请核对预约码。");
+    browser.click("#check-in .clear").await;
+    browser.wait_for_text("#entry", |t| t.is_empty()).await;
+    browser.screenshot("kiosk-keypad-elder-1080x1920.png").await;
+
+    // The console: an action that cannot be done says why in Chinese.
+    let console = Browser::start(1366, 768).await;
+    console.client.goto(&app.url("/staff")).await.unwrap();
+    console.fill("#staff-id", "demo-staff").await;
+    console.fill("#pin", "000000").await;
+    console.select("#window", "w05").await;
+    console.click("#sign-in button").await;
+    console
+        .wait_for_text("#sign-in-message", |t| t == "工号或密码不正确。")
+        .await;
+    console.client.refresh().await.unwrap();
+    console.fill("#staff-id", "demo-staff").await;
+    console.fill("#pin", "246810").await;
+    console.select("#window", "w05").await;
+    console.click("#sign-in button").await;
+    console
+        .wait_for_text("#title", |t| t.starts_with("5号窗口"))
+        .await;
+    console.click("[data-action=\"complete\"]").await;
+    console
+        .wait_for_text("#message", |t| t == "当前没有正在办理的号，请先叫号。")
+        .await;
+    console.close().await;
     browser.close().await;
 }

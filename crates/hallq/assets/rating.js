@@ -66,27 +66,9 @@
     very_satisfied: "Very satisfied", satisfied: "Satisfied", basically_satisfied: "Basically satisfied",
     dissatisfied: "Dissatisfied", very_dissatisfied: "Very dissatisfied",
   };
-  // What a citizen reads for each refusal: never the API's developer text.
-  const ERRORS = {
-    already_rated: "这次服务已经评价过了，感谢您的参与。",
-    follow_up_not_open: "整改完成后才能再次评价，工作人员会与您联系。",
-    rating_period_over: "已超过评价期限，如有意见请选择“投诉建议”。",
-    not_rateable: "这个号还没有办结，办结后再评价。",
-    unknown_ticket: "没有找到这个号，请核对号票上的号码。",
-    not_found: "没有找到这个号，请核对号票上的号码。",
-    unknown_reason: "请重新选择原因。",
-    invalid_level: "请重新选择评价。",
-    text_too_long: "文字太长了，请控制在500字以内。",
-    text_required: "请写下您遇到的问题。",
-    unknown_category: "请选择投诉类别。",
-    invalid_phone: "请填写11位手机号码，或留空。",
-    unauthorized: "请在号票二维码页面、窗口评价器或自助机上评价。",
-    forbidden: "这台设备不能评价这个号。",
-    payload_too_large: "内容太长了，请精简后再提交。",
-  };
-
+  // What a citizen reads for each refusal comes from messages.js, by the error's code.
   function message(code) {
-    return ERRORS[code] || "暂时无法提交，请稍后再试或咨询工作人员。";
+    return window.HallqMessages ? window.HallqMessages.text(code, "zh") : "暂时无法提交，请稍后再试。";
   }
 
   function el(tag, attrs, text) {

@@ -155,3 +155,73 @@ impl From<EngineError> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod page_texts {
+    /// Every error code the API can answer, gathered from the sources the way a reviewer would
+    /// (the domain's `code()` and each literal code given to `ApiError`).
+    fn codes_in_sources() -> std::collections::BTreeSet<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut sources = vec![root.join("../hallq-core/src/error.rs")];
+        let mut stack = vec![root.join("src")];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    sources.push(path);
+                }
+            }
+        }
+        let mut codes = std::collections::BTreeSet::new();
+        for path in sources {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let domain = path.ends_with("hallq-core/src/error.rs");
+            for (index, _) in text.match_indices('"') {
+                let rest = &text[index + 1..];
+                let Some(end) = rest.find('"') else { continue };
+                let word = &rest[..end];
+                if word.is_empty() || !word.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+                    continue;
+                }
+                let before = &text[..index];
+                let given_to_api_error = ["ApiError::new(", "bad_request(", "too_many("]
+                    .iter()
+                    .any(|call| {
+                        before.rfind(call).is_some_and(|at| {
+                            !before[at..].contains(';') && before.len() - at < 120
+                        })
+                    });
+                let domain_code = domain && text[index..].starts_with(&format!("\"{word}\",\n"));
+                if given_to_api_error || domain_code {
+                    codes.insert(word.to_owned());
+                }
+            }
+        }
+        for fixed in ["not_found", "forbidden", "unauthorized", "unavailable"] {
+            codes.insert(fixed.into());
+        }
+        codes
+    }
+
+    #[test]
+    fn every_error_code_has_chinese_and_english_words_on_the_pages() {
+        let table = include_str!("../../assets/messages.js");
+        let codes = codes_in_sources();
+        assert!(codes.len() > 60, "{codes:?}");
+        for code in &codes {
+            let line = table
+                .lines()
+                .find(|line| line.trim_start().starts_with(&format!("{code}: [")))
+                .unwrap_or_else(|| panic!("assets/messages.js has no words for '{code}'"));
+            let zh = line.split('"').nth(1).unwrap();
+            let en = line.split('"').nth(3).unwrap();
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "'{code}' in Chinese mode is not Chinese: {zh}"
+            );
+            assert!(!en.is_empty(), "'{code}' has no English");
+        }
+    }
+}

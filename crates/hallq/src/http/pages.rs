@@ -31,6 +31,7 @@ const MANAGE_HTML: &str = include_str!("../../assets/manage.html");
 const TICKET_HTML: &str = include_str!("../../assets/ticket.html");
 const STAFF_STREAM_JS: &str = include_str!("../../assets/staff-stream.js");
 const RATING_JS: &str = include_str!("../../assets/rating.js");
+const MESSAGES_JS: &str = include_str!("../../assets/messages.js");
 const RATE_HTML: &str = include_str!("../../assets/rate.html");
 const NOT_FOUND_HTML: &str = "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>未找到</title></head>\
@@ -163,6 +164,7 @@ pub async fn asset(path: actix_web::web::Path<String>) -> HttpResponse {
     match path.into_inner().as_str() {
         "staff-stream.js" => script(STAFF_STREAM_JS),
         "rating.js" => script(RATING_JS),
+        "messages.js" => script(MESSAGES_JS),
         _ => actix_web::ResponseError::error_response(&super::error::ApiError::not_found(
             "there is no such asset",
         )),
