@@ -331,3 +331,59 @@ async fn screens_speak_chinese_from_error_codes_and_the_kiosk_keypad_is_a_phones
     console.close().await;
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_confirms_each_action_undoes_a_no_show_and_signs_out() {
+    let app = TestApp::spawn();
+    let base = app.base.clone();
+    tokio::task::spawn_blocking(move || TestApp::attach(&base).issue_ticket("tax-general"))
+        .await
+        .unwrap();
+    let console = Browser::start(1366, 768).await;
+    console.client.goto(&app.url("/staff")).await.unwrap();
+    console.fill("#staff-id", "demo-staff").await;
+    console.fill("#pin", "246810").await;
+    console.select("#window", "w02").await;
+    console.click("#sign-in button").await;
+    console
+        .wait_for_text("#title", |t| t.starts_with("2号窗口"))
+        .await;
+    console.click("[data-action=\"call-next\"]").await;
+    console
+        .wait_for_text("#message", |t| t == "已呼叫 A001")
+        .await;
+    // Transfer never offers the service being served.
+    let offered = console
+        .client
+        .execute(
+            "return [...document.querySelectorAll('#transfer-to option')].map(o => o.value)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        !offered.to_string().contains("\"tax-general\""),
+        "{offered}"
+    );
+    // A no-show by mistake is undone from the confirmation line.
+    console.click("[data-action=\"no-show\"]").await;
+    console
+        .wait_for_text("#message", |t| t.starts_with("A001 已标记过号"))
+        .await;
+    console.click("#undo-no-show").await;
+    console
+        .wait_for_text("#message", |t| t == "A001 已恢复排队")
+        .await;
+    // Paused, the window's buttons are off.
+    console.click("#pause").await;
+    console
+        .wait_for_text("#message", |t| t == "窗口已暂停")
+        .await;
+    console
+        .wait_for_attr("[data-action=\"call-next\"]", "disabled", |_| true)
+        .await;
+    console.screenshot("console-paused-1366x768.png").await;
+    console.click("#sign-out").await;
+    console.wait_for_attr("#console", "hidden", |_| true).await;
+    console.close().await;
+}
