@@ -310,3 +310,53 @@ async fn a_recall_flashes_the_board_and_the_citizen_page_again() {
     board.close().await;
     citizen.close().await;
 }
+
+/// Two windows calling within a second: each number has its moment on the big panel, in order;
+/// a recall comes back marked 重呼.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_close_together_each_get_the_big_panel_and_a_recall_is_marked() {
+    let app = TestApp::spawn();
+    let board = Browser::start(1920, 1080).await;
+    board
+        .client
+        .goto(&app.url("/board?hold_ms=1500"))
+        .await
+        .unwrap();
+    board.wait_for_text("#hall", |t| !t.is_empty()).await;
+    let base = app.base.clone();
+    let staff = tokio::task::spawn_blocking(move || {
+        let app = TestApp::attach(&base);
+        app.issue_ticket("tax-general");
+        app.issue_ticket("tax-general");
+        let w02 = app.staff_token("w02");
+        let w03 = app.staff_token("w03");
+        // Both calls within a few milliseconds.
+        assert_eq!(app.call_next(&w02, "w02").status, 200);
+        assert_eq!(app.call_next(&w03, "w03").status, 200);
+        w02
+    })
+    .await
+    .unwrap();
+    board
+        .wait_for_attr("#now", "data-history", |h| h == "A001 A002")
+        .await;
+    board.wait_for_text("#now-number", |t| t == "A002").await;
+    board
+        .wait_for_text("#recent-calls", |t| t.contains("A001"))
+        .await;
+    let base = app.base.clone();
+    tokio::task::spawn_blocking(move || {
+        let answer = TestApp::attach(&base).window_action(&staff, "w02", "recall", None);
+        assert_eq!(answer.status, 200);
+    })
+    .await
+    .unwrap();
+    board
+        .wait_for_attr("#now", "data-history", |h| h == "A001 A002 A001*")
+        .await;
+    board
+        .wait_for_text("#now-badge", |t| t.contains("重呼"))
+        .await;
+    board.screenshot("board-recall-marked-1920x1080.png").await;
+    board.close().await;
+}
