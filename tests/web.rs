@@ -387,3 +387,44 @@ async fn the_console_confirms_each_action_undoes_a_no_show_and_signs_out() {
     console.wait_for_attr("#console", "hidden", |_| true).await;
     console.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_manager_pauses_and_resumes_a_window_from_the_dashboard_and_charts_have_values() {
+    let app = TestApp::spawn();
+    let base = app.base.clone();
+    tokio::task::spawn_blocking(move || TestApp::attach(&base).issue_ticket("vehicle"))
+        .await
+        .unwrap();
+    let browser = Browser::start(1920, 1080).await;
+    browser.client.goto(&app.url("/manage")).await.unwrap();
+    browser.fill("#staff-id", "demo-manager").await;
+    browser.fill("#pin", "135790").await;
+    browser.click("#sign-in button").await;
+    browser.wait_for_text("#t-issued", |t| t == "1").await;
+    browser
+        .click("#windows .window-toggle[data-window=\"w09\"]")
+        .await;
+    browser
+        .wait_for_text("#windows .paused", |t| {
+            t.contains("9号窗口") && t.contains("暂停")
+        })
+        .await;
+    let window = app.get("/api/v1/windows/w09").body;
+    assert_eq!(window["window"]["status"], "paused");
+    browser
+        .click("#windows .window-toggle[data-window=\"w09\"]")
+        .await;
+    let base = app.base.clone();
+    support::hub::wait_until(std::time::Duration::from_secs(10), "w09 open again", || {
+        TestApp::attach(&base).get("/api/v1/windows/w09").body["window"]["status"] == "open"
+    });
+    // The arrivals chart says its scale and each bar's value.
+    browser
+        .wait_for_text("#arrivals .axis-top", |t| t == "1")
+        .await;
+    browser
+        .wait_for_text("#arrivals .bar-value", |t| t == "1")
+        .await;
+    browser.screenshot("dashboard-1920x1080.png").await;
+    browser.close().await;
+}
