@@ -206,10 +206,6 @@ impl Tally {
         }
     }
 
-    pub fn censored(&mut self, _record: Record) {
-        self.censored += 1;
-    }
-
     pub fn measured(&mut self, record: Record) {
         let Some(actual) = record.actual_s else {
             return;

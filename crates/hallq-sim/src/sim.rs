@@ -40,8 +40,6 @@ struct WindowSim {
     pause_pending: Option<u32>,
     /// A WindowFree is already scheduled.
     wake_scheduled: bool,
-    /// The called citizen does not come.
-    no_show: bool,
 }
 
 /// Options of a run.
@@ -291,14 +289,14 @@ impl Simulation {
             Event::TicketTransferred { .. } => self.tally.transfers += 1,
             Event::TicketCancelled { ticket, .. } => {
                 self.tally.walked_away += 1;
-                if let Some(record) = self.records.remove(ticket) {
-                    self.tally.censored(record);
+                if self.records.remove(ticket).is_some() {
+                    self.tally.censored += 1;
                 }
             }
             Event::TicketExpired { ticket, .. } => {
                 self.tally.expired += 1;
-                if let Some(record) = self.records.remove(ticket) {
-                    self.tally.censored(record);
+                if self.records.remove(ticket).is_some() {
+                    self.tally.censored += 1;
                 }
             }
             Event::WindowPaused { .. } => self.tally.pauses += 1,
@@ -345,7 +343,6 @@ impl Simulation {
             }
             Action::MarkNoShow { window } => {
                 if let Some(ticket) = self.windows[window].current.take() {
-                    self.windows[window].no_show = false;
                     self.execute(Command::NoShow {
                         window: window_id(window),
                     });
@@ -466,7 +463,6 @@ impl Simulation {
         };
         // 3 % do not come: recalled once, then marked.
         if self.rng.chance(0.03) {
-            self.windows[window].no_show = true;
             self.schedule_in(45.0, Action::Recall { window });
             self.schedule_in(90.0, Action::MarkNoShow { window });
             return;

@@ -87,10 +87,11 @@ impl Hall {
         now: Timestamp,
     ) -> Result<Outcome, DomainError> {
         let Some(visit) = self.visits.get(&ticket) else {
-            return Err(match self.tickets.get(&ticket) {
-                Some(found) if !found.status.is_final() => DomainError::NotRateable(ticket),
-                Some(_) => DomainError::NotRateable(ticket),
-                None => DomainError::UnknownTicket(ticket),
+            // Today's ticket not completed (or no longer rateable), or no such ticket.
+            return Err(if self.tickets.contains_key(&ticket) {
+                DomainError::NotRateable(ticket)
+            } else {
+                DomainError::UnknownTicket(ticket)
             });
         };
         self.check_reasons(level, reasons)?;

@@ -227,12 +227,12 @@ fn citizen_view(
 fn citizen_rating(state: &AppState, ticket: hallq_core::TicketId) -> Option<CitizenRating> {
     let now = state.clock.now();
     state.engine.view(|hall| {
+        // On every push to a citizen's page: two flags, not the whole visit view.
         let visit = hall.visit(ticket)?;
-        let view = crate::views::cases::visit_view(hall, visit, now);
         Some(CitizenRating {
             rated: visit.rating.is_some(),
-            rating_open: view["rating_open"].as_bool().unwrap_or(false),
-            follow_up_open: view["follow_up_open"].as_bool().unwrap_or(false),
+            rating_open: crate::views::cases::rating_open(visit, now),
+            follow_up_open: crate::views::cases::follow_up_open(hall, visit),
             staff: visit.staff.clone(),
             rate_by: visit.rate_by.to_string(),
         })

@@ -91,21 +91,29 @@ pub fn levels(policy: &RatingPolicy) -> Value {
         .collect::<Vec<_>>())
 }
 
+/// Whether the visit's first rating may still be given.
+pub fn rating_open(visit: &Visit, now: hallq_core::jiff::Timestamp) -> bool {
+    visit.rating.is_none() && now <= visit.rate_by
+}
+
+/// Whether the one follow-up rating is open: a bad rating whose case was rectified.
+pub fn follow_up_open(hall: &Hall, visit: &Visit) -> bool {
+    visit.rating.as_ref().is_some_and(|r| r.level.is_bad())
+        && visit.follow_up.is_none()
+        && visit.case.and_then(|id| hall.case(id)).is_some_and(|c| {
+            matches!(
+                c.status,
+                hallq_core::CaseStatus::Rectified | hallq_core::CaseStatus::FedBack
+            )
+        })
+}
+
 /// A visit as the rating pad, the kiosk and the citizen's page see it: what is being rated
 /// (number, service, window, staff number) and whether a rating or the follow-up is open.
 pub fn visit_view(hall: &Hall, visit: &Visit, now: hallq_core::jiff::Timestamp) -> Value {
     let spec = hall.spec();
     let service = spec.services.iter().find(|s| s.id == visit.service);
     let window = spec.windows.iter().find(|w| w.id == visit.window);
-    let case = visit.case.and_then(|id| hall.case(id));
-    let follow_up_open = visit.rating.as_ref().is_some_and(|r| r.level.is_bad())
-        && visit.follow_up.is_none()
-        && case.is_some_and(|c| {
-            matches!(
-                c.status,
-                hallq_core::CaseStatus::Rectified | hallq_core::CaseStatus::FedBack
-            )
-        });
     json!({
         "ticket": visit.ticket.0,
         "number": visit.number,
@@ -117,8 +125,8 @@ pub fn visit_view(hall: &Hall, visit: &Visit, now: hallq_core::jiff::Timestamp) 
         "completed_at": visit.completed_at.to_string(),
         "rate_by": visit.rate_by.to_string(),
         "rated": visit.rating.is_some(),
-        "rating_open": visit.rating.is_none() && now <= visit.rate_by,
-        "follow_up_open": follow_up_open,
+        "rating_open": rating_open(visit, now),
+        "follow_up_open": follow_up_open(hall, visit),
         "level": visit.rating.as_ref().map(|r| r.level.as_str()),
         "levels": levels(&spec.ratings),
     })
