@@ -42,6 +42,28 @@ fn calendar_days_through_the_api() {
     }
 }
 
+/// The calendar years the hall must have on its service day: this year, and from December
+/// next year too (bookings reach into January; the State Council publishes it in the autumn).
+fn years_due(app: &TestApp) -> (i16, Option<i16>) {
+    let day = app.get("/api/v1/hall").body["service_day"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let day: hallq_core::jiff::civil::Date = day.parse().unwrap();
+    (day.year(), (day.month() == 12).then_some(day.year() + 1))
+}
+
+fn calendar_alerts(app: &TestApp) -> Vec<serde_json::Value> {
+    let alerts = app.get_as("/api/v1/alerts", KIOSK).body;
+    alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "calendar")
+        .cloned()
+        .collect()
+}
+
 #[test]
 fn a_year_without_calendar_data_raises_an_alert() {
     let temp = tempfile::tempdir().unwrap();
@@ -53,31 +75,39 @@ fn a_year_without_calendar_data_raises_an_alert() {
     .unwrap();
     // No calendar folder next to this configuration.
     let app = TestApp::spawn_in(&temp.path().join("data"), &config);
-    let alerts = app.get_as("/api/v1/alerts", KIOSK).body;
-    let calendar: Vec<_> = alerts["alerts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["kind"] == "calendar")
-        .collect();
-    assert_eq!(calendar.len(), 1, "{alerts}");
+    let (this_year, next_year) = years_due(&app);
+    let calendar = calendar_alerts(&app);
+    assert_eq!(calendar.len(), 1 + next_year.iter().count(), "{calendar:?}");
+    assert_eq!(calendar[0]["subject"], this_year.to_string());
     assert_eq!(calendar[0]["severity"], "error");
-    assert!(calendar[0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("kiosk-config/calendar/"));
+    let message = calendar[0]["message"].as_str().unwrap();
+    assert!(message.contains("kiosk-config/calendar/"), "{message}");
+    // Chinese first: a hall's manager reads it on the dashboard.
+    assert!(message.starts_with(&format!("缺少 {this_year} 年")), "{message}");
+    if let Some(next) = next_year {
+        assert_eq!(calendar[1]["subject"], next.to_string());
+        assert_eq!(calendar[1]["severity"], "warning");
+    }
     assert_eq!(app.get("/api/v1/alerts").status, 401);
-    // With the shipped calendar there is nothing to say about it.
+    // With the shipped calendar there is nothing to say about this year; of next year only
+    // when it is due and not shipped yet.
     let app = TestApp::spawn();
-    let alerts = app.get_as("/api/v1/alerts", KIOSK).body;
-    assert!(
-        alerts["alerts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|a| a["kind"] != "calendar"),
-        "{alerts}"
-    );
+    let shipped = |year: i16| {
+        support::workspace_root()
+            .join(format!("kiosk-config/calendar/{year}.json"))
+            .exists()
+    };
+    let expected: Vec<String> = [Some(this_year), next_year]
+        .into_iter()
+        .flatten()
+        .filter(|year| !shipped(*year))
+        .map(|year| year.to_string())
+        .collect();
+    let subjects: Vec<String> = calendar_alerts(&app)
+        .iter()
+        .map(|a| a["subject"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(subjects, expected);
 }
 
 #[test]

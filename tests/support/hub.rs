@@ -11,11 +11,23 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The hub's binary: cargo's own path in the hub's package. Elsewhere (the hall's tests) it is
-/// beside the hall's binary; cargo builds it once per test process first, so that a test never
-/// runs a hub older than its source (a no-op under `cargo test --workspace`, which built it).
+/// `HALLQ_TEST_HUB_BINARY` when set — `scripts/test` sets it to the hub that its
+/// `cargo test --workspace` has just built for the hub's own tests — or else cargo builds it once
+/// per test process first, so that a test never runs a hub older than its source. That build is
+/// not a no-op after `cargo test --workspace`: the hub alone resolves other features than the
+/// workspace with its dev-dependencies, so it compiles a second copy of most of the tree.
 pub fn hub_binary() -> PathBuf {
     if let Some(path) = option_env!("CARGO_BIN_EXE_hallq-hub") {
         return PathBuf::from(path);
+    }
+    if let Some(path) = std::env::var_os("HALLQ_TEST_HUB_BINARY") {
+        let path = PathBuf::from(path);
+        assert!(
+            path.exists(),
+            "HALLQ_TEST_HUB_BINARY={} does not exist: build it (cargo build -p hallq-hub) or unset it",
+            path.display()
+        );
+        return path;
     }
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT

@@ -435,10 +435,13 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
         });
     }
     let next_year_due = today.month() == 12;
-    let fix = if state.config().upstream.is_some() {
-        "it is fetched from the city's hub when the hub has it; or add"
+    let (fix_zh, fix) = if state.config().upstream.is_some() {
+        (
+            "市级平台发布后自动获取，或手动添加",
+            "it is fetched from the city's hub when the hub has it; or add",
+        )
     } else {
-        "add"
+        ("请添加", "add")
     };
     for (year, due) in [(today.year(), true), (today.year() + 1, next_year_due)] {
         if due
@@ -451,7 +454,9 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
                 subject: year.to_string(),
                 severity: if year == today.year() { "error" } else { "warning" }.into(),
                 message: format!(
-                    "no holiday calendar for {year}: holidays and make-up working days are unknown; {fix} kiosk-config/calendar/{year}.json"
+                    "缺少 {year} 年节假日安排：放假和调休上班日未知，{fix_zh} \
+                     kiosk-config/calendar/{year}.json。No holiday calendar for {year}: holidays \
+                     and make-up working days are unknown; {fix} kiosk-config/calendar/{year}.json"
                 ),
             });
         }
