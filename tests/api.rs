@@ -555,3 +555,120 @@ fn state_survives_a_clean_restart() {
     // Sessions do not survive a restart: staff sign in again.
     assert_eq!(app.call_next(&staff, "w06").status, 401);
 }
+
+/// 特呼 and the waiting list: a window lists who it would call, in order, with class and wait
+/// and nothing personal; it calls a given number out of turn; every wrong call is refused with
+/// its code and changes nothing.
+#[test]
+fn a_window_lists_who_waits_and_calls_a_given_number_out_of_turn() {
+    let app = TestApp::spawn();
+    let staff = app.staff_token("w02");
+    let walk_in = app.issue_ticket("tax-general");
+    let invoice = app.issue_ticket("tax-invoice");
+    let green = app.post(
+        "/api/v1/tickets",
+        &staff,
+        json!({"service": "tax-general", "channel": "staff", "priority": "green",
+               "phone": "13912345678"}),
+    );
+    assert_eq!(green.status, 201, "{}", green.text);
+    let elsewhere = app.issue_ticket("vehicle");
+    let number = |ticket: &Value| ticket["number"].as_str().unwrap().to_owned();
+
+    let list = app.get_as("/api/v1/windows/w02/waiting", &staff);
+    assert_eq!(list.status, 200, "{}", list.text);
+    assert_eq!(list.body["total"], 3);
+    let listed: Vec<(String, String)> = list.body["waiting"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["number"].as_str().unwrap().to_owned(),
+                t["priority"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    // The green channel first, then the walk-ins in their turn (w02 serves tax-general first).
+    assert_eq!(
+        listed,
+        [
+            (number(&green.body), "green".to_owned()),
+            (number(&walk_in), "walk_in".to_owned()),
+            (number(&invoice), "walk_in".to_owned()),
+        ]
+    );
+    for private in ["13912345678", "5678", "token", "phone"] {
+        assert!(!list.text.contains(private), "{private} in {}", list.text);
+    }
+    let limited = app.get_as("/api/v1/windows/w02/waiting?limit=1", &staff);
+    assert_eq!(limited.body["waiting"].as_array().unwrap().len(), 1);
+    assert_eq!(limited.body["total"], 3);
+
+    // 特呼 the last in line, typed as staff type it.
+    let typed = format!(" {} ", number(&invoice).to_lowercase());
+    let called = app.window_action(&staff, "w02", "call", Some(json!({ "number": typed })));
+    assert_eq!(called.status, 200, "{}", called.text);
+    assert_eq!(called.body["ticket"]["number"], number(&invoice).as_str());
+    assert_eq!(called.body["ticket"]["status"], "called");
+    assert_eq!(
+        app.get_as("/api/v1/windows/w02/waiting", &staff).body["total"],
+        2
+    );
+    // By id, as the console's list does: the current one is completed first.
+    let by_id = app.window_action(
+        &staff,
+        "w02",
+        "call",
+        Some(json!({ "ticket": walk_in["id"] })),
+    );
+    assert_eq!(by_id.status, 200, "{}", by_id.text);
+    assert_eq!(by_id.body["completed"]["number"], number(&invoice).as_str());
+
+    let state = |app: &TestApp| {
+        (
+            app.get("/api/v1/windows/w02").text,
+            app.get_as("/api/v1/windows/w02/waiting", &staff).text,
+        )
+    };
+    let before = state(&app);
+    for (body, status, code) in [
+        (json!({"number": "A-1"}), 400, "invalid_ticket_number"),
+        (json!({"number": ""}), 400, "invalid_ticket_number"),
+        (json!({}), 400, "invalid_ticket_number"),
+        (
+            json!({"number": "A001", "ticket": 1}),
+            400,
+            "invalid_ticket_number",
+        ),
+        (json!({"number": "Z999"}), 404, "unknown_ticket"),
+        (json!({"ticket": 99999}), 404, "unknown_ticket"),
+        (
+            json!({"number": number(&elsewhere)}),
+            409,
+            "service_not_served",
+        ),
+        (json!({"number": number(&invoice)}), 409, "invalid_state"),
+        (json!({"numbr": "A001"}), 400, "invalid_json"),
+    ] {
+        let answer = app.window_action(&staff, "w02", "call", Some(body.clone()));
+        assert_eq!((answer.status, answer.code()), (status, code), "{body}");
+        assert_eq!(state(&app), before, "{body} changed something");
+    }
+    app.window_action(&staff, "w02", "pause", None);
+    let paused = app.window_action(
+        &staff,
+        "w02",
+        "call",
+        Some(json!({"number": number(&green.body)})),
+    );
+    assert_eq!((paused.status, paused.code()), (409, "window_paused"));
+    for query in ["limit=0", "limit=201", "limit=abc", "colour=red"] {
+        let answer = app.get_as(&format!("/api/v1/windows/w02/waiting?{query}"), &staff);
+        assert_eq!(answer.status, 400, "{query}: {}", answer.text);
+    }
+    assert_eq!(
+        app.get_as("/api/v1/windows/w99/waiting", &staff).status,
+        404
+    );
+}

@@ -83,7 +83,10 @@ fn a_year_without_calendar_data_raises_an_alert() {
     let message = calendar[0]["message"].as_str().unwrap();
     assert!(message.contains("kiosk-config/calendar/"), "{message}");
     // Chinese first: a hall's manager reads it on the dashboard.
-    assert!(message.starts_with(&format!("缺少 {this_year} 年")), "{message}");
+    assert!(
+        message.starts_with(&format!("缺少 {this_year} 年")),
+        "{message}"
+    );
     if let Some(next) = next_year {
         assert_eq!(calendar[1]["subject"], next.to_string());
         assert_eq!(calendar[1]["severity"], "warning");

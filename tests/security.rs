@@ -166,6 +166,27 @@ fn the_authorization_matrix_holds_cell_by_cell() {
             [401, 401, 403, 403, 200, 403, 200],
         ),
         (
+            "GET window 2's waiting list",
+            get("/api/v1/windows/w02/waiting"),
+            [401, 401, 403, 403, 200, 403, 200],
+        ),
+        (
+            "POST call a given number at window 2 (特呼)",
+            Box::new(|app, callers| {
+                app.window_action(callers.manager(), "w02", "resume", None);
+                let number = kiosk_ticket(app, "tax-general")["number"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                (
+                    "POST".into(),
+                    "/api/v1/windows/w02/call".into(),
+                    Some(json!({ "number": number })),
+                )
+            }),
+            [401, 401, 403, 403, 200, 403, 200],
+        ),
+        (
             "POST pause window 2",
             Box::new(|app, callers| {
                 // Open it first, whoever paused it last.

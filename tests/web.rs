@@ -428,3 +428,102 @@ async fn the_manager_pauses_and_resumes_a_window_from_the_dashboard_and_charts_h
     browser.screenshot("dashboard-1920x1080.png").await;
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_lists_who_waits_calls_a_given_number_and_books_only_what_can_be_booked() {
+    let app = TestApp::spawn();
+    let base = app.base.clone();
+    let numbers: Vec<String> = tokio::task::spawn_blocking(move || {
+        let app = TestApp::attach(&base);
+        ["tax-general", "tax-general", "tax-invoice"]
+            .iter()
+            .map(|service| {
+                app.issue_ticket(service)["number"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    })
+    .await
+    .unwrap();
+    let console = Browser::start(1366, 768).await;
+    console.client.goto(&app.url("/staff")).await.unwrap();
+    console.fill("#staff-id", "demo-staff").await;
+    console.fill("#pin", "246810").await;
+    console.select("#window", "w02").await;
+    console.click("#sign-in button").await;
+    console
+        .wait_for_text("#waiting-total", |t| t == "共 3 人")
+        .await;
+    let listed = console
+        .wait_for_text("#waiting-numbers", |t| {
+            numbers.iter().all(|n| t.contains(n.as_str()))
+        })
+        .await;
+    assert!(
+        listed.find(&numbers[0]) < listed.find(&numbers[2]),
+        "call order: {listed}"
+    );
+    // 特呼 the last one by the number typed as it reads on the ticket (lower case is fine).
+    console
+        .fill("#special-number", &numbers[2].to_lowercase())
+        .await;
+    console.click("#special-go").await;
+    console
+        .wait_for_text("#message", |t| t == format!("已特呼 {}", numbers[2]))
+        .await;
+    console
+        .wait_for_text("#current-number", |t| t == numbers[2])
+        .await;
+    console
+        .wait_for_text("#waiting-total", |t| t == "共 2 人")
+        .await;
+    // And from the list: the first row's button.
+    console.click("#waiting-numbers button").await;
+    console
+        .wait_for_text("#message", |t| t == format!("已特呼 {}", numbers[0]))
+        .await;
+    // The phone-booking form offers only what the hall books itself.
+    let hall = app.get("/api/v1/hall").body;
+    let bookable: Vec<String> = hall["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["bookable"] == true)
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!bookable.is_empty() && bookable.len() < hall["services"].as_array().unwrap().len());
+    let offered = console
+        .client
+        .execute(
+            "return [...document.querySelectorAll('#book-service option')].map(o => o.value)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let offered: Vec<String> = serde_json::from_value(offered).unwrap();
+    assert_eq!(offered, bookable);
+    // Nothing of the console is cut off at 1366 px: the booking button is on the screen.
+    let fits = console
+        .client
+        .execute(
+            "const r = document.getElementById('book-go').getBoundingClientRect(); \
+             const card = document.getElementById('booking').getBoundingClientRect(); \
+             return r.right <= card.right && document.documentElement.scrollWidth <= window.innerWidth",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fits, serde_json::json!(true));
+    console.screenshot("console-waiting-1366x768.png").await;
+    // Paused, no number can be called from the box or the list.
+    console.click("#pause").await;
+    console
+        .wait_for_attr("#special-go", "disabled", |_| true)
+        .await;
+    console
+        .wait_for_attr("#waiting-numbers button", "disabled", |_| true)
+        .await;
+    console.close().await;
+}

@@ -41,6 +41,13 @@ pub enum Command {
         /// The staff number of who works the window, for the rating of the visit completed.
         staff: Option<String>,
     },
+    /// 特呼: complete the window's current ticket, if any, and call this waiting ticket out of
+    /// turn (a citizen who stepped away, an assisted visit). The window must serve its service.
+    CallTicket {
+        window: WindowId,
+        ticket: TicketId,
+        staff: Option<String>,
+    },
     Recall {
         window: WindowId,
     },
@@ -152,6 +159,7 @@ impl Command {
         match self {
             Command::IssueTicket(_) => "issue_ticket",
             Command::CallNext { .. } => "call_next",
+            Command::CallTicket { .. } => "call_ticket",
             Command::Recall { .. } => "recall",
             Command::NoShow { .. } => "no_show",
             Command::Requeue { .. } => "requeue",
@@ -184,7 +192,7 @@ impl Command {
             | Command::Complete { window, .. }
             | Command::Pause { window }
             | Command::Resume { window } => Some(format!("window {window}")),
-            Command::Requeue { window, ticket } => {
+            Command::Requeue { window, ticket } | Command::CallTicket { window, ticket, .. } => {
                 Some(format!("window {window}, ticket {ticket}"))
             }
             Command::Transfer { window, service } => {

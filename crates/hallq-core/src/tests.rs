@@ -713,6 +713,7 @@ fn assert_restores(hall: &Hall, now: Timestamp) {
 enum Step {
     Issue { service: usize, class: usize },
     Call { window: usize },
+    CallTicket { window: usize, ticket_back: usize },
     Recall { window: usize },
     NoShow { window: usize },
     Requeue { window: usize, ticket_back: usize },
@@ -727,6 +728,7 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         6 => (0..2usize, 0..3usize).prop_map(|(service, class)| Step::Issue { service, class }),
         5 => (0..3usize).prop_map(|window| Step::Call { window }),
+        1 => (0..3usize, 0..8usize).prop_map(|(window, ticket_back)| Step::CallTicket { window, ticket_back }),
         1 => (0..3usize).prop_map(|window| Step::Recall { window }),
         1 => (0..3usize).prop_map(|window| Step::NoShow { window }),
         1 => (0..3usize, 0..8usize).prop_map(|(window, ticket_back)| Step::Requeue { window, ticket_back }),
@@ -756,6 +758,14 @@ fn to_command(step: &Step, hall: &Hall, serial: usize) -> Command {
         ),
         Step::Call { window } => Command::CallNext {
             window: w(window),
+            staff: None,
+        },
+        Step::CallTicket {
+            window,
+            ticket_back,
+        } => Command::CallTicket {
+            window: w(window),
+            ticket: back(ticket_back),
             staff: None,
         },
         Step::Recall { window } => Command::Recall { window: w(window) },
@@ -1652,4 +1662,80 @@ fn one_person_may_hold_only_so_many_tickets_of_a_service_a_day() {
             at(24 * 3600 + 1),
         )
         .unwrap();
+}
+
+#[test]
+fn a_window_calls_a_given_waiting_number_out_of_turn_and_its_queue_closes_up() {
+    let w3 = || WindowId::new("w3");
+    let mut hall = hall_at(at(0));
+    let first = walk_in(&mut hall, "a", at(0));
+    let second = walk_in(&mut hall, "a", at(10));
+    let third = walk_in(&mut hall, "b", at(20));
+    assert_eq!(call(&mut hall, "w3", at(30)), Some(third));
+    // 特呼 A002 while B001 is at the window: B001's visit is completed, A002 is called.
+    let outcome = hall
+        .execute(
+            &Command::CallTicket {
+                window: w3(),
+                ticket: second,
+                staff: Some("0007".into()),
+            },
+            at(90),
+        )
+        .unwrap();
+    assert_eq!(outcome.ticket, Some(second));
+    let kinds: Vec<&str> = outcome.events.iter().map(|e| e.kind()).collect();
+    assert_eq!(kinds, ["ticket_completed", "ticket_called"]);
+    match &outcome.events[1] {
+        Event::TicketCalled { wait_s, window, .. } => {
+            assert_eq!((*wait_s, window), (80, &w3()));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(hall.ticket(third).unwrap().status, TicketStatus::Completed);
+    assert_eq!(hall.ticket(second).unwrap().status, TicketStatus::Called);
+    // The one jumped over is still first in line, and now the only one.
+    assert_eq!(
+        hall.position(first, at(90)).map(|(ahead, _)| ahead),
+        Some(0)
+    );
+    assert_eq!(hall.waiting_count(&ServiceId::new("a")), 1);
+    hall.check_invariants().unwrap();
+    assert_eq!(call(&mut hall, "w1", at(100)), Some(first));
+    hall.check_invariants().unwrap();
+}
+
+#[test]
+fn a_call_out_of_turn_is_refused_for_what_the_window_may_not_call() {
+    let mut hall = hall_at(at(0));
+    let a = walk_in(&mut hall, "a", at(0));
+    let b = walk_in(&mut hall, "b", at(1));
+    let called_b = call(&mut hall, "w2", at(2)).unwrap();
+    assert_eq!(called_b, b);
+    let call_ticket = |window: &str, ticket| Command::CallTicket {
+        window: WindowId::new(window),
+        ticket,
+        staff: None,
+    };
+    hall.execute(
+        &Command::Pause {
+            window: WindowId::new("w3"),
+        },
+        at(3),
+    )
+    .unwrap();
+    for (command, code) in [
+        // w2 serves only b.
+        (call_ticket("w2", a), "service_not_served"),
+        // b is at w2 already, not waiting.
+        (call_ticket("w1", b), "invalid_state"),
+        (call_ticket("w1", TicketId(99)), "unknown_ticket"),
+        (call_ticket("w9", a), "unknown_window"),
+        (call_ticket("w3", a), "window_paused"),
+    ] {
+        let before = format!("{hall:?}");
+        let error = hall.execute(&command, at(4)).unwrap_err();
+        assert_eq!(error.code(), code, "{command:?}");
+        assert_eq!(format!("{hall:?}"), before, "{command:?} changed the hall");
+    }
 }

@@ -34,6 +34,7 @@
     invalid_priority: ["优先类别不正确。", "That priority is not valid."],
     invalid_query: ["查询条件不正确。", "The query is not valid."],
     invalid_start: ["请选择一个时段。", "Choose a time slot."],
+    invalid_ticket_number: ["请输入号票上的号码，如 A012。", "Enter the number as printed on the ticket, e.g. A012."],
     invalid_state: ["该号当前状态不能这样处理。", "That ticket cannot be handled this way now."],
     kiosk_busy: ["取号太频繁，请稍等片刻。", "Too many tickets at once; please wait a moment."],
     marked_at_another_window: ["该号在其他窗口过号，请到该窗口恢复。", "That number was marked at another window; restore it there."],

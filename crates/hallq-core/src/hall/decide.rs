@@ -29,6 +29,11 @@ impl Hall {
         match command {
             Command::IssueTicket(issue) => self.decide_issue(issue, now),
             Command::CallNext { window, staff } => self.decide_call_next(window, staff, now),
+            Command::CallTicket {
+                window,
+                ticket,
+                staff,
+            } => self.decide_call_ticket(window, *ticket, staff, now),
             Command::Recall { window } => {
                 let ticket = self.current_ticket(window)?;
                 single(Event::TicketRecalled {
@@ -388,18 +393,60 @@ impl Hall {
         }
         let next = self.next_for_window(window, now);
         if let Some(ticket) = next.and_then(|id| self.tickets.get(&id)) {
-            events.push(Event::TicketCalled {
-                ticket: ticket.id,
-                number: ticket.number.clone(),
-                service: ticket.service.clone(),
-                window: window.clone(),
-                at: now,
-                wait_s: seconds_between(ticket.queued_at, now),
-            });
+            events.push(called(ticket, window, now));
         }
         Ok(Outcome {
             events,
             ticket: next,
         })
+    }
+
+    fn decide_call_ticket(
+        &self,
+        window: &WindowId,
+        ticket: TicketId,
+        staff: &Option<String>,
+        now: Timestamp,
+    ) -> Result<Outcome, DomainError> {
+        let index = self.window_position(window)?;
+        let state = &self.windows[index];
+        if state.status == WindowStatus::Paused {
+            return Err(DomainError::WindowPaused(window.clone()));
+        }
+        let found = self.known_ticket(ticket)?;
+        if found.status != TicketStatus::Waiting {
+            return Err(DomainError::InvalidState {
+                ticket,
+                status: found.status,
+                action: "called",
+            });
+        }
+        if !self.spec.windows[index].services.contains(&found.service) {
+            return Err(DomainError::ServiceNotServed {
+                window: window.clone(),
+                service: found.service.clone(),
+            });
+        }
+        let mut events = Vec::new();
+        if let Some(current) = state.current.and_then(|id| self.tickets.get(&id)) {
+            events.push(self.completion(current, window, staff, now));
+        }
+        events.push(called(found, window, now));
+        Ok(Outcome {
+            events,
+            ticket: Some(ticket),
+        })
+    }
+}
+
+/// The call of a waiting ticket to a window, in turn or out of it.
+fn called(ticket: &Ticket, window: &WindowId, now: Timestamp) -> Event {
+    Event::TicketCalled {
+        ticket: ticket.id,
+        number: ticket.number.clone(),
+        service: ticket.service.clone(),
+        window: window.clone(),
+        at: now,
+        wait_s: seconds_between(ticket.queued_at, now),
     }
 }

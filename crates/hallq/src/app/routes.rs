@@ -83,6 +83,7 @@ pub(crate) fn routes(config: &mut web::ServiceConfig) {
         )
         .service(resource("/api/v1/devices").route(web::get().to(devices::devices)))
         .service(resource("/api/v1/windows/{id}").route(web::get().to(windows::get_window)))
+        .service(resource("/api/v1/windows/{id}/waiting").route(web::get().to(windows::waiting)))
         .service(
             resource("/api/v1/windows/{id}/{action}")
                 .app_data(web::PayloadConfig::new(BODY_LIMIT_BYTES))

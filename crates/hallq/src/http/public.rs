@@ -452,7 +452,12 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
             alerts.push(Alert {
                 kind: "calendar".into(),
                 subject: year.to_string(),
-                severity: if year == today.year() { "error" } else { "warning" }.into(),
+                severity: if year == today.year() {
+                    "error"
+                } else {
+                    "warning"
+                }
+                .into(),
                 message: format!(
                     "缺少 {year} 年节假日安排：放假和调休上班日未知，{fix_zh} \
                      kiosk-config/calendar/{year}.json。No holiday calendar for {year}: holidays \

@@ -29,6 +29,9 @@ pub struct ServiceView {
     pub closes_at: Option<String>,
     pub waiting: usize,
     pub wait_s_estimate: u64,
+    /// Whether the hall itself books it (a plan with places beyond the hub's online share):
+    /// what the window's phone-booking form offers.
+    pub bookable: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -194,6 +197,13 @@ fn service_spec<'a>(spec: &'a HallSpec, id: &str) -> Option<&'a ServiceSpec> {
     spec.services.iter().find(|s| s.id.as_str() == id)
 }
 
+/// A service's name as people read it; empty for an id the hall no longer has.
+pub fn service_name(spec: &HallSpec, id: &hallq_core::ServiceId) -> String {
+    service_spec(spec, id.as_str())
+        .map(|s| s.name.clone())
+        .unwrap_or_default()
+}
+
 fn window_spec<'a>(spec: &'a HallSpec, id: &str) -> Option<&'a WindowSpec> {
     spec.windows.iter().find(|w| w.id.as_str() == id)
 }
@@ -308,6 +318,10 @@ pub fn hall_view(
                 closes_at: availability.closes_at.map(|t| t.to_string()),
                 waiting: stats.waiting,
                 wait_s_estimate: stats.wait_s_estimate,
+                bookable: spec
+                    .appointment_plans
+                    .iter()
+                    .any(|plan| plan.service == service.id && plan.capacity > plan.hub_share),
             })
             .collect(),
         windows: spec
