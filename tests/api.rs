@@ -672,3 +672,151 @@ fn a_window_lists_who_waits_and_calls_a_given_number_out_of_turn() {
         404
     );
 }
+
+/// The manager's notice for the boards and the services' wait alarms: set, refused when
+/// wrong (nothing changes), audited, and kept through a kill -9.
+#[test]
+fn a_managers_notice_and_wait_alarms_are_checked_audited_and_survive_a_crash() {
+    let mut app = TestApp::spawn();
+    let manager = app.manager_token();
+    let hall_file_notice = app.get("/api/v1/board").body["notice"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!hall_file_notice.is_empty());
+    let put = |app: &TestApp, token: &str, path: &str, body: Value| {
+        app.request("PUT", path, Some(token), Some(&body))
+    };
+    let set = put(
+        &app,
+        &manager,
+        "/api/v1/board/notice",
+        json!({"text": "午间 12:00–13:30\n仅开放值班窗口"}),
+    );
+    assert_eq!(set.status, 200, "{}", set.text);
+    assert_eq!(set.body["notice"], "午间 12:00–13:30 仅开放值班窗口");
+    assert_eq!(set.body["set_by_manager"], true);
+    let alarm = put(
+        &app,
+        &manager,
+        "/api/v1/services/vehicle/wait-alarm",
+        json!({"max_wait_minutes": 25}),
+    );
+    assert_eq!(alarm.status, 200, "{}", alarm.text);
+    assert_eq!(alarm.body["max_wait_minutes"], 25);
+
+    let state = |app: &TestApp, manager: &str| {
+        let stats = app.get_as("/api/v1/stats/today", manager).body;
+        let alarms: Vec<(String, Value)> = stats["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["service"].as_str().unwrap().to_owned(),
+                    s["wait_alarm_s"].clone(),
+                )
+            })
+            .filter(|(_, limit)| !limit.is_null())
+            .collect();
+        (app.get("/api/v1/board").body["notice"].clone(), alarms)
+    };
+    let before = state(&app, &manager);
+    assert_eq!(
+        before,
+        (
+            json!("午间 12:00–13:30 仅开放值班窗口"),
+            vec![("vehicle".to_owned(), json!(1500))]
+        )
+    );
+    for (path, body, status, code) in [
+        (
+            "/api/v1/board/notice",
+            json!({"text": "长".repeat(201)}),
+            422,
+            "invalid_notice",
+        ),
+        (
+            "/api/v1/board/notice",
+            json!({"text": "a\u{0}b"}),
+            422,
+            "invalid_notice",
+        ),
+        (
+            "/api/v1/board/notice",
+            json!({"words": "x"}),
+            400,
+            "invalid_json",
+        ),
+        (
+            "/api/v1/services/vehicle/wait-alarm",
+            json!({"max_wait_minutes": 0}),
+            422,
+            "invalid_wait_alarm",
+        ),
+        (
+            "/api/v1/services/vehicle/wait-alarm",
+            json!({"max_wait_minutes": 481}),
+            422,
+            "invalid_wait_alarm",
+        ),
+        (
+            "/api/v1/services/vehicle/wait-alarm",
+            json!({"max_wait_minutes": "ten"}),
+            400,
+            "invalid_json",
+        ),
+        (
+            "/api/v1/services/vehicle/wait-alarm",
+            json!({"max_wait_minutes": -1}),
+            400,
+            "invalid_json",
+        ),
+        (
+            "/api/v1/services/nope/wait-alarm",
+            json!({"max_wait_minutes": 10}),
+            404,
+            "unknown_service",
+        ),
+    ] {
+        let answer = put(&app, &manager, path, body.clone());
+        assert_eq!(
+            (answer.status, answer.code()),
+            (status, code),
+            "{path} {body}"
+        );
+        assert_eq!(
+            state(&app, &manager),
+            before,
+            "{path} {body} changed something"
+        );
+    }
+    // Who changed what is in the audit log.
+    let audit = app.get_as("/api/v1/audit", &manager).text;
+    assert!(
+        audit.contains("set_board_notice") && audit.contains("set_wait_alarm"),
+        "{audit}"
+    );
+
+    app.respawn();
+    let manager = app.manager_token();
+    assert_eq!(
+        state(&app, &manager),
+        before,
+        "a crash lost the manager's settings"
+    );
+    // Given back to the hall file, and the alarm cleared.
+    put(
+        &app,
+        &manager,
+        "/api/v1/board/notice",
+        json!({"text": null}),
+    );
+    put(
+        &app,
+        &manager,
+        "/api/v1/services/vehicle/wait-alarm",
+        json!({"max_wait_minutes": null}),
+    );
+    assert_eq!(state(&app, &manager), (json!(hall_file_notice), vec![]));
+}

@@ -187,6 +187,33 @@ fn the_authorization_matrix_holds_cell_by_cell() {
             [401, 401, 403, 403, 200, 403, 200],
         ),
         (
+            "GET the boards' notice",
+            get("/api/v1/board/notice"),
+            [401, 401, 403, 403, 403, 403, 200],
+        ),
+        (
+            "PUT the boards' notice",
+            Box::new(|_, _| {
+                (
+                    "PUT".into(),
+                    "/api/v1/board/notice".into(),
+                    Some(json!({"text": "午间仅开放值班窗口"})),
+                )
+            }),
+            [401, 401, 403, 403, 403, 403, 200],
+        ),
+        (
+            "PUT a service's wait alarm",
+            Box::new(|_, _| {
+                (
+                    "PUT".into(),
+                    "/api/v1/services/vehicle/wait-alarm".into(),
+                    Some(json!({"max_wait_minutes": 30})),
+                )
+            }),
+            [401, 401, 403, 403, 403, 403, 200],
+        ),
+        (
             "POST pause window 2",
             Box::new(|app, callers| {
                 // Open it first, whoever paused it last.

@@ -527,3 +527,112 @@ async fn the_console_lists_who_waits_calls_a_given_number_and_books_only_what_ca
         .await;
     console.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_fits_1080p_puts_a_notice_on_the_boards_and_sets_wait_alarms() {
+    let app = TestApp::spawn();
+    let base = app.base.clone();
+    tokio::task::spawn_blocking(move || {
+        let app = TestApp::attach(&base);
+        for service in ["vehicle", "vehicle", "tax-general"] {
+            app.issue_ticket(service);
+        }
+    })
+    .await
+    .unwrap();
+    let board = Browser::start(1920, 1080).await;
+    board.client.goto(&app.url("/board")).await.unwrap();
+    board.wait_for_text("#notice", |t| !t.is_empty()).await;
+    let board_loads = app.requests_to("/api/v1/board");
+
+    let dashboard = Browser::start(1920, 1080).await;
+    dashboard.client.goto(&app.url("/manage")).await.unwrap();
+    dashboard.fill("#staff-id", "demo-manager").await;
+    dashboard.fill("#pin", "135790").await;
+    dashboard.click("#sign-in button").await;
+    dashboard.wait_for_text("#t-issued", |t| t == "3").await;
+    dashboard
+        .wait_for_text("#notice-state", |t| t.contains("配置文件"))
+        .await;
+    // The whole dashboard on one 1080p screen: nothing below the fold, nothing to the side.
+    let fits = dashboard
+        .client
+        .execute(
+            "const d = document.documentElement; \
+             return [d.scrollHeight, window.innerHeight, d.scrollWidth, window.innerWidth]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let [height, inner_height, width, inner_width]: [u64; 4] =
+        serde_json::from_value(fits).unwrap();
+    assert!(
+        height <= inner_height && width <= inner_width,
+        "{width}×{height} in {inner_width}×{inner_height}"
+    );
+    // Every chart is on the screen, not cut off.
+    let charts_visible = dashboard
+        .client
+        .execute(
+            "return [...document.querySelectorAll('svg')].every(s => s.getBoundingClientRect().bottom <= window.innerHeight)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(charts_visible, serde_json::json!(true));
+
+    // A notice published from the dashboard reaches the board at once, through its stream.
+    let notice = "午间 12:00–13:30 仅开放值班窗口";
+    dashboard.fill("#notice-text", notice).await;
+    dashboard.click("#notice-publish").await;
+    dashboard
+        .wait_for_text("#notice-state", |t| t.contains("已发布"))
+        .await;
+    board.wait_for_text("#notice", |t| t == notice).await;
+    assert_eq!(
+        app.requests_to("/api/v1/board"),
+        board_loads,
+        "the board reloaded instead of taking the notice from its stream"
+    );
+
+    // A wait alarm typed into the queues table is kept (and shown again after a reload).
+    dashboard
+        .client
+        .execute(
+            "const input = document.querySelector('tr[data-service=\"vehicle\"] .alarm-input'); \
+             input.value = '15'; input.dispatchEvent(new Event('change'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let manager = app.manager_token();
+    let base = app.base.clone();
+    support::hub::wait_until(std::time::Duration::from_secs(10), "the alarm kept", || {
+        TestApp::attach(&base)
+            .get_as("/api/v1/stats/today", &manager)
+            .body["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["service"] == "vehicle" && s["wait_alarm_s"] == 900)
+    });
+    dashboard.client.refresh().await.unwrap();
+    dashboard
+        .wait_for_script(
+            "const input = document.querySelector('tr[data-service=\"vehicle\"] .alarm-input'); \
+             return input && input.value",
+            |value| value == "15",
+        )
+        .await;
+    dashboard
+        .screenshot("dashboard-notice-and-alarm-1920x1080.png")
+        .await;
+
+    // Given back to the hall file's notice, on the board too.
+    dashboard.click("#notice-default").await;
+    board
+        .wait_for_text("#notice", |t| t.starts_with("请留意叫号屏幕"))
+        .await;
+    board.close().await;
+    dashboard.close().await;
+}

@@ -100,6 +100,27 @@ impl Browser {
 
     /// The value of `attribute` on the first element matching `css`, once it satisfies
     /// `check` (10 s at most).
+    /// Waits (10 s at most) until `script`'s answer passes `check`, and returns it: for what
+    /// the page holds as properties (a field's value) rather than text or attributes.
+    pub async fn wait_for_script(
+        &self,
+        script: &str,
+        check: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut last = None;
+        while Instant::now() < deadline {
+            if let Ok(value) = self.client.execute(script, vec![]).await {
+                if check(&value) {
+                    return value;
+                }
+                last = Some(value);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("`{script}` never gave the expected answer; last: {last:?}");
+    }
+
     pub async fn wait_for_attr(
         &self,
         css: &str,
@@ -124,24 +145,37 @@ impl Browser {
         panic!("{css}[{attribute}] never had the expected value; last: {last:?}");
     }
 
+    /// Clicks the element; one that a page redraws between finding and clicking (stale) is
+    /// found again and clicked, for up to 10 s, as a person taps again.
     pub async fn click(&self, css: &str) {
-        let element = self
-            .client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"));
-        element
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let element = self
+                .client
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("{css}: {e}"));
+            match element.click().await {
+                Ok(()) => return,
+                Err(fantoccini::error::CmdError::Standard(e))
+                    if e.error == fantoccini::error::ErrorStatus::StaleElementReference
+                        && Instant::now() < deadline => {}
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
+    /// Types `text` into a field in place of what it held, as a person selecting it all would.
     pub async fn fill(&self, css: &str, text: &str) {
         let element = self
             .client
             .find(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("{css}: {e}"));
+        element
+            .clear()
+            .await
+            .unwrap_or_else(|e| panic!("clear {css}: {e}"));
         element
             .send_keys(text)
             .await

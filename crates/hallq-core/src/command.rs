@@ -143,6 +143,17 @@ pub enum Command {
         ticket: Option<TicketId>,
         channel: RatingChannel,
     },
+    /// A manager puts a notice on the hall's TV boards (`Some`, possibly empty for none at all),
+    /// or gives the notice back to the hall file (`None`).
+    SetBoardNotice {
+        text: Option<String>,
+    },
+    /// A manager sets (or, with `None`, clears) the longest wait a service may reach before
+    /// the dashboard raises an alarm.
+    SetWaitAlarm {
+        service: ServiceId,
+        max_wait_s: Option<u32>,
+    },
     /// A manager moves a case on.
     ProgressCase {
         case: u64,
@@ -178,6 +189,8 @@ impl Command {
             Command::Rate { .. } => "rate",
             Command::FileComplaint { .. } => "file_complaint",
             Command::ProgressCase { .. } => "progress_case",
+            Command::SetBoardNotice { .. } => "set_board_notice",
+            Command::SetWaitAlarm { .. } => "set_wait_alarm",
         }
     }
 
@@ -208,6 +221,8 @@ impl Command {
                 Some(format!("case {case}: {}", action.as_str()))
             }
             Command::RecordDeviceStatus { device, .. } => Some(format!("device {device}")),
+            Command::SetBoardNotice { .. } => Some("board notice".into()),
+            Command::SetWaitAlarm { service, .. } => Some(format!("service {service}")),
             Command::BookAppointment { service, .. } => Some(format!("service {service}")),
             Command::CancelAppointment { code } => Some(format!(
                 "appointment {}",

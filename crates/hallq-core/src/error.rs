@@ -51,6 +51,10 @@ pub enum DomainError {
         service: ServiceId,
         next_open: Option<jiff::Timestamp>,
     },
+    #[error("a board notice is at most {0} characters of text, without control characters")]
+    InvalidNotice(usize),
+    #[error("a wait alarm is set between {} and {} minutes", .0.start() / 60, .0.end() / 60)]
+    InvalidWaitAlarm(std::ops::RangeInclusive<u32>),
     #[error("'{0}' serves booked citizens only now: check in with the appointment code")]
     AppointmentOnly(ServiceId),
     #[error("there is no appointment with this code")]
@@ -122,6 +126,8 @@ impl DomainError {
             DomainError::DayNotStarted => "day_not_started",
             DomainError::ServiceClosed { .. } => "service_closed",
             DomainError::AppointmentOnly(_) => "appointment_only",
+            DomainError::InvalidNotice(_) => "invalid_notice",
+            DomainError::InvalidWaitAlarm(_) => "invalid_wait_alarm",
             DomainError::UnknownAppointment => "unknown_appointment",
             DomainError::NotBookable(_) => "not_bookable",
             DomainError::SlotNotOffered(_) => "slot_not_offered",

@@ -173,6 +173,17 @@ pub enum Event {
         by: String,
         at: Timestamp,
     },
+    /// The boards' notice, set by a manager; `None` gives it back to the hall file.
+    BoardNoticeSet {
+        text: Option<String>,
+        at: Timestamp,
+    },
+    /// A service's wait alarm, set (or cleared with `None`) by a manager.
+    WaitAlarmSet {
+        service: ServiceId,
+        max_wait_s: Option<u32>,
+        at: Timestamp,
+    },
 }
 
 impl Event {
@@ -203,6 +214,8 @@ impl Event {
             Event::ServiceRated { .. } => "service_rated",
             Event::CaseOpened { .. } => "case_opened",
             Event::CaseProgressed { .. } => "case_progressed",
+            Event::BoardNoticeSet { .. } => "board_notice_set",
+            Event::WaitAlarmSet { .. } => "wait_alarm_set",
         }
     }
 
@@ -227,7 +240,9 @@ impl Event {
             | Event::AppointmentCancelled { at, .. }
             | Event::AppointmentCheckedIn { at, .. }
             | Event::AppointmentNoShow { at, .. }
-            | Event::CaseProgressed { at, .. } => *at,
+            | Event::CaseProgressed { at, .. }
+            | Event::BoardNoticeSet { at, .. }
+            | Event::WaitAlarmSet { at, .. } => *at,
             Event::ServiceRated { rating, .. } => rating.at,
             Event::CaseOpened { case } => case.opened_at,
             Event::AppointmentBooked { appointment } => appointment.booked_at,
@@ -262,7 +277,9 @@ impl Event {
             | Event::AppointmentNoShow { .. }
             | Event::ServiceRated { .. }
             | Event::CaseOpened { .. }
-            | Event::CaseProgressed { .. } => None,
+            | Event::CaseProgressed { .. }
+            | Event::BoardNoticeSet { .. }
+            | Event::WaitAlarmSet { .. } => None,
         }
     }
 

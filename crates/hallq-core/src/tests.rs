@@ -652,6 +652,12 @@ fn restore(hall: &Hall) -> Hall {
             visits: hall.visits().cloned().collect(),
             cases: hall.cases().filter(|c| !c.is_closed()).cloned().collect(),
             last_case_id: hall.last_case_id(),
+            board_notice: hall.board_notice().map(str::to_owned),
+            wait_alarms: hall
+                .wait_alarms()
+                .iter()
+                .map(|(service, limit)| (service.clone(), *limit))
+                .collect(),
         },
     )
 }
@@ -1738,4 +1744,52 @@ fn a_call_out_of_turn_is_refused_for_what_the_window_may_not_call() {
         assert_eq!(error.code(), code, "{command:?}");
         assert_eq!(format!("{hall:?}"), before, "{command:?} changed the hall");
     }
+}
+
+#[test]
+fn a_manager_sets_the_boards_notice_and_wait_alarms_and_a_restart_keeps_them() {
+    let mut hall = hall_at(at(0));
+    assert_eq!(hall.board_notice(), None);
+    let notice = |text: Option<&str>| Command::SetBoardNotice {
+        text: text.map(str::to_owned),
+    };
+    let alarm = |service: &str, minutes: Option<u32>| Command::SetWaitAlarm {
+        service: ServiceId::new(service),
+        max_wait_s: minutes.map(|m| m * 60),
+    };
+    hall.execute(&notice(Some("午间 12:00–13:30 仅开放值班窗口")), at(1))
+        .unwrap();
+    hall.execute(&alarm("a", Some(20)), at(2)).unwrap();
+    hall.execute(&alarm("b", Some(45)), at(3)).unwrap();
+    hall.execute(&alarm("b", None), at(4)).unwrap();
+    assert_eq!(hall.board_notice(), Some("午间 12:00–13:30 仅开放值班窗口"));
+    assert_eq!(
+        hall.wait_alarms().iter().collect::<Vec<_>>(),
+        [(&ServiceId::new("a"), &1200)]
+    );
+    let long = "长".repeat(BOARD_NOTICE_MAX_CHARS + 1);
+    for (command, code) in [
+        (notice(Some(long.as_str())), "invalid_notice"),
+        (notice(Some("a\u{7}bell")), "invalid_notice"),
+        (alarm("a", Some(0)), "invalid_wait_alarm"),
+        (alarm("a", Some(9 * 60)), "invalid_wait_alarm"),
+        (alarm("zz", Some(10)), "unknown_service"),
+    ] {
+        let before = format!("{hall:?}");
+        assert_eq!(hall.execute(&command, at(5)).unwrap_err().code(), code);
+        assert_eq!(format!("{hall:?}"), before);
+    }
+    // An empty notice is a notice of nothing; `None` gives the board back to the hall file.
+    hall.execute(&notice(Some("")), at(6)).unwrap();
+    assert_eq!(hall.board_notice(), Some(""));
+    let restored = restore(&hall);
+    assert_eq!(restored.board_notice(), Some(""));
+    assert_eq!(restored.wait_alarms(), hall.wait_alarms());
+    hall.execute(&notice(None), at(7)).unwrap();
+    assert_eq!(hall.board_notice(), None);
+    // A new day keeps both: they are the hall's settings, not the day's.
+    hall.execute(&notice(Some("明日休息")), at(8)).unwrap();
+    hall.advance_to(at(86_400));
+    assert_eq!(hall.board_notice(), Some("明日休息"));
+    assert_eq!(hall.wait_alarms().len(), 1);
 }

@@ -367,9 +367,48 @@ impl Store {
                 visits: ratings::open_visits(&self.conn)?,
                 cases: ratings::unclosed_cases(&self.conn)?,
                 last_case_id: ratings::last_case_id(&self.conn)?,
+                board_notice: self.board_notice()?,
+                wait_alarms: self.wait_alarms()?,
             },
             last_seq,
         })
+    }
+
+    /// The boards' notice a manager set last (`None` when none was, or it was given back to
+    /// the hall file): the newest `board_notice_set` in the log, by the kind index.
+    fn board_notice(&self) -> Result<Option<String>, StoreError> {
+        let mut statement = self.conn.prepare(
+            "SELECT seq, data FROM events WHERE kind = 'board_notice_set'
+             ORDER BY at_ms DESC, seq DESC LIMIT 1",
+        )?;
+        let newest = decode_events(statement.query_map([], event_row)?)?;
+        Ok(newest.into_iter().find_map(|stored| match stored.event {
+            Event::BoardNoticeSet { text, .. } => text,
+            _ => None,
+        }))
+    }
+
+    /// The services' wait alarms as the log's `wait_alarm_set` events leave them (managers set
+    /// a handful in a hall's life, so all of them are read).
+    fn wait_alarms(&self) -> Result<Vec<(hallq_core::ServiceId, u32)>, StoreError> {
+        let mut statement = self.conn.prepare(
+            "SELECT seq, data FROM events WHERE kind = 'wait_alarm_set' ORDER BY at_ms, seq",
+        )?;
+        let mut alarms = std::collections::BTreeMap::new();
+        for stored in decode_events(statement.query_map([], event_row)?)? {
+            if let Event::WaitAlarmSet {
+                service,
+                max_wait_s,
+                ..
+            } = stored.event
+            {
+                match max_wait_s {
+                    Some(limit) => alarms.insert(service, limit),
+                    None => alarms.remove(&service),
+                };
+            }
+        }
+        Ok(alarms.into_iter().collect())
     }
 
     /// Events with a sequence number above `after`, oldest first, at most `limit`.

@@ -308,3 +308,68 @@ fn a_complaints_phone_is_purged_with_the_rest_and_the_case_stays() {
         "{log}"
     );
 }
+
+#[test]
+fn the_boards_notice_and_the_wait_alarms_come_back_from_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    assert_eq!(store.load().unwrap().state.board_notice, None);
+    let at = |s: i64| Timestamp::from_second(1_795_000_000 + s).unwrap();
+    let a = hallq_core::ServiceId::new("a");
+    let b = hallq_core::ServiceId::new("b");
+    let events = [
+        Event::BoardNoticeSet {
+            text: Some("第一条".into()),
+            at: at(0),
+        },
+        Event::WaitAlarmSet {
+            service: a.clone(),
+            max_wait_s: Some(1200),
+            at: at(1),
+        },
+        Event::WaitAlarmSet {
+            service: b.clone(),
+            max_wait_s: Some(600),
+            at: at(2),
+        },
+        Event::BoardNoticeSet {
+            text: Some("午间仅开放值班窗口".into()),
+            at: at(3),
+        },
+        Event::WaitAlarmSet {
+            service: a.clone(),
+            max_wait_s: Some(1800),
+            at: at(4),
+        },
+        Event::WaitAlarmSet {
+            service: b.clone(),
+            max_wait_s: None,
+            at: at(5),
+        },
+    ];
+    store
+        .commit(&Batch {
+            events: events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (i as u64 + 1, e))
+                .collect(),
+            ..Batch::default()
+        })
+        .unwrap();
+    let loaded = store.load().unwrap().state;
+    assert_eq!(loaded.board_notice.as_deref(), Some("午间仅开放值班窗口"));
+    assert_eq!(loaded.wait_alarms, vec![(a, 1800)]);
+    // Given back to the hall file: nothing to restore.
+    let back = Event::BoardNoticeSet {
+        text: None,
+        at: at(6),
+    };
+    store
+        .commit(&Batch {
+            events: vec![(7, &back)],
+            ..Batch::default()
+        })
+        .unwrap();
+    assert_eq!(store.load().unwrap().state.board_notice, None);
+}

@@ -34,6 +34,8 @@
     invalid_priority: ["优先类别不正确。", "That priority is not valid."],
     invalid_query: ["查询条件不正确。", "The query is not valid."],
     invalid_start: ["请选择一个时段。", "Choose a time slot."],
+    invalid_notice: ["通知最多 200 个字。", "A notice is at most 200 characters."],
+    invalid_wait_alarm: ["报警时间请设在 1 到 480 分钟之间。", "Set the alarm between 1 and 480 minutes."],
     invalid_ticket_number: ["请输入号票上的号码，如 A012。", "Enter the number as printed on the ticket, e.g. A012."],
     invalid_state: ["该号当前状态不能这样处理。", "That ticket cannot be handled this way now."],
     kiosk_busy: ["取号太频繁，请稍等片刻。", "Too many tickets at once; please wait a moment."],

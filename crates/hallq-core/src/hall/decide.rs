@@ -34,6 +34,33 @@ impl Hall {
                 ticket,
                 staff,
             } => self.decide_call_ticket(window, *ticket, staff, now),
+            Command::SetBoardNotice { text } => {
+                if let Some(text) = text {
+                    if text.chars().count() > super::BOARD_NOTICE_MAX_CHARS
+                        || text.chars().any(char::is_control)
+                    {
+                        return Err(DomainError::InvalidNotice(super::BOARD_NOTICE_MAX_CHARS));
+                    }
+                }
+                single(Event::BoardNoticeSet {
+                    text: text.clone(),
+                    at: now,
+                })
+            }
+            Command::SetWaitAlarm {
+                service,
+                max_wait_s,
+            } => {
+                self.service_position(service)?;
+                if max_wait_s.is_some_and(|limit| !super::WAIT_ALARM_RANGE_S.contains(&limit)) {
+                    return Err(DomainError::InvalidWaitAlarm(super::WAIT_ALARM_RANGE_S));
+                }
+                single(Event::WaitAlarmSet {
+                    service: service.clone(),
+                    max_wait_s: *max_wait_s,
+                    at: now,
+                })
+            }
             Command::Recall { window } => {
                 let ticket = self.current_ticket(window)?;
                 single(Event::TicketRecalled {

@@ -157,6 +157,19 @@ impl Hall {
             | Event::TicketReprintRequested { .. }
             | Event::TicketPrinted { .. }
             | Event::SmsNotified { .. } => {}
+            Event::BoardNoticeSet { text, .. } => self.board_notice = text.clone(),
+            Event::WaitAlarmSet {
+                service,
+                max_wait_s,
+                ..
+            } => match max_wait_s {
+                Some(limit) => {
+                    self.wait_alarms.insert(service.clone(), *limit);
+                }
+                None => {
+                    self.wait_alarms.remove(service);
+                }
+            },
             // Ratings and cases are folded by `evolve_rating`.
             Event::ServiceRated { .. }
             | Event::CaseOpened { .. }

@@ -85,6 +85,10 @@ pub struct RestoredState {
     pub cases: Vec<crate::feedback::Case>,
     /// The highest case id ever opened.
     pub last_case_id: u64,
+    /// The boards' notice a manager set last, if it still stands.
+    pub board_notice: Option<String>,
+    /// The services' wait alarms as they stand.
+    pub wait_alarms: Vec<(ServiceId, u32)>,
 }
 
 /// How many calls the hall remembers for boards (newest first).
@@ -121,7 +125,16 @@ pub struct Hall {
     last_case_id: u64,
     /// Visits forgotten at the last start of a day, for the store.
     last_pruned_visits: Vec<TicketId>,
+    /// The boards' notice a manager set (`None`: the hall file's).
+    board_notice: Option<String>,
+    /// The longest wait each service may reach before the dashboard's alarm, in seconds.
+    wait_alarms: BTreeMap<ServiceId, u32>,
 }
+
+/// The longest notice a manager may put on the boards, in characters.
+pub const BOARD_NOTICE_MAX_CHARS: usize = 200;
+/// Wait alarms are set between one minute and eight hours.
+pub const WAIT_ALARM_RANGE_S: std::ops::RangeInclusive<u32> = 60..=8 * 3600;
 
 pub(crate) fn seconds_between(from: Timestamp, to: Timestamp) -> u64 {
     u64::try_from(to.as_second() - from.as_second()).unwrap_or(0)
@@ -177,6 +190,8 @@ impl Hall {
             cases: BTreeMap::new(),
             last_case_id: 0,
             last_pruned_visits: Vec::new(),
+            board_notice: None,
+            wait_alarms: BTreeMap::new(),
         }
     }
 
@@ -197,6 +212,12 @@ impl Hall {
             }
             hall.visits.insert(visit.ticket, visit);
         }
+        hall.board_notice = restored.board_notice;
+        hall.wait_alarms = restored
+            .wait_alarms
+            .into_iter()
+            .filter(|(service, _)| hall.service_index.contains_key(service))
+            .collect();
         hall.last_case_id = restored.last_case_id;
         for case in restored.cases {
             hall.last_case_id = hall.last_case_id.max(case.id);
@@ -335,6 +356,16 @@ impl Hall {
 
     pub fn spec(&self) -> &HallSpec {
         &self.spec
+    }
+
+    /// The boards' notice a manager set, if one stands (else the hall file's applies).
+    pub fn board_notice(&self) -> Option<&str> {
+        self.board_notice.as_deref()
+    }
+
+    /// Each service's wait alarm, in seconds.
+    pub fn wait_alarms(&self) -> &BTreeMap<ServiceId, u32> {
+        &self.wait_alarms
     }
 
     pub fn time_zone(&self) -> &TimeZone {

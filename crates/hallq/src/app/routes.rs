@@ -2,8 +2,8 @@
 
 use crate::http::error::ApiError;
 use crate::http::{
-    appointments, devices, hall, health, openapi, pages, public, ratings, sessions, streams,
-    tickets, windows,
+    appointments, devices, hall, health, openapi, pages, public, ratings, sessions, settings,
+    streams, tickets, windows,
 };
 use actix_web::error::{InternalError, JsonPayloadError};
 use actix_web::http::StatusCode;
@@ -94,6 +94,15 @@ pub(crate) fn routes(config: &mut web::ServiceConfig) {
         .service(resource("/api/v1/events").route(web::get().to(streams::events)))
         .service(resource("/api/v1/board").route(web::get().to(public::board)))
         .service(resource("/api/v1/board/events").route(web::get().to(streams::board_events)))
+        .service(
+            resource("/api/v1/board/notice")
+                .route(web::get().to(settings::notice))
+                .route(web::put().to(settings::set_notice)),
+        )
+        .service(
+            resource("/api/v1/services/{id}/wait-alarm")
+                .route(web::put().to(settings::set_wait_alarm)),
+        )
         .service(resource("/api/v1/calendar/{date}").route(web::get().to(public::calendar_day)))
         .service(resource("/api/v1/alerts").route(web::get().to(public::alerts_view)))
         .service(resource("/api/v1/lists/{kind}").route(web::get().to(public::list)))

@@ -251,7 +251,8 @@ fn notify_screens(
     match &published.event {
         Event::TicketCalled { .. }
         | Event::TicketRecalled { .. }
-        | Event::ServiceDayStarted { .. } => {
+        | Event::ServiceDayStarted { .. }
+        | Event::BoardNoticeSet { .. } => {
             if let Some(text) = &frame.public {
                 let _ = projection.boards.send(text.clone());
             }

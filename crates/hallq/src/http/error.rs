@@ -112,7 +112,9 @@ impl From<DomainError> for ApiError {
             DomainError::IdempotencyKeyReused
             | DomainError::TransferToSameService(..)
             | DomainError::UnknownReason(_)
-            | DomainError::UnknownComplaintCategory(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | DomainError::UnknownComplaintCategory(_)
+            | DomainError::InvalidNotice(_)
+            | DomainError::InvalidWaitAlarm(_) => StatusCode::UNPROCESSABLE_ENTITY,
             DomainError::TokenInUse | DomainError::DayNotStarted => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::CONFLICT,
         };

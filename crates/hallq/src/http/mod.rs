@@ -23,6 +23,7 @@ pub mod pages;
 pub mod public;
 pub mod ratings;
 pub mod sessions;
+pub mod settings;
 pub mod streams;
 pub mod tickets;
 pub mod windows;
@@ -66,6 +67,8 @@ pub fn caller(request: &HttpRequest, state: &AppState) -> Result<Principal, ApiE
 pub const TICKET_ROLES: &[Role] = &[Role::Kiosk, Role::Staff, Role::Manager, Role::Admin];
 /// Roles that may operate windows (staff only their own) and read the day's figures.
 pub const WINDOW_ROLES: &[Role] = &[Role::Staff, Role::Manager, Role::Admin];
+/// Who may change how the hall runs: its managers.
+pub const MANAGER_ROLES: &[Role] = &[Role::Manager, Role::Admin];
 
 /// The caller, if it holds one of `roles`; 401 or 403 otherwise.
 pub fn authorize(

@@ -163,10 +163,12 @@ pub async fn board(state: web::Data<AppState>) -> HttpResponse {
         Some(body) => body,
         None => {
             let now = state.clock.now();
-            let notice = &state.config().calling.board_notice;
-            let zone = &state.config().time_zone_name;
+            let config = state.config();
+            let zone = &config.time_zone_name;
             let (seq, view) = state.engine.view(|hall| {
                 let seq = state.engine.committed_seq();
+                // A manager's notice stands until given back to the hall file's.
+                let notice = hall.board_notice().unwrap_or(&config.calling.board_notice);
                 (seq, board_view(hall, now, notice, seq, zone))
             });
             let body = web::Bytes::from(serde_json::to_vec(&view).unwrap_or_default());
@@ -327,12 +329,31 @@ pub async fn calendar_day(
 
 #[derive(Serialize, ToSchema)]
 pub struct Alert {
-    /// printer, display, calendar, upstream
+    /// printer, display, calendar, upstream, backup, case_overdue, wait_alarm
     pub kind: String,
     pub subject: String,
     /// warning (act soon) or error (act now)
     pub severity: String,
+    /// For the hall's people: Chinese first, then English; what is wrong and what to do.
     pub message: String,
+    /// For IT staff: the device's or the system's own words (an address, an OS error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// What a printer's condition means for the people at the hall, and what to do.
+fn printer_words(condition: &str) -> &'static str {
+    match condition {
+        "paper_near_end" => "纸卷快用完了，请准备更换。The paper roll is nearly used up.",
+        "paper_out" => "打印机缺纸，请更换纸卷。The printer is out of paper: change the roll.",
+        "cover_open" => "打印机盖未合上，请合好。The printer's cover is open: close it.",
+        "offline" => "打印机脱机或报错，请检查打印机。The printer is offline or reports an error.",
+        "unreachable" => {
+            "无法连接打印机，请检查电源和线缆。The printer cannot be reached: check its power \
+             and cable."
+        }
+        _ => "打印机状态异常，请检查。The printer reports a problem.",
+    }
 }
 
 /// What needs a person's attention now: printers, displays, calendar data.
@@ -348,10 +369,8 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
             kind: "printer".into(),
             subject: printer.name.clone(),
             severity: severity.into(),
-            message: printer
-                .detail
-                .clone()
-                .unwrap_or_else(|| printer.condition.clone()),
+            message: printer_words(&printer.condition).into(),
+            detail: printer.detail.clone(),
         });
     }
     for display in state.displays.views().into_iter().filter(|d| !d.connected) {
@@ -359,9 +378,11 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
             kind: "display".into(),
             subject: display.id.clone(),
             severity: "error".into(),
-            message: display
-                .detail
-                .unwrap_or_else(|| "the display line is not connected".into()),
+            message:
+                "叫号屏未连接，请检查电源和线缆。The call display is not connected: check its \
+                      power and cable."
+                    .into(),
+            detail: display.detail,
         });
     }
     if let Some(upstream) = &state.config().upstream {
@@ -373,15 +394,16 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
                 severity: "warning".into(),
                 message: format!(
                     "{} 条记录 {} 分钟未上报，大厅照常运行，连接恢复后自动补传。{} events have not \
-                     reached the city's hub for {} minutes ({}); the hall works on and sends them \
+                     reached the city's hub for {} minutes; the hall works on and sends them \
                      when the link is back.",
                     sync.lag_events,
                     sync.lag_seconds / 60,
                     sync.lag_events,
                     sync.lag_seconds / 60,
+                ),
+                detail: Some(
                     sync.last_error
-                        .as_deref()
-                        .unwrap_or("the hub is slow to take them")
+                        .unwrap_or_else(|| "the hub is slow to take them".into()),
                 ),
             });
         }
@@ -396,9 +418,10 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
             kind: "backup".into(),
             subject: "夜间备份 Nightly backup".into(),
             severity: "error".into(),
-            message: format!(
-                "夜间备份失败，请检查备份目录的磁盘空间和权限。The nightly backup failed: {error}"
-            ),
+            message: "夜间备份失败，请检查备份目录的磁盘空间和权限。The nightly backup failed: \
+                      check the backup folder's free space and permissions."
+                .into(),
+            detail: Some(error),
         });
     }
     let overdue: Vec<(u64, &'static str, String, String)> = state.engine.view(|hall| {
@@ -428,12 +451,14 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
             kind: "case_overdue".into(),
             subject: format!("工单 Case {id}"),
             severity: "error".into(),
+            detail: None,
             message: format!(
                 "{department}：差评/投诉工单 {id} {chinese}已逾期（应于 {due} 前完成）。Case {id} \
                  ({department}) is overdue for {english}, due {due}."
             ),
         });
     }
+    alerts.extend(wait_alarms(state));
     let next_year_due = today.month() == 12;
     let (fix_zh, fix) = if state.config().upstream.is_some() {
         (
@@ -458,6 +483,7 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
                     "warning"
                 }
                 .into(),
+                detail: None,
                 message: format!(
                     "缺少 {year} 年节假日安排：放假和调休上班日未知，{fix_zh} \
                      kiosk-config/calendar/{year}.json。No holiday calendar for {year}: holidays \
@@ -467,6 +493,49 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
         }
     }
     alerts
+}
+
+/// Services whose longest wait has passed the manager's alarm.
+fn wait_alarms(state: &AppState) -> Vec<Alert> {
+    let now = state.clock.now();
+    state.engine.view(|hall| wait_alarm_alerts(hall, now))
+}
+
+/// A warning for each service whose longest wait at `now` has passed its alarm; an error at
+/// twice the alarm.
+pub fn wait_alarm_alerts(hall: &Hall, now: hallq_core::jiff::Timestamp) -> Vec<Alert> {
+    let alarms = hall.wait_alarms();
+    if alarms.is_empty() {
+        return Vec::new();
+    }
+    hall.queue_stats(now)
+        .into_iter()
+        .filter_map(|stats| {
+            let limit = u64::from(*alarms.get(&stats.service)?);
+            if stats.waiting == 0 || stats.oldest_wait_s < limit {
+                return None;
+            }
+            let name = crate::views::service_name(hall.spec(), &stats.service);
+            let (waited, alarm) = (stats.oldest_wait_s / 60, limit / 60);
+            Some(Alert {
+                kind: "wait_alarm".into(),
+                subject: name.clone(),
+                severity: if stats.oldest_wait_s >= 2 * limit {
+                    "error"
+                } else {
+                    "warning"
+                }
+                .into(),
+                message: format!(
+                    "{name}：已有群众等候 {waited} 分钟，超过报警线 {alarm} 分钟（{} 人等候），\
+                         请增开窗口或调配人员。Someone has waited {waited} min for {}, past the \
+                         alarm at {alarm} min ({} waiting): open another window or move staff.",
+                    stats.waiting, stats.service, stats.waiting
+                ),
+                detail: None,
+            })
+        })
+        .collect()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -603,6 +672,57 @@ pub async fn ticket_qr(
 
 #[cfg(test)]
 mod tests {
+    use hallq_core::fixtures::{friday_at, issue, shanghai, two_service_hall};
+    use hallq_core::{Command, Hall, PriorityClass, ServiceId};
+
+    #[test]
+    fn a_wait_past_its_alarm_is_a_warning_and_twice_past_it_an_error() {
+        let mut hall = Hall::new(two_service_hall(), shanghai());
+        hall.advance_to(friday_at(0));
+        hall.execute(&issue("a", PriorityClass::WalkIn, "t1"), friday_at(0))
+            .unwrap();
+        hall.execute(&issue("b", PriorityClass::WalkIn, "t2"), friday_at(0))
+            .unwrap();
+        // No alarm set: nothing to say however long the wait.
+        assert!(super::wait_alarm_alerts(&hall, friday_at(7200)).is_empty());
+        hall.execute(
+            &Command::SetWaitAlarm {
+                service: ServiceId::new("a"),
+                max_wait_s: Some(600),
+            },
+            friday_at(1),
+        )
+        .unwrap();
+        assert!(super::wait_alarm_alerts(&hall, friday_at(599)).is_empty());
+        let at_alarm = super::wait_alarm_alerts(&hall, friday_at(600));
+        assert_eq!(at_alarm.len(), 1, "b has no alarm");
+        assert_eq!(
+            (at_alarm[0].kind.as_str(), at_alarm[0].severity.as_str()),
+            ("wait_alarm", "warning")
+        );
+        assert!(
+            at_alarm[0]
+                .message
+                .starts_with("事项a：已有群众等候 10 分钟，超过报警线 10 分钟"),
+            "{}",
+            at_alarm[0].message
+        );
+        assert_eq!(
+            super::wait_alarm_alerts(&hall, friday_at(1200))[0].severity,
+            "error"
+        );
+        // Nobody waiting any more: no alarm, whatever the clock says.
+        hall.execute(
+            &Command::CallNext {
+                window: hallq_core::WindowId::new("w1"),
+                staff: None,
+            },
+            friday_at(1300),
+        )
+        .unwrap();
+        assert!(super::wait_alarm_alerts(&hall, friday_at(1400)).is_empty());
+    }
+
     #[test]
     fn qr_codes_are_svg() {
         let svg =

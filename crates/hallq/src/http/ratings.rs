@@ -25,7 +25,7 @@ use utoipa::ToSchema;
 
 /// Longest comment or complaint text, in characters.
 const TEXT_MAX_CHARS: usize = hallq_core::feedback::COMMENT_MAX_CHARS;
-const MANAGERS: &[Role] = &[Role::Manager, Role::Admin];
+const MANAGERS: &[Role] = super::MANAGER_ROLES;
 
 /// How a request names the visit: a ticket id (pads), a ticket number like `A001` (kiosks), or
 /// the ticket's status-page token (the citizen's own page).

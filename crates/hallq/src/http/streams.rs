@@ -274,7 +274,7 @@ fn join(first: Bytes, more: Vec<Bytes>) -> Bytes {
 /// `hello` carrying the current sequence number: a board whose state is older reloads
 /// `/api/v1/board`.
 #[utoipa::path(get, path = "/api/v1/board/events", tag = "calling",
-    responses((status = 200, description = "text/event-stream: hello, ticket_called, ticket_recalled, queues, service_day_started"),
+    responses((status = 200, description = "text/event-stream: hello, ticket_called, ticket_recalled, queues, service_day_started, board_notice_set"),
         (status = 503, body = ErrorBody)))]
 pub async fn board_events(request: HttpRequest, state: Data) -> Result<HttpResponse, ApiError> {
     if *state.shutdown.borrow() {

@@ -393,6 +393,27 @@ pub fn event_data(seq: u64, event: &Event, hall: &Hall, config: &HallConfig) -> 
             }),
         ),
         Event::CaseOpened { case } => (None, crate::views::cases::case_summary(case, None)),
+        // The notice is on every board: public by nature. The frame says the notice in force
+        // (the hall file's when a manager gave it back).
+        Event::BoardNoticeSet { text, at } => {
+            let public = json!({
+                "notice": text.as_deref().unwrap_or(&context.config.calling.board_notice),
+                "set_by_manager": text.is_some(),
+                "at": time(at),
+            });
+            (Some(public.clone()), public)
+        }
+        Event::WaitAlarmSet {
+            service,
+            max_wait_s,
+            at,
+        } => (
+            None,
+            json!({
+                "service": service, "service_name": context.service_name(service),
+                "max_wait_s": max_wait_s, "at": time(at),
+            }),
+        ),
         Event::CaseProgressed {
             case,
             action,
@@ -640,6 +661,15 @@ mod tests {
                 by: "m01".into(),
                 at,
             },
+            Event::BoardNoticeSet {
+                text: Some("午间仅开放值班窗口".into()),
+                at,
+            },
+            Event::WaitAlarmSet {
+                service: ServiceId::new("tax-general"),
+                max_wait_s: Some(1200),
+                at,
+            },
         ];
         for event in &events {
             match event {
@@ -666,7 +696,9 @@ mod tests {
                 | Event::SmsNotified { .. }
                 | Event::ServiceRated { .. }
                 | Event::CaseOpened { .. }
-                | Event::CaseProgressed { .. } => {}
+                | Event::CaseProgressed { .. }
+                | Event::BoardNoticeSet { .. }
+                | Event::WaitAlarmSet { .. } => {}
             }
         }
         events

@@ -138,6 +138,8 @@ pub struct ServiceDayStats {
     pub waiting: usize,
     pub oldest_wait_s: u64,
     pub average_service_s: u64,
+    /// The manager's wait alarm, in seconds: an alert when the oldest wait passes it.
+    pub wait_alarm_s: Option<u32>,
 }
 
 #[derive(Serialize, ToSchema, Default)]
@@ -434,6 +436,7 @@ pub fn stats_view(
                 waiting: s.waiting,
                 oldest_wait_s: s.oldest_wait_s,
                 average_service_s: s.average_service_s.round() as u64,
+                wait_alarm_s: hall.wait_alarms().get(&s.service).copied(),
             }
         })
         .collect();
