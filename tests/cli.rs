@@ -71,6 +71,26 @@ fn check_config_accepts_the_demo_hall_and_names_the_line_of_a_mistake() {
         "expected {expected} in\n{stderr}"
     );
 
+    // A department's English name or waiting area under a name no service has: refused,
+    // with its line.
+    let misspelt = text.replacen("[departments.\"税务\"]", "[departments.\"税务局\"]", 1);
+    std::fs::write(&broken, &misspelt).unwrap();
+    let line = misspelt
+        .lines()
+        .position(|l| l.contains("[departments.\"税务局\"]"))
+        .unwrap()
+        + 1;
+    let (ok, _, stderr) = run(&["check-config", broken.to_str().unwrap()]);
+    assert!(!ok);
+    let expected = format!(
+        "{}:{line}: departments.税务局: no service has the department '税务局'",
+        broken.display()
+    );
+    assert!(
+        stderr.contains(&expected),
+        "expected {expected} in\n{stderr}"
+    );
+
     let (ok, _, stderr) = run(&["check-config", "/nonexistent/hall.toml"]);
     assert!(!ok);
     assert!(stderr.contains("cannot read"), "{stderr}");

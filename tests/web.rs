@@ -8,7 +8,7 @@ mod browser;
 
 use browser::Browser;
 use fantoccini::Locator;
-use support::TestApp;
+use support::{TestApp, KIOSK};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_citizen_takes_a_number_staff_call_it_and_everyone_sees_it() {
@@ -635,4 +635,282 @@ async fn the_dashboard_fits_1080p_puts_a_notice_on_the_boards_and_sets_wait_alar
         .await;
     board.close().await;
     dashboard.close().await;
+}
+
+/// What the audit found on one screen, for the failure message.
+fn audit_report(screen: &str, size: (u32, u32), failures: &[String], largest: f64) -> String {
+    format!(
+        "{screen} at {}×{} in elder mode (largest text {largest} px):\n  {}",
+        size.0,
+        size.1,
+        failures.join("\n  ")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kiosk_fills_a_portrait_screen_speaks_english_and_meets_the_elder_figures() {
+    let app = TestApp::spawn_with(support::UNLIMITED_KIOSK);
+    for size in [(1080, 1920), (768, 1366)] {
+        let kiosk = Browser::start(size.0, size.1).await;
+        kiosk
+            .client
+            .goto(&app.url(&format!("/?token={KIOSK}")))
+            .await
+            .unwrap();
+        kiosk
+            .wait_for_text("#departments", |t| t.contains("涉税综合业务"))
+            .await;
+        // Portrait, filled: nothing sideways, and the start screen reaches the bottom (its help
+        // line sits at the foot of the screen, not a third of the way up).
+        let layout = kiosk
+            .client
+            .execute(
+                "const d = document.documentElement; \
+                 const foot = document.querySelector('#home footer').getBoundingClientRect(); \
+                 return [d.scrollWidth, window.innerWidth, Math.round(foot.bottom), window.innerHeight]",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let [width, inner_width, foot, inner_height]: [i64; 4] =
+            serde_json::from_value(layout).unwrap();
+        assert!(
+            width <= inner_width,
+            "{size:?}: {width} px wide in {inner_width}"
+        );
+        assert!(
+            foot >= inner_height * 9 / 10,
+            "{size:?}: the start screen ends at {foot} of {inner_height} px"
+        );
+        if size.0 == 1080 {
+            kiosk.screenshot("kiosk-home-1080x1920.png").await;
+        }
+
+        // English: the hall, its departments and its services, all in English.
+        kiosk.click("#lang").await;
+        kiosk
+            .wait_for_text("#hall", |t| t == "Jiangzhou Government Service Centre")
+            .await;
+        let english = kiosk
+            .wait_for_text("#departments", |t| t.contains("Taxation"))
+            .await;
+        assert!(
+            !english
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "Chinese left in English mode: {english}"
+        );
+        kiosk.click("#lang").await;
+        kiosk
+            .wait_for_text("#hall", |t| t == "江州市政务服务中心")
+            .await;
+
+        // Elder mode to the MIIT figures, on every screen a citizen meets.
+        kiosk.click("#elder").await;
+        kiosk
+            .wait_for_attr("body", "class", |c| c.contains("elder"))
+            .await;
+        kiosk.click("#green").await;
+        kiosk
+            .wait_for_text("#green-hint", |t| t.contains("优先叫号"))
+            .await;
+        let (failures, largest) = kiosk.elder_audit().await;
+        assert!(
+            failures.is_empty() && largest >= 40.0,
+            "{}",
+            audit_report("the start screen", size, &failures, largest)
+        );
+        kiosk.click("#green").await;
+        kiosk.click("#to-check-in").await;
+        let (failures, largest) = kiosk.elder_audit().await;
+        assert!(
+            failures.is_empty() && largest >= 40.0,
+            "{}",
+            audit_report("check-in", size, &failures, largest)
+        );
+        kiosk.click("#check-in [data-back]").await;
+        kiosk.click("#to-rate").await;
+        let (failures, largest) = kiosk.elder_audit().await;
+        assert!(
+            failures.is_empty() && largest >= 40.0,
+            "{}",
+            audit_report("rating", size, &failures, largest)
+        );
+        kiosk.click("#rate [data-back]").await;
+        kiosk
+            .click("#departments button[data-service=\"tax-general\"]")
+            .await;
+        kiosk
+            .wait_for_text("#take-ticket", |t| {
+                t == "请取走号票，到一楼 A 区等候，留意叫号屏幕"
+            })
+            .await;
+        let (failures, largest) = kiosk.elder_audit().await;
+        assert!(
+            failures.is_empty() && largest >= 40.0,
+            "{}",
+            audit_report("the ticket", size, &failures, largest)
+        );
+        kiosk
+            .screenshot(&format!("kiosk-ticket-elder-{}x{}.png", size.0, size.1))
+            .await;
+        kiosk.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kiosk_asks_before_it_starts_over_and_gives_the_next_citizen_the_standard_screen() {
+    // Two seconds untouched (four in elder mode), then the question for two.
+    let app = TestApp::spawn_with(&[("kiosk_idle_s", "2")]);
+    let kiosk = Browser::start(1080, 1920).await;
+    kiosk
+        .client
+        .goto(&app.url(&format!("/?token={KIOSK}")))
+        .await
+        .unwrap();
+    kiosk
+        .wait_for_text("#departments", |t| t.contains("涉税综合业务"))
+        .await;
+    kiosk.click("#elder").await;
+    kiosk.click("#lang").await;
+    kiosk.click("#to-check-in").await;
+    // Untouched: asked, in the citizen's own language.
+    kiosk
+        .wait_for_text("#still-text", |t| t.starts_with("Are you still there?"))
+        .await;
+    kiosk.click("#still-more").await;
+    kiosk
+        .wait_for_attr("#still-there", "hidden", |_| true)
+        .await;
+    // One touch gave more time: still elder mode, English, the check-in screen.
+    let kept = kiosk
+        .client
+        .execute(
+            "return [document.body.classList.contains('elder'), document.documentElement.lang, \
+             document.getElementById('check-in').classList.contains('active')]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept, serde_json::json!([true, "en", true]));
+    // Untouched again and not answered: back to the start, in Chinese, in standard mode.
+    kiosk
+        .wait_for_script(
+            "return !document.body.classList.contains('elder') && document.documentElement.lang === 'zh-CN' \
+             && document.getElementById('home').classList.contains('active') \
+             && document.getElementById('still-there').hidden",
+            |done| done == &serde_json::json!(true),
+        )
+        .await;
+    kiosk.wait_for_text("#lang", |t| t == "English").await;
+    kiosk.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_citizens_page_and_the_kiosks_rating_meet_the_elder_figures() {
+    let app = TestApp::spawn();
+    let base = app.base.clone();
+    let ticket =
+        tokio::task::spawn_blocking(move || TestApp::attach(&base).issue_ticket("tax-general"))
+            .await
+            .unwrap();
+    let number = ticket["number"].as_str().unwrap().to_owned();
+    let token = ticket["token"].as_str().unwrap().to_owned();
+    let audit = |screen: &str, size: (u32, u32), (failures, largest): (Vec<String>, f64)| {
+        assert!(
+            failures.is_empty() && largest >= 40.0,
+            "{}",
+            audit_report(screen, size, &failures, largest)
+        );
+    };
+
+    let phone = Browser::start(390, 844).await;
+    phone
+        .client
+        .goto(&app.url(&format!("/t/{token}")))
+        .await
+        .unwrap();
+    phone.wait_for_text("#number", |t| t == number).await;
+    phone.click("#elder").await;
+    phone
+        .wait_for_attr("body", "class", |c| c.contains("elder"))
+        .await;
+    audit(
+        "the citizen's page, waiting",
+        (390, 844),
+        phone.elder_audit().await,
+    );
+    // The visit is done: the rating form, then the complaint form, in elder mode.
+    let base = app.base.clone();
+    tokio::task::spawn_blocking(move || {
+        let app = TestApp::attach(&base);
+        let staff = app.staff_token("w02");
+        assert_eq!(app.call_next(&staff, "w02").status, 200);
+        assert_eq!(
+            app.window_action(&staff, "w02", "complete", None).status,
+            200
+        );
+    })
+    .await
+    .unwrap();
+    phone.wait_for_text("#rate .hq-level", |_| true).await;
+    audit(
+        "the citizen's rating",
+        (390, 844),
+        phone.elder_audit().await,
+    );
+    phone.screenshot("citizen-rating-elder-390x844.png").await;
+    phone.click("#open-complaint").await;
+    phone.wait_for_text("#complain .hq-submit", |_| true).await;
+    audit(
+        "the citizen's complaint",
+        (390, 844),
+        phone.elder_audit().await,
+    );
+    // The phone keeps the choice.
+    phone.client.refresh().await.unwrap();
+    phone
+        .wait_for_attr("body", "class", |c| c.contains("elder"))
+        .await;
+    phone.close().await;
+
+    let kiosk = Browser::start(1080, 1920).await;
+    kiosk
+        .client
+        .goto(&app.url(&format!("/?token={KIOSK}")))
+        .await
+        .unwrap();
+    kiosk
+        .wait_for_text("#departments", |t| t.contains("涉税综合业务"))
+        .await;
+    kiosk.click("#elder").await;
+    kiosk.click("#to-rate").await;
+    for key in number.chars() {
+        kiosk
+            .client
+            .execute(
+                "[...document.querySelectorAll('#rate-keypad button')].find(b => b.textContent === arguments[0]).click()",
+                vec![serde_json::json!(key.to_string())],
+            )
+            .await
+            .unwrap();
+    }
+    kiosk.wait_for_text("#rate-entry", |t| t == number).await;
+    kiosk.click("#rate-find").await;
+    kiosk.wait_for_text("#rate-form .hq-level", |_| true).await;
+    audit(
+        "the kiosk's rating",
+        (1080, 1920),
+        kiosk.elder_audit().await,
+    );
+    kiosk.click("#rate-complain").await;
+    kiosk
+        .wait_for_text("#kiosk-complaint .hq-submit", |_| true)
+        .await;
+    audit(
+        "the kiosk's complaint",
+        (1080, 1920),
+        kiosk.elder_audit().await,
+    );
+    kiosk.close().await;
 }

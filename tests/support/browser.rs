@@ -100,6 +100,27 @@ impl Browser {
 
     /// The value of `attribute` on the first element matching `css`, once it satisfies
     /// `check` (10 s at most).
+    /// Measures the page as it stands against the MIIT ageing-friendly figures elder mode must
+    /// meet: every visible text at least 24 px (18 pt) with contrast of at least 4.5:1 against
+    /// what is behind it, every control at least 60 × 60. Returns what fails, and the largest
+    /// text's size (which must reach 40 px, 30 pt).
+    pub async fn elder_audit(&self) -> (Vec<String>, f64) {
+        let answer = self
+            .client
+            .execute(ELDER_AUDIT_JS, vec![])
+            .await
+            .expect("the elder audit runs");
+        let failures = answer["failures"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|f| f.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (failures, answer["largest"].as_f64().unwrap_or(0.0))
+    }
+
     /// Waits (10 s at most) until `script`'s answer passes `check`, and returns it: for what
     /// the page holds as properties (a field's value) rather than text or attributes.
     pub async fn wait_for_script(
@@ -210,3 +231,45 @@ impl Browser {
         let _ = self.driver.wait();
     }
 }
+
+/// The elder audit, run in the page: sizes from the computed style and the layout, contrast as
+/// WCAG computes it, with semi-transparent backgrounds composited down to the page.
+const ELDER_AUDIT_JS: &str = r#"
+const failures = [];
+const rgba = (s) => { const m = s.match(/rgba?\(([^)]+)\)/); if (!m) return [0, 0, 0, 0];
+  const p = m[1].split(',').map(parseFloat); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+const over = (top, bottom) => { const a = top[3] + bottom[3] * (1 - top[3]); if (a === 0) return [255, 255, 255, 1];
+  return [0, 1, 2].map((i) => (top[i] * top[3] + bottom[i] * bottom[3] * (1 - top[3])) / a).concat([a]); };
+const behind = (el) => { const layers = [];
+  for (let e = el; e; e = e.parentElement) { const c = rgba(getComputedStyle(e).backgroundColor);
+    if (c[3] > 0) layers.push(c); if (c[3] >= 1) break; }
+  let bg = [255, 255, 255, 1]; for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg); return bg; };
+const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+const visible = (el) => { const cs = getComputedStyle(el);
+  return el.getClientRects().length > 0 && cs.visibility !== 'hidden' && parseFloat(cs.opacity) > 0; };
+const label = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' "' + el.textContent.trim().slice(0, 16) + '"';
+let largest = 0;
+for (const el of document.querySelectorAll('body *')) {
+  if (el.closest('svg') || !visible(el)) continue;
+  const cs = getComputedStyle(el);
+  const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+  if (own) {
+    const size = parseFloat(cs.fontSize);
+    largest = Math.max(largest, size);
+    if (size < 24) failures.push(label(el) + ': text ' + size.toFixed(1) + ' px');
+    const bg = behind(el);
+    // Faded text (opacity on it or a parent) is as faint as it looks.
+    const fg = rgba(cs.color);
+    for (let e = el; e; e = e.parentElement) fg[3] *= parseFloat(getComputedStyle(e).opacity);
+    const contrast = ratio(over(fg, bg), bg);
+    if (contrast < 4.5) failures.push(label(el) + ': contrast ' + contrast.toFixed(2));
+  }
+  if (el.matches('button, input, select, textarea, a[href], [role=button]')) {
+    const r = el.getBoundingClientRect();
+    if (r.width < 60 || r.height < 60) failures.push(label(el) + ': target ' + Math.round(r.width) + '×' + Math.round(r.height));
+  }
+}
+return { failures, largest };
+"#;

@@ -26,8 +26,15 @@
     margin: .4rem 0; background: #fff; color: #1a1a1a; min-height: 64px; }
   .hq-submit { width: 100%; min-height: 72px; margin-top: .6rem; border: 0; border-radius: .9rem; background: #1565c0;
     color: #fff; font: inherit; font-size: calc(1.3rem * var(--hq-scale, 1)); font-weight: bold; cursor: pointer; }
-  .hq-submit[disabled] { background: #9aa6b5; cursor: default; }
+  .hq-submit[disabled] { background: #c9d3e0; color: #1d2430; cursor: default; }
   .hq-status { min-height: 1.6em; margin-top: .5rem; font-size: calc(1.05rem * var(--hq-scale, 1)); color: #b71c1c; }
+  /* Elder mode (any page whose body has .elder): text of 24 px and more, one level per row
+     with its face beside the words, the English sublabels left out. */
+  body.elder .hq-form { --hq-scale: 1.6; }
+  body.elder .hq-levels { grid-template-columns: 1fr; }
+  body.elder .hq-level { flex-direction: row; justify-content: flex-start; min-height: 76px; padding: .3rem 1rem; gap: 1rem; }
+  body.elder .hq-face { width: 52px; height: 52px; }
+  body.elder .hq-en { display: none; }
   `;
   const style = document.createElement("style");
   style.textContent = STYLE;
@@ -100,7 +107,7 @@
   // null), onDone(result), onTouch(), followUp }.
   function mountRating(root, options) {
     root.innerHTML = "";
-    root.classList.add("hq-rating");
+    root.classList.add("hq-rating", "hq-form");
     let chosen = null;
     const picked = new Set();
     const levels = el("div", { class: "hq-levels", role: "group", "aria-label": "评价等级" });
@@ -176,7 +183,7 @@
   // Mounts the complaint form. options: { categories, ticket, token, onDone(result), onTouch() }.
   function mountComplaint(root, options) {
     root.innerHTML = "";
-    root.classList.add("hq-complaint");
+    root.classList.add("hq-complaint", "hq-form");
     const category = el("select", { class: "hq-category", "aria-label": "投诉类别" });
     category.append(el("option", { value: "" }, "请选择类别 Category"));
     for (const name of options.categories) category.append(el("option", { value: name }, name));

@@ -120,6 +120,18 @@ fn key_at(text: &str, offset: Option<usize>) -> String {
 /// Finds the line of a key path like `windows[2].services[1]` or `hall.time_zone` in a file
 /// laid out the usual way (`[hall]`, `[[windows]]`, `key = value`).
 pub fn locate(text: &str, path: &str) -> Option<usize> {
+    // A table named by a (quoted, often Chinese) key: `[departments."税务"]`.
+    if let Some(name) = path.strip_prefix("departments.") {
+        let headers = [
+            format!("[departments.\"{name}\"]"),
+            format!("[departments.'{name}']"),
+            format!("[departments.{name}]"),
+        ];
+        return text
+            .lines()
+            .position(|line| headers.iter().any(|h| line.trim() == h))
+            .map(|number| number + 1);
+    }
     let mut parts = path.split('.');
     let section = parts.next()?;
     let key = parts.next();

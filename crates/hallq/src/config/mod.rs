@@ -27,6 +27,7 @@ mod upstream;
 pub use calendar::{load_calendar_year, BUILT_IN_CALENDAR};
 pub use devices::{Device, DeviceKind, DisplaySettings, PrinterSettings};
 pub use errors::{locate, ConfigError, ConfigErrors};
+pub use hall::Department;
 pub use security::SecuritySettings;
 pub use staff::StaffMember;
 pub use texts::{fill, CallingSettings, SmsSettings, TicketSettings};
@@ -54,6 +55,9 @@ struct ConfigFile {
     #[serde(default)]
     storage: hall::StorageSection,
     services: Vec<ServiceSpec>,
+    /// English names and waiting areas, by the departments' Chinese names.
+    #[serde(default)]
+    departments: std::collections::BTreeMap<String, hall::Department>,
     windows: Vec<WindowSpec>,
     #[serde(default)]
     ticket: texts::TicketSection,
@@ -93,6 +97,10 @@ pub struct HallConfig {
     pub id: String,
     /// The hall's address, for citizens who book.
     pub address: Option<String>,
+    /// The hall's name in English, for the kiosk's English mode.
+    pub name_en: Option<String>,
+    /// English names and waiting areas by department (Chinese name).
+    pub departments: std::collections::BTreeMap<String, Department>,
     pub spec: HallSpec,
     pub time_zone: TimeZone,
     pub time_zone_name: String,
@@ -172,6 +180,7 @@ impl HallConfig {
         if let Some(0) = raw.storage.max_size_mb {
             problems.at("storage.max_size_mb", "must be positive");
         }
+        let departments = hall::departments(raw.departments, &spec.services, &mut problems);
         let window_ids: HashSet<&str> = spec.windows.iter().map(|w| w.id.as_str()).collect();
         let mut ids = HashSet::new();
         let ticket = texts::ticket(raw.ticket, &mut problems);
@@ -196,6 +205,8 @@ impl HallConfig {
                 source: file.to_owned(),
                 id: hall_id,
                 address: raw.hall.address.clone(),
+                name_en: raw.hall.name_en.clone(),
+                departments,
                 spec,
                 time_zone,
                 time_zone_name: raw.hall.time_zone,

@@ -16,10 +16,18 @@ pub(crate) struct TicketSection {
     /// How long a kiosk waits for its ticket to come out before showing it on screen only.
     #[serde(default = "default_print_wait_ms")]
     pub(crate) print_wait_ms: u64,
+    /// Seconds without a touch before a kiosk asks "您还在办理吗？" and then goes back to its
+    /// start (twice as long in elder mode).
+    #[serde(default = "default_kiosk_idle_s")]
+    pub(crate) kiosk_idle_s: u32,
 }
 
 fn default_print_wait_ms() -> u64 {
     3000
+}
+
+fn default_kiosk_idle_s() -> u32 {
+    60
 }
 
 impl Default for TicketSection {
@@ -29,6 +37,7 @@ impl Default for TicketSection {
             footer: Vec::new(),
             qr_caption: None,
             print_wait_ms: default_print_wait_ms(),
+            kiosk_idle_s: default_kiosk_idle_s(),
         }
     }
 }
@@ -91,6 +100,8 @@ pub struct TicketSettings {
     pub qr_caption: Option<String>,
     /// How long a kiosk's request waits for the print outcome before answering `pending`.
     pub print_wait: std::time::Duration,
+    /// A kiosk's time without a touch before it asks and then starts over, in seconds.
+    pub kiosk_idle_s: u32,
 }
 
 /// Texts for calling: displays, boards, SMS.
@@ -132,11 +143,15 @@ pub(crate) fn ticket(raw: TicketSection, problems: &mut Problems<'_>) -> TicketS
     if !(100..=10_000).contains(&raw.print_wait_ms) {
         problems.at("ticket.print_wait_ms", "must be between 100 and 10000");
     }
+    if !(2..=600).contains(&raw.kiosk_idle_s) {
+        problems.at("ticket.kiosk_idle_s", "must be between 2 and 600 seconds");
+    }
     TicketSettings {
         public_base_url: base_url,
         footer: raw.footer,
         qr_caption: raw.qr_caption,
         print_wait: std::time::Duration::from_millis(raw.print_wait_ms.clamp(100, 10_000)),
+        kiosk_idle_s: raw.kiosk_idle_s,
     }
 }
 

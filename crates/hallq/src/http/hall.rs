@@ -14,10 +14,10 @@ use utoipa::ToSchema;
     responses((status = 200, body = HallView)))]
 pub async fn hall(state: Data) -> Result<web::Json<HallView>, ApiError> {
     let now = state.clock.now();
-    let zone = &state.config().time_zone_name;
+    let config = state.config();
     let view = state
         .engine
-        .view(|hall| views::hall_view(hall, &hall.queue_stats(now), zone, &state.config().id, now));
+        .view(|hall| views::hall_view(hall, &hall.queue_stats(now), &config, now));
     Ok(web::Json(view))
 }
 

@@ -15,6 +15,10 @@ pub struct ServiceView {
     pub name_en: Option<String>,
     pub prefix: String,
     pub department: String,
+    pub department_en: Option<String>,
+    /// Where its citizens wait, when the hall says (二楼 B 区).
+    pub waiting_area: Option<String>,
+    pub waiting_area_en: Option<String>,
     /// enterprise, individual or both
     pub target_group: String,
     /// immediate (即办件) or commitment (承诺件)
@@ -62,6 +66,11 @@ pub struct HallView {
     /// The hall's id in the city.
     pub id: String,
     pub name: String,
+    /// The hall's name in English, when the hall file gives one.
+    pub name_en: Option<String>,
+    /// Seconds a kiosk waits without a touch before it asks and starts over (twice in elder
+    /// mode).
+    pub kiosk_idle_s: u32,
     pub level: String,
     pub time_zone: String,
     /// The current service day (local date).
@@ -290,16 +299,18 @@ fn stats_availability(
 pub fn hall_view(
     hall: &Hall,
     stats: &[QueueStats],
-    time_zone: &str,
-    hall_id: &str,
+    config: &crate::config::HallConfig,
     now: hallq_core::jiff::Timestamp,
 ) -> HallView {
     let spec = hall.spec();
+    let department = |service: &ServiceSpec| config.departments.get(&service.department);
     HallView {
-        id: hall_id.to_owned(),
+        id: config.id.clone(),
         name: spec.name.clone(),
+        name_en: config.name_en.clone(),
+        kiosk_idle_s: config.ticket.kiosk_idle_s,
         level: spec.level.clone(),
-        time_zone: time_zone.to_owned(),
+        time_zone: config.time_zone_name.clone(),
         service_day: hall.day().map(|d| d.to_string()),
         services: spec
             .services
@@ -312,6 +323,9 @@ pub fn hall_view(
                 name_en: service.name_en.clone(),
                 prefix: service.prefix.clone(),
                 department: service.department.clone(),
+                department_en: department(service).and_then(|d| d.name_en.clone()),
+                waiting_area: department(service).and_then(|d| d.waiting_area.clone()),
+                waiting_area_en: department(service).and_then(|d| d.waiting_area_en.clone()),
                 target_group: serde_plain(&service.target_group),
                 item_type: serde_plain(&service.item_type),
                 open: availability.mode.takes_walk_ins(),
