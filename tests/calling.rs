@@ -360,3 +360,79 @@ async fn calls_close_together_each_get_the_big_panel_and_a_recall_is_marked() {
     board.screenshot("board-recall-marked-1920x1080.png").await;
     board.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_as_a_table_lists_each_number_with_its_window_newest_first() {
+    let app = TestApp::spawn();
+    let board = Browser::start(1920, 1080).await;
+    board
+        .client
+        .goto(&app.url("/board?layout=table&hold_ms=500"))
+        .await
+        .unwrap();
+    board.wait_for_text("#hall", |t| !t.is_empty()).await;
+    let base = app.base.clone();
+    let staff = tokio::task::spawn_blocking(move || {
+        let app = TestApp::attach(&base);
+        app.issue_ticket("tax-general");
+        app.issue_ticket("tax-general");
+        app.issue_ticket("vehicle");
+        let w02 = app.staff_token("w02");
+        let w03 = app.staff_token("w03");
+        let w09 = app.staff_token("w09");
+        assert_eq!(app.call_next(&w02, "w02").status, 200);
+        assert_eq!(app.call_next(&w03, "w03").status, 200);
+        assert_eq!(app.call_next(&w09, "w09").status, 200);
+        w02
+    })
+    .await
+    .unwrap();
+    // Each call had its moment in order, and the table lists them all, newest on top.
+    board
+        .wait_for_attr("#calls", "data-history", |h| h == "A001 A002 J001")
+        .await;
+    let rows = board
+        .wait_for_script(
+            "return [...document.querySelectorAll('#call-rows tr')].map(tr => [...tr.cells].map(td => td.textContent))",
+            |rows| rows.as_array().is_some_and(|r| r.len() == 3),
+        )
+        .await;
+    let rows: Vec<Vec<String>> = serde_json::from_value(rows).unwrap();
+    assert_eq!(rows[0][0], "J001");
+    assert_eq!(rows[0][1], "9号窗口");
+    assert_eq!(rows[1][..2], ["A002".to_owned(), "3号窗口".to_owned()]);
+    assert_eq!(rows[2][..2], ["A001".to_owned(), "2号窗口".to_owned()]);
+    board
+        .wait_for_attr("#call-rows tr.newest", "class", |c| c.contains("flash"))
+        .await;
+    // A recall comes back to the top, marked.
+    let base = app.base.clone();
+    tokio::task::spawn_blocking(move || {
+        let answer = TestApp::attach(&base).window_action(&staff, "w02", "recall", None);
+        assert_eq!(answer.status, 200);
+    })
+    .await
+    .unwrap();
+    board
+        .wait_for_attr("#call-rows tr.newest", "data-number", |n| n == "A001")
+        .await;
+    board
+        .wait_for_text("#call-rows tr.newest", |t| t.contains("重呼"))
+        .await;
+    // One screen, read from across the hall: nothing below the fold, no number or window cut
+    // short, and the calls take the wide side.
+    let fits = board
+        .client
+        .execute(
+            "const cut = [...document.querySelectorAll('#call-rows td')].filter(td => td.scrollWidth > td.clientWidth).map(td => td.textContent); \
+             const calls = document.getElementById('calls').getBoundingClientRect().width; \
+             const queues = document.getElementById('queues').getBoundingClientRect().width; \
+             return [document.documentElement.scrollHeight <= window.innerHeight, cut, calls > 2 * queues]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fits, serde_json::json!([true, [], true]));
+    board.screenshot("board-table-1920x1080.png").await;
+    board.close().await;
+}
