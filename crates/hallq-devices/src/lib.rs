@@ -8,6 +8,8 @@
 pub mod decode;
 pub mod display;
 pub mod escpos;
+pub mod id_card;
+pub mod id_simulator;
 pub mod printer;
 pub mod simulator;
 pub mod status;

@@ -278,6 +278,54 @@ pub fn open(url: &DeviceUrl, timeout: Duration) -> io::Result<Box<dyn Transport>
     }
 }
 
+/// Opens a connection that carries bytes both ways, for devices that answer in frames (ID card
+/// readers): a serial port, or TCP to a serial-over-IP converter. `timeout` bounds connecting.
+pub fn open_stream(
+    url: &DeviceUrl,
+    timeout: Duration,
+) -> io::Result<Box<dyn crate::id_card::ByteStream>> {
+    use crate::id_card::TimedStream;
+    match url {
+        DeviceUrl::Tcp { host, port } => {
+            let address = (host.as_str(), *port)
+                .to_socket_addrs()?
+                .next()
+                .ok_or_else(|| {
+                    io::Error::new(ErrorKind::NotFound, format!("{host} has no address"))
+                })?;
+            let stream = TcpStream::connect_timeout(&address, timeout)?;
+            stream.set_write_timeout(Some(timeout))?;
+            stream.set_nodelay(true)?;
+            Ok(Box::new(TimedStream {
+                stream,
+                set_timeout: |stream: &mut TcpStream, timeout| {
+                    stream.set_read_timeout(Some(timeout.max(Duration::from_millis(1))))
+                },
+            }))
+        }
+        DeviceUrl::Serial { path, baud, .. } => {
+            // The module's line is 8N1 without flow control, whatever else is configured.
+            let port = serialport::new(path.to_string_lossy(), *baud)
+                .flow_control(serialport::FlowControl::None)
+                .timeout(timeout)
+                .open()
+                .map_err(io::Error::other)?;
+            Ok(Box::new(TimedStream {
+                stream: port,
+                set_timeout: |port: &mut Box<dyn serialport::SerialPort>, timeout| {
+                    port.set_timeout(timeout.max(Duration::from_millis(1)))
+                        .map_err(io::Error::other)
+                },
+            }))
+        }
+        DeviceUrl::Usb { .. } | DeviceUrl::File { .. } => Err(io::Error::new(
+            ErrorKind::InvalidInput,
+            "an ID card reader is a serial port (serial:///dev/ttyUSB0?baud=115200) or a \
+             serial-over-IP converter (tcp://HOST:PORT)",
+        )),
+    }
+}
+
 /// Reads single bytes until one looks like a status byte or the time is up.
 fn read_status_byte(
     reader: &mut dyn FnMut(&mut [u8]) -> io::Result<usize>,
