@@ -198,6 +198,9 @@ pub struct Appointment {
     /// The booker's name, sealed (encrypted) by the daemon; `None` when not given or purged.
     #[serde(default)]
     pub name_sealed: Option<String>,
+    /// The booker's resident ID, when given (keyed hash and mask): the card checks it in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_card: Option<Contact>,
     pub status: AppointmentStatus,
     pub ticket: Option<TicketId>,
     pub booked_at: Timestamp,

@@ -13,6 +13,8 @@ pub struct IssueTicket {
     pub channel: Channel,
     /// The citizen's phone for SMS calling, as a `Contact`.
     pub contact: Option<Contact>,
+    /// The citizen's ID card, read at the kiosk (实名取号): counts against the per-person limit.
+    pub id_card: Option<Contact>,
     pub kiosk: Option<String>,
     /// The unguessable token of the ticket's status page, made by the caller.
     pub token: String,
@@ -29,6 +31,10 @@ pub enum CheckInBy {
     Contact {
         key: String,
         code_suffix: Option<String>,
+    },
+    /// The keyed hash of the ID card laid on the kiosk's reader: the card is the proof.
+    IdCard {
+        key: String,
     },
 }
 
@@ -93,6 +99,8 @@ pub enum Command {
         contact: Contact,
         /// The booker's name, sealed (encrypted) by the daemon.
         name_sealed: Option<String>,
+        /// The booker's resident ID (keyed hash and mask), so that the card checks it in.
+        id_card: Option<Contact>,
     },
     CancelAppointment {
         code: String,
@@ -234,6 +242,7 @@ impl Command {
                     crate::appointment::mask_code(code)
                 )),
                 CheckInBy::Contact { .. } => Some("appointment by phone".into()),
+                CheckInBy::IdCard { .. } => Some("appointment by ID card".into()),
             },
         }
     }

@@ -1,8 +1,10 @@
-//! How the hall keeps a citizen's phone (or, later, ID) number: never the number itself.
+//! How the hall keeps a citizen's phone or resident ID number: never the number itself.
 //! The daemon makes a `Contact` from the number with the hall's secret key: a keyed hash for
 //! matching (the same number gives the same key, nothing else can be learned from it), the
 //! number sealed (encrypted) for the one follower that must dial it — the SMS sender — and a
 //! masked form for staff. The core compares keys and copies the rest; it can read none of it.
+//! An ID card is kept the same way without the sealed copy (nobody dials an ID number): its
+//! key serves the per-person limit and check-in by card, its mask the staff console.
 
 use serde::{Deserialize, Serialize};
 

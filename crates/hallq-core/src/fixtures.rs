@@ -148,6 +148,7 @@ pub fn issue(service: &str, priority: PriorityClass, token: &str) -> Command {
         priority,
         channel: Channel::Kiosk,
         contact: None,
+        id_card: None,
         kiosk: None,
         token: token.into(),
         idempotency_key: None,
@@ -176,8 +177,18 @@ pub fn ticket(id: u64, number: &str, day: Date, status: TicketStatus) -> Ticket 
         transfers: 0,
         token: format!("token-{id}"),
         contact: None,
+        id_card: None,
         kiosk: None,
         idempotency_key: None,
+    }
+}
+
+/// An ID card as the daemon keeps it: a stand-in for the keyed hash, the mask, nothing sealed.
+pub fn id_card(number: &str) -> crate::Contact {
+    crate::Contact {
+        key: format!("id-key-of-{number}"),
+        sealed: None,
+        masked: format!("{}**********{}", &number[..4], &number[number.len() - 4..]),
     }
 }
 

@@ -539,6 +539,7 @@ fn idempotency_key_returns_the_same_ticket() {
             priority: PriorityClass::WalkIn,
             channel: Channel::Kiosk,
             contact: None,
+            id_card: None,
             kiosk: Some("k1".into()),
             token: token.into(),
             idempotency_key: Some("key-1".into()),
@@ -1249,6 +1250,7 @@ fn book(code: &str, day: jiff::civil::Date, clock: &str, phone: &str) -> Command
         channel: BookingChannel::Phone,
         contact: contact(phone),
         name_sealed: None,
+        id_card: None,
     }
 }
 
@@ -1274,6 +1276,7 @@ fn book_via(
         channel,
         contact: contact(phone),
         name_sealed: None,
+        id_card: None,
     }
 }
 
@@ -1398,6 +1401,7 @@ fn booking_rules_table() {
                 channel: BookingChannel::Online,
                 contact: contact("1"),
                 name_sealed: None,
+                id_card: None,
             },
             Some("not_bookable"),
         ),
@@ -1625,6 +1629,7 @@ fn one_person_may_hold_only_so_many_tickets_of_a_service_a_day() {
                 priority: PriorityClass::WalkIn,
                 channel: Channel::Kiosk,
                 contact: Some(contact(phone)),
+                id_card: None,
                 kiosk: None,
                 token: format!("t-{service}-{phone}-{n}"),
                 idempotency_key: None,
@@ -1661,6 +1666,7 @@ fn one_person_may_hold_only_so_many_tickets_of_a_service_a_day() {
                 priority: PriorityClass::WalkIn,
                 channel: Channel::Kiosk,
                 contact: Some(contact("13800000001")),
+                id_card: None,
                 kiosk: None,
                 token: "tomorrow".into(),
                 idempotency_key: None,
@@ -1792,4 +1798,129 @@ fn a_manager_sets_the_boards_notice_and_wait_alarms_and_a_restart_keeps_them() {
     hall.advance_to(at(86_400));
     assert_eq!(hall.board_notice(), Some("明日休息"));
     assert_eq!(hall.wait_alarms().len(), 1);
+}
+
+// ---- resident ID cards ----
+
+fn issue_with_card(
+    hall: &mut Hall,
+    service: &str,
+    card: &str,
+    n: i64,
+) -> Result<Outcome, DomainError> {
+    hall.execute(
+        &Command::IssueTicket(IssueTicket {
+            service: ServiceId::new(service),
+            priority: PriorityClass::WalkIn,
+            channel: Channel::Kiosk,
+            contact: None,
+            id_card: Some(id_card(card)),
+            kiosk: Some("kiosk-1".into()),
+            token: format!("t-card-{service}-{n}"),
+            idempotency_key: None,
+        }),
+        at(n),
+    )
+}
+
+#[test]
+fn a_person_is_counted_by_their_id_card_as_by_their_phone() {
+    const CARD: &str = "11010519491231002X";
+    let mut hall = hall_at(at(0));
+    for n in 0..3 {
+        let outcome = issue_with_card(&mut hall, "a", CARD, n).unwrap();
+        let ticket = hall.ticket(outcome.ticket.unwrap()).unwrap();
+        assert_eq!(
+            ticket.id_card.as_ref().unwrap().masked,
+            "1101**********002X"
+        );
+        assert_eq!(ticket.id_card.as_ref().unwrap().sealed, None);
+    }
+    assert_eq!(
+        issue_with_card(&mut hall, "a", CARD, 3).unwrap_err().code(),
+        "person_limit_reached"
+    );
+    // With a phone as well, the card still counts: a tout cannot change phones to get more.
+    let with_phone = Command::IssueTicket(IssueTicket {
+        service: ServiceId::new("a"),
+        priority: PriorityClass::WalkIn,
+        channel: Channel::Kiosk,
+        contact: Some(contact("13900000009")),
+        id_card: Some(id_card(CARD)),
+        kiosk: None,
+        token: "t-both".into(),
+        idempotency_key: None,
+    });
+    let before = format!("{hall:?}");
+    assert_eq!(
+        hall.execute(&with_phone, at(4)).unwrap_err().code(),
+        "person_limit_reached"
+    );
+    assert_eq!(format!("{hall:?}"), before);
+    // Another service, another card: fine; and the count survives a restart.
+    issue_with_card(&mut hall, "b", CARD, 5).unwrap();
+    issue_with_card(&mut hall, "a", "440524188001010014", 6).unwrap();
+    let mut restored = restore(&hall);
+    assert_eq!(
+        issue_with_card(&mut restored, "a", CARD, 7)
+            .unwrap_err()
+            .code(),
+        "person_limit_reached"
+    );
+    restored.check_invariants().unwrap();
+}
+
+#[test]
+fn an_id_card_checks_in_the_booking_made_with_it() {
+    const CARD: &str = "11010519491231002X";
+    let thursday = date(2026, 11, 26);
+    let friday = date(2026, 11, 27);
+    let mut hall = booking_hall(local(thursday, "15:00"));
+    let with_card = Command::BookAppointment {
+        code: "2CARD".into(),
+        service: ServiceId::new("b"),
+        start: local(friday, "09:00"),
+        channel: BookingChannel::Phone,
+        contact: contact("13800000001"),
+        name_sealed: None,
+        id_card: Some(id_card(CARD)),
+    };
+    hall.execute(&with_card, local(thursday, "15:00")).unwrap();
+    hall.execute(
+        &book("2NOCARD", friday, "10:00", "13800000002"),
+        local(thursday, "15:01"),
+    )
+    .unwrap();
+    let now = local(friday, "08:45");
+    hall.advance_to(now);
+    let by_card = |card: &str, token: &str| Command::CheckIn {
+        by: CheckInBy::IdCard {
+            key: id_card(card).key,
+        },
+        token: token.into(),
+        kiosk: Some("kiosk-1".into()),
+    };
+    // Another card (or a booking made without one) is not found: nothing changes.
+    let before = format!("{hall:?}");
+    assert_eq!(
+        hall.execute(&by_card("440524188001010014", "t1"), now)
+            .unwrap_err()
+            .code(),
+        "unknown_appointment"
+    );
+    assert_eq!(format!("{hall:?}"), before);
+    let outcome = hall.execute(&by_card(CARD, "t2"), now).unwrap();
+    let ticket = hall.ticket(outcome.ticket.unwrap()).unwrap();
+    assert_eq!(ticket.priority, PriorityClass::Appointment);
+    assert_eq!(ticket.id_card.as_ref().unwrap().key, id_card(CARD).key);
+    assert_eq!(
+        hall.appointment("2CARD").unwrap().status,
+        AppointmentStatus::CheckedIn
+    );
+    // Once checked in, the card finds nothing more to check in today.
+    assert_eq!(
+        hall.execute(&by_card(CARD, "t3"), now).unwrap_err().code(),
+        "unknown_appointment"
+    );
+    hall.check_invariants().unwrap();
 }

@@ -157,6 +157,10 @@ pub struct Ticket {
     /// A phone number for SMS calling, kept as a `Contact` (never the number).
     #[serde(default)]
     pub contact: Option<Contact>,
+    /// The citizen's resident ID card, when the ticket was taken with it (实名取号): a keyed
+    /// hash and a masked form, never the number, never sealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_card: Option<Contact>,
     /// The kiosk that issued it, if any.
     pub kiosk: Option<String>,
     pub idempotency_key: Option<String>,

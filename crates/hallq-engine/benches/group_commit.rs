@@ -111,6 +111,7 @@ fn measure(
                             priority: PriorityClass::WalkIn,
                             channel: Channel::Kiosk,
                             contact: None,
+                            id_card: None,
                             kiosk: None,
                             token: format!("c{client}-{serial}"),
                             idempotency_key: None,
@@ -172,6 +173,7 @@ fn history_ticket(
         transfers: 0,
         token: format!("history-{id}"),
         contact: None,
+        id_card: None,
         kiosk: None,
         idempotency_key: None,
     }

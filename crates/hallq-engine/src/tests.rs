@@ -42,6 +42,7 @@ fn issue(token: String) -> Command {
         priority: PriorityClass::WalkIn,
         channel: Channel::Kiosk,
         contact: None,
+        id_card: None,
         kiosk: None,
         token,
         idempotency_key: None,

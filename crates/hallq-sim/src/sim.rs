@@ -510,6 +510,7 @@ impl Simulation {
             priority,
             channel,
             contact: None,
+            id_card: None,
             kiosk: Some("kiosk".into()),
             token,
             idempotency_key: None,

@@ -32,6 +32,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/004-lean-indexes.sql")),
         M::up(include_str!("../migrations/005-contacts-and-audit.sql")),
         M::up(include_str!("../migrations/006-ratings.sql")),
+        M::up(include_str!("../migrations/007-id-cards.sql")),
     ])
 }
 
@@ -508,26 +509,30 @@ impl Store {
         .collect()
     }
 
-    /// Removes personal data — contacts (keyed hash, sealed number, masked number), booking
-    /// names and complaints' phones — from tickets, bookings, cases and the log older than
-    /// `before`. Returns the rows changed.
+    /// Removes personal data — contacts (keyed hash, sealed number, masked number), ID cards
+    /// (keyed hash, masked number), booking names and complaints' phones — from tickets,
+    /// bookings, cases and the log older than `before`. Returns the rows changed.
     pub fn purge_personal(&mut self, before: Timestamp) -> Result<usize, StoreError> {
         let cutoff = before.as_millisecond();
         let tx = self.conn.transaction()?;
         let mut changed = tx.execute(
-            "UPDATE tickets SET contact = NULL WHERE contact IS NOT NULL AND issued_at_ms < ?1",
+            "UPDATE tickets SET contact = NULL, id_card = NULL
+             WHERE (contact IS NOT NULL OR id_card IS NOT NULL) AND issued_at_ms < ?1",
             params![cutoff],
         )?;
         changed += tx.execute(
-            "UPDATE appointments SET contact = '{\"key\":\"\",\"masked\":\"\"}', name_sealed = NULL
-             WHERE (contact <> '{\"key\":\"\",\"masked\":\"\"}' OR name_sealed IS NOT NULL)
+            "UPDATE appointments SET contact = '{\"key\":\"\",\"masked\":\"\"}', name_sealed = NULL,
+                id_card = NULL
+             WHERE (contact <> '{\"key\":\"\",\"masked\":\"\"}' OR name_sealed IS NOT NULL
+                    OR id_card IS NOT NULL)
                AND start_ms < ?1",
             params![cutoff],
         )?;
         changed += tx.execute(
-            "UPDATE events SET data = json_remove(data, '$.ticket.contact')
+            "UPDATE events SET data = json_remove(data, '$.ticket.contact', '$.ticket.id_card')
              WHERE kind = 'ticket_issued' AND at_ms < ?1
-               AND json_extract(data, '$.ticket.contact') IS NOT NULL",
+               AND (json_extract(data, '$.ticket.contact') IS NOT NULL
+                    OR json_extract(data, '$.ticket.id_card') IS NOT NULL)",
             params![cutoff],
         )?;
         // A complaint's phone to answer on: the case is long answered.
@@ -543,10 +548,12 @@ impl Store {
             params![cutoff],
         )?;
         changed += tx.execute(
-            "UPDATE events SET data = json_remove(data, '$.appointment.contact', '$.appointment.name_sealed')
+            "UPDATE events SET data = json_remove(data, '$.appointment.contact',
+                    '$.appointment.name_sealed', '$.appointment.id_card')
              WHERE kind = 'appointment_booked' AND at_ms < ?1
                AND (json_extract(data, '$.appointment.contact') IS NOT NULL
-                    OR json_extract(data, '$.appointment.name_sealed') IS NOT NULL)",
+                    OR json_extract(data, '$.appointment.name_sealed') IS NOT NULL
+                    OR json_extract(data, '$.appointment.id_card') IS NOT NULL)",
             params![cutoff],
         )?;
         tx.commit()?;

@@ -10,12 +10,14 @@ use rusqlite::{params, CachedStatement, Row};
 
 pub(crate) const TICKET_COLUMNS: &str = "id, service_day, number, number_service, service, \
     priority, channel, status, issued_at_ms, queued_at_ms, called_at_ms, finished_at_ms, window, \
-    recalls, requeues, transfers, token, contact, kiosk, idempotency_key";
+    recalls, requeues, transfers, token, contact, kiosk, idempotency_key, id_card";
 
 pub(crate) const UPSERT_TICKET: &str = "INSERT INTO tickets (id, service_day, number, \
     number_service, service, priority, channel, status, issued_at_ms, queued_at_ms, called_at_ms, \
-    finished_at_ms, window, recalls, requeues, transfers, token, contact, kiosk, idempotency_key)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+    finished_at_ms, window, recalls, requeues, transfers, token, contact, kiosk, idempotency_key,
+    id_card)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+        ?21)
     ON CONFLICT(id) DO UPDATE SET service = excluded.service, status = excluded.status,
         queued_at_ms = excluded.queued_at_ms, called_at_ms = excluded.called_at_ms,
         finished_at_ms = excluded.finished_at_ms, window = excluded.window,
@@ -46,6 +48,7 @@ pub(crate) fn upsert_ticket(
         ticket.contact.as_ref().map(contact_json).transpose()?,
         ticket.kiosk,
         ticket.idempotency_key,
+        ticket.id_card.as_ref().map(contact_json).transpose()?,
     ])?;
     Ok(())
 }
@@ -91,6 +94,7 @@ pub(crate) fn ticket_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Ticket, 
     let contact: Option<String> = row.get(17)?;
     let kiosk: Option<String> = row.get(18)?;
     let idempotency_key: Option<String> = row.get(19)?;
+    let id_card: Option<String> = row.get(20)?;
     Ok((|| {
         Ok(Ticket {
             id: TicketId(id),
@@ -113,6 +117,7 @@ pub(crate) fn ticket_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Ticket, 
             transfers,
             token,
             contact: contact.as_deref().map(contact_from_json).transpose()?,
+            id_card: id_card.as_deref().map(contact_from_json).transpose()?,
             kiosk,
             idempotency_key,
         })
@@ -120,11 +125,12 @@ pub(crate) fn ticket_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Ticket, 
 }
 
 pub(crate) const APPOINTMENT_COLUMNS: &str =
-    "code, service, date, start_ms, end_ms, channel, contact, name_sealed, status, ticket, booked_at_ms";
+    "code, service, date, start_ms, end_ms, channel, contact, name_sealed, status, ticket, booked_at_ms, \
+    id_card";
 
 pub(crate) const UPSERT_APPOINTMENT: &str = "INSERT INTO appointments (code, service, date, \
-    start_ms, end_ms, channel, contact, name_sealed, status, ticket, booked_at_ms)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+    start_ms, end_ms, channel, contact, name_sealed, status, ticket, booked_at_ms, id_card)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
     ON CONFLICT(code) DO UPDATE SET status = excluded.status, ticket = excluded.ticket";
 
 pub(crate) fn upsert_appointment(
@@ -143,6 +149,7 @@ pub(crate) fn upsert_appointment(
         appointment.status.as_str(),
         appointment.ticket.map(|t| t.0),
         appointment.booked_at.as_millisecond(),
+        appointment.id_card.as_ref().map(contact_json).transpose()?,
     ])?;
     Ok(())
 }
@@ -161,6 +168,7 @@ pub(crate) fn appointment_from_row(
     let status: String = row.get(8)?;
     let ticket: Option<u64> = row.get(9)?;
     let booked_at: i64 = row.get(10)?;
+    let id_card: Option<String> = row.get(11)?;
     Ok((|| {
         Ok(Appointment {
             code,
@@ -171,6 +179,7 @@ pub(crate) fn appointment_from_row(
             channel: BookingChannel::parse(&channel)
                 .ok_or_else(|| bad("booking channel", &channel))?,
             contact: contact_from_json(&contact)?,
+            id_card: id_card.as_deref().map(contact_from_json).transpose()?,
             name_sealed,
             status: AppointmentStatus::parse(&status)
                 .ok_or_else(|| bad("appointment status", &status))?,

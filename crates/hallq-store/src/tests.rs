@@ -6,6 +6,7 @@ use hallq_core::TicketStatus;
 fn ticket(id: u64, number: &str, day: Date, status: TicketStatus) -> Ticket {
     Ticket {
         contact: Some(hallq_core::fixtures::contact("13800138000")),
+        id_card: Some(hallq_core::fixtures::id_card("11010519491231002X")),
         ..hallq_core::fixtures::ticket(id, number, day, status)
     }
 }
@@ -236,10 +237,16 @@ fn personal_data_is_purged_after_its_time_from_rows_and_log() {
     let cutoff = hallq_core::fixtures::local(date(2026, 11, 1), 0, 0, 0);
     assert!(store.purge_personal(cutoff).unwrap() >= 2);
     assert_eq!(store.ticket(TicketId(1)).unwrap().unwrap().contact, None);
+    assert_eq!(store.ticket(TicketId(1)).unwrap().unwrap().id_card, None);
     assert_eq!(
         store.ticket(TicketId(2)).unwrap().unwrap().contact,
         new.contact,
         "today's contact stays for SMS calling"
+    );
+    assert_eq!(
+        store.ticket(TicketId(2)).unwrap().unwrap().id_card,
+        new.id_card,
+        "today's card stays for the per-person limit"
     );
     let log = store.events_after(0, 10).unwrap();
     let text: Vec<String> = log
@@ -247,7 +254,9 @@ fn personal_data_is_purged_after_its_time_from_rows_and_log() {
         .map(|stored| format!("{:?}", stored.event))
         .collect();
     assert!(
-        !text[0].contains("13800138000") && !text[0].contains("key-of"),
+        !text[0].contains("13800138000")
+            && !text[0].contains("key-of")
+            && !text[0].contains("002X"),
         "{}",
         text[0]
     );

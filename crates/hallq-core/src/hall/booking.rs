@@ -70,17 +70,20 @@ impl Hall {
         .collect()
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn decide_booking(
         &self,
-        code: &str,
-        service: &ServiceId,
-        start: Timestamp,
-        channel: crate::appointment::BookingChannel,
-        contact: &Contact,
-        name_sealed: &Option<String>,
+        asked: BookingAsked<'_>,
         now: Timestamp,
     ) -> Result<Appointment, DomainError> {
+        let BookingAsked {
+            code,
+            service,
+            start,
+            channel,
+            contact,
+            name_sealed,
+            id_card,
+        } = asked;
         self.service_position(service)?;
         if !self
             .spec
@@ -117,6 +120,7 @@ impl Hall {
             channel,
             contact: contact.clone(),
             name_sealed: name_sealed.clone(),
+            id_card: id_card.clone(),
             status: AppointmentStatus::Booked,
             ticket: None,
             booked_at: now,
@@ -158,6 +162,32 @@ impl Hall {
         Ok(())
     }
 
+    /// Today's booking of the person `matches` picks out, to check in: the one whose window is
+    /// open now; otherwise the next one (too early), or the last one (too late).
+    fn todays_booking(
+        &self,
+        now: Timestamp,
+        matches: impl Fn(&Appointment) -> bool,
+    ) -> Result<&Appointment, DomainError> {
+        let today = self.service_day_of(now);
+        let mut candidates: Vec<&Appointment> = self
+            .appointments
+            .values()
+            .filter(|a| a.date == today && a.status == AppointmentStatus::Booked && matches(a))
+            .collect();
+        candidates.sort_by_key(|a| a.start);
+        candidates
+            .iter()
+            .find(|a| {
+                let (opens, closes) = self.check_in_window(a);
+                opens <= now && now <= closes
+            })
+            .or_else(|| candidates.iter().find(|a| self.check_in_window(a).0 > now))
+            .or(candidates.last())
+            .copied()
+            .ok_or(DomainError::UnknownAppointment)
+    }
+
     /// When check-in for an appointment opens and closes.
     fn check_in_window(&self, appointment: &Appointment) -> (Timestamp, Timestamp) {
         let rules = &self.spec.appointment_rules;
@@ -178,36 +208,18 @@ impl Hall {
                 .appointments
                 .get(code)
                 .ok_or(DomainError::UnknownAppointment)?,
-            CheckInBy::Contact { key, code_suffix } => {
-                let today = self.service_day_of(now);
-                let mut candidates: Vec<&Appointment> = self
-                    .appointments
-                    .values()
-                    .filter(|a| {
-                        &a.contact.key == key
-                            && a.date == today
-                            && a.status == AppointmentStatus::Booked
-                            // Without staff, the phone must come with the code's end: a number
-                            // alone tells nobody whether it has a booking.
-                            && code_suffix.as_ref().is_none_or(|suffix| {
-                                !suffix.is_empty() && a.code.ends_with(suffix.as_str())
-                            })
+            CheckInBy::Contact { key, code_suffix } => self.todays_booking(now, |a| {
+                &a.contact.key == key
+                    // Without staff, the phone must come with the code's end: a number alone
+                    // tells nobody whether it has a booking.
+                    && code_suffix.as_ref().is_none_or(|suffix| {
+                        !suffix.is_empty() && a.code.ends_with(suffix.as_str())
                     })
-                    .collect();
-                candidates.sort_by_key(|a| a.start);
-                // The one whose window is open now; otherwise the next one (too early), or the
-                // last one (too late).
-                candidates
-                    .iter()
-                    .find(|a| {
-                        let (opens, closes) = self.check_in_window(a);
-                        opens <= now && now <= closes
-                    })
-                    .or_else(|| candidates.iter().find(|a| self.check_in_window(a).0 > now))
-                    .or(candidates.last())
-                    .copied()
-                    .ok_or(DomainError::UnknownAppointment)?
-            }
+            })?,
+            // The card on the reader is the proof: no code is asked for.
+            CheckInBy::IdCard { key } => self.todays_booking(now, |a| {
+                a.id_card.as_ref().is_some_and(|card| &card.key == key)
+            })?,
         };
         if appointment.status != AppointmentStatus::Booked {
             return Err(DomainError::AppointmentInvalidState {
@@ -230,6 +242,13 @@ impl Hall {
             priority: PriorityClass::Appointment,
             channel: crate::ticket::Channel::Appointment,
             contact: Some(appointment.contact.clone()),
+            // Checked in by card, or booked with one: the ticket is in that person's name.
+            id_card: match by {
+                CheckInBy::IdCard { key } => {
+                    appointment.id_card.clone().filter(|card| &card.key == key)
+                }
+                _ => appointment.id_card.clone(),
+            },
             kiosk: kiosk.clone(),
             token: token.to_owned(),
             idempotency_key: None,
@@ -251,4 +270,15 @@ impl Hall {
             ticket: Some(id),
         })
     }
+}
+
+/// What a booking asks for (the fields of `Command::BookAppointment`).
+pub(super) struct BookingAsked<'a> {
+    pub code: &'a str,
+    pub service: &'a ServiceId,
+    pub start: Timestamp,
+    pub channel: crate::appointment::BookingChannel,
+    pub contact: &'a Contact,
+    pub name_sealed: &'a Option<String>,
+    pub id_card: &'a Option<Contact>,
 }

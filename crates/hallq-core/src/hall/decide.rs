@@ -155,14 +155,18 @@ impl Hall {
                 channel,
                 contact,
                 name_sealed,
+                id_card,
             } => {
                 let appointment = self.decide_booking(
-                    code,
-                    service,
-                    *start,
-                    *channel,
-                    contact,
-                    name_sealed,
+                    super::booking::BookingAsked {
+                        code,
+                        service,
+                        start: *start,
+                        channel: *channel,
+                        contact,
+                        name_sealed,
+                        id_card,
+                    },
                     now,
                 )?;
                 Ok(Outcome {
@@ -356,18 +360,23 @@ impl Hall {
                     && ticket.channel == issue.channel
                     && ticket.kiosk == issue.kiosk
                     && ticket.contact.as_ref().map(|c| &c.key)
-                        == issue.contact.as_ref().map(|c| &c.key);
+                        == issue.contact.as_ref().map(|c| &c.key)
+                    && ticket.id_card.as_ref().map(|c| &c.key)
+                        == issue.id_card.as_ref().map(|c| &c.key);
                 if !same {
                     return Err(DomainError::IdempotencyKeyReused);
                 }
                 return Ok(Err(existing));
             }
         }
-        if let Some(contact) = &issue.contact {
-            let limit = self.spec.policy.tickets_per_person_per_service_per_day;
+        // 号贩子: a person — by phone, or by ID card — takes at most so many numbers of a
+        // service a day.
+        let limit = self.spec.policy.tickets_per_person_per_service_per_day;
+        let people = issue.contact.iter().chain(&issue.id_card);
+        for person in people.filter(|person| !person.key.is_empty()) {
             let held = self
                 .per_person
-                .get(&(contact.key.clone(), issue.service.clone()))
+                .get(&(person.key.clone(), issue.service.clone()))
                 .copied()
                 .unwrap_or(0);
             if limit > 0 && held >= limit {
@@ -398,6 +407,7 @@ impl Hall {
             transfers: 0,
             token: issue.token.clone(),
             contact: issue.contact.clone(),
+            id_card: issue.id_card.clone(),
             kiosk: issue.kiosk.clone(),
             idempotency_key: issue.idempotency_key.clone(),
         }))

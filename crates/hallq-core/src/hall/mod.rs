@@ -287,10 +287,11 @@ impl Hall {
             if let Some(key) = &ticket.idempotency_key {
                 self.idempotency.insert(key.clone(), ticket.id);
             }
-            if let Some(contact) = &ticket.contact {
+            let people = ticket.contact.iter().chain(&ticket.id_card);
+            for person in people.filter(|person| !person.key.is_empty()) {
                 *self
                     .per_person
-                    .entry((contact.key.clone(), ticket.number_service.clone()))
+                    .entry((person.key.clone(), ticket.number_service.clone()))
                     .or_default() += 1;
             }
         }

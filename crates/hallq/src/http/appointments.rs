@@ -269,6 +269,7 @@ pub async fn book(
             channel,
             contact: contact.clone(),
             name_sealed: body.name.as_deref().map(|name| state.privacy.seal(name)),
+            id_card: None,
         };
         match state
             .engine

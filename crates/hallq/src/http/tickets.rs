@@ -155,6 +155,7 @@ pub async fn issue_ticket(
                 priority,
                 channel,
                 contact,
+                id_card: None,
                 kiosk,
                 token: crate::credentials::ticket_token(state.clock.now()),
                 idempotency_key,

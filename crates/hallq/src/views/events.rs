@@ -480,6 +480,7 @@ mod tests {
             end: at,
             channel: BookingChannel::Online,
             contact: privacy().phone(PHONE),
+            id_card: None,
             name_sealed: Some(privacy().seal(NAME)),
             status: AppointmentStatus::Booked,
             ticket: None,

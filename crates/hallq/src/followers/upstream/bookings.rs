@@ -138,5 +138,6 @@ fn booked(upstream: &Upstream, booking: &HubBooking) -> Result<Command, String> 
         channel,
         contact: upstream.privacy.phone(phone),
         name_sealed,
+        id_card: None,
     })
 }
