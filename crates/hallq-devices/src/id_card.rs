@@ -278,47 +278,7 @@ impl fmt::Debug for IdCard {
     }
 }
 
-/// The first four and the last four characters, the rest `*`: `1101**********002X`.
-pub fn mask_id_number(number: &str) -> String {
-    let chars: Vec<char> = number.chars().collect();
-    if chars.len() <= 8 {
-        return "*".repeat(chars.len());
-    }
-    chars
-        .iter()
-        .enumerate()
-        .map(|(index, c)| {
-            if index < 4 || index >= chars.len() - 4 {
-                *c
-            } else {
-                '*'
-            }
-        })
-        .collect()
-}
-
-/// Whether `number` is a well-formed 18-character ID number with the right check character
-/// (GB 11643: weights 2^(17-i) mod 11, the remainder mapped to 1 0 X 9 8 7 6 5 4 3 2).
-pub fn is_valid_id_number(number: &str) -> bool {
-    let bytes = number.as_bytes();
-    bytes.len() == 18
-        && bytes[..17].iter().all(u8::is_ascii_digit)
-        && check_character(&number[..17]) == Some(bytes[17].to_ascii_uppercase() as char)
-}
-
-/// The check character of the first 17 digits of an ID number.
-pub fn check_character(first17: &str) -> Option<char> {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECKS: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
-    if first17.len() != 17 {
-        return None;
-    }
-    let mut sum = 0;
-    for (digit, weight) in first17.chars().zip(WEIGHTS) {
-        sum += digit.to_digit(10)? * weight;
-    }
-    Some(CHECKS[(sum % 11) as usize])
-}
+pub use hallq_privacy::{check_character, is_valid_id_number, mask_id_number};
 
 /// Where each field sits in the text block, in UCS-2 characters (two bytes each): name 0–14,
 /// sex 15, ethnic group 16–17, birth 18–25, address 26–60, number 61–78, issuer 79–93,

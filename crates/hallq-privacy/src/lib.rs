@@ -131,6 +131,56 @@ impl Privacy {
             masked: mask_phone(phone),
         }
     }
+
+    /// A resident ID number as the hall keeps it: the keyed hash (limits, check-in by card)
+    /// and the mask (the staff console); nothing sealed, since nobody needs it back.
+    /// Lower-case `x` is the same check character as `X`.
+    pub fn id_card(&self, number: &str) -> Contact {
+        let number = number.trim().to_ascii_uppercase();
+        Contact {
+            key: self.match_key(Kind::IdCard, &number),
+            sealed: None,
+            masked: mask_id_number(&number),
+        }
+    }
+}
+
+/// The first four and the last four characters of an ID number, the rest `*`:
+/// `1101**********002X`.
+pub fn mask_id_number(number: &str) -> String {
+    let chars: Vec<char> = number.chars().collect();
+    if chars.len() <= 8 {
+        return "*".repeat(chars.len());
+    }
+    let last = chars.len() - 4;
+    chars
+        .iter()
+        .enumerate()
+        .map(|(index, c)| if index < 4 || index >= last { *c } else { '*' })
+        .collect()
+}
+
+/// Whether `number` is a well-formed 18-character resident ID number with the right check
+/// character (GB 11643: weights 2^(17-i) mod 11, the remainder mapped to 1 0 X 9 8 7 6 5 4 3 2).
+pub fn is_valid_id_number(number: &str) -> bool {
+    let bytes = number.as_bytes();
+    bytes.len() == 18
+        && bytes[..17].iter().all(u8::is_ascii_digit)
+        && check_character(&number[..17]) == Some(bytes[17].to_ascii_uppercase() as char)
+}
+
+/// The check character of the first 17 digits of an ID number.
+pub fn check_character(first17: &str) -> Option<char> {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECKS: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+    if first17.len() != 17 {
+        return None;
+    }
+    let mut sum = 0;
+    for (digit, weight) in first17.chars().zip(WEIGHTS) {
+        sum += digit.to_digit(10)? * weight;
+    }
+    Some(CHECKS[(sum % 11) as usize])
 }
 
 /// `138****8000`: enough for staff to confirm a number with the citizen.

@@ -19,8 +19,8 @@ pub fn upstream_event(seq: u64, event: &Event) -> crate::PushedEvent {
 }
 
 /// Removes personal fields anywhere in an event's JSON: a contact keeps only its masked form
-/// (`138****8000`), tokens, sealed names and idempotency keys go, and a hall booking code is
-/// masked.
+/// (`138****8000`), ID cards, tokens, sealed names and idempotency keys go, and a hall booking
+/// code is masked.
 pub fn personal_fields_removed(value: &mut Value) {
     match value {
         Value::Object(map) => {
@@ -28,6 +28,9 @@ pub fn personal_fields_removed(value: &mut Value) {
             map.remove("name_sealed");
             map.remove("idempotency_key");
             map.remove("sealed");
+            // A card's keyed hash is the hall's (its key), and its mask is for the hall's
+            // console: neither leaves the hall.
+            map.remove("id_card");
             if let Some(Value::Object(contact)) = map.get_mut("contact") {
                 contact.retain(|key, _| key == "masked");
             }
@@ -58,6 +61,7 @@ mod tests {
                 "id": 7, "number": "A007", "token": "0123456789abcdef",
                 "idempotency_key": "touch-1",
                 "contact": {"key": "hmac", "sealed": "sealed", "masked": "138****8000"},
+                "id_card": {"key": "id-hmac", "masked": "1101**********002X"},
                 "kiosk": "k1"
             }
         });
@@ -72,11 +76,13 @@ mod tests {
         let mut booked = json!({
             "kind": "appointment_booked",
             "appointment": {"code": "27KQ9PXM", "name_sealed": "x",
-                "contact": {"key": "hmac", "masked": "139****0001"}}
+                "contact": {"key": "hmac", "masked": "139****0001"},
+                "id_card": {"key": "id-hmac", "masked": "1101**********002X"}}
         });
         personal_fields_removed(&mut booked);
         assert_eq!(booked["appointment"]["code"], "27****XM");
         assert!(booked["appointment"].get("name_sealed").is_none());
+        assert!(booked["appointment"].get("id_card").is_none());
         // The hub's own codes are what the hub matches: they stay whole.
         let mut cancelled = json!({"kind": "appointment_cancelled", "code": "WK7Q2M9P"});
         personal_fields_removed(&mut cancelled);

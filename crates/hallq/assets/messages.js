@@ -34,6 +34,8 @@
     invalid_priority: ["优先类别不正确。", "That priority is not valid."],
     invalid_query: ["查询条件不正确。", "The query is not valid."],
     invalid_start: ["请选择一个时段。", "Choose a time slot."],
+    card_read_gone: ["请将身份证重新放在读卡区。", "Please lay your ID card on the reader again."],
+    invalid_id_number: ["身份证号码应为18位，最后一位是数字或X，请核对。", "The ID number has 18 characters, the last a digit or X: please check it."],
     invalid_notice: ["通知最多 200 个字。", "A notice is at most 200 characters."],
     invalid_wait_alarm: ["报警时间请设在 1 到 480 分钟之间。", "Set the alarm between 1 and 480 minutes."],
     invalid_ticket_number: ["请输入号票上的号码，如 A012。", "Enter the number as printed on the ticket, e.g. A012."],

@@ -115,6 +115,12 @@ impl Application {
         let reports = Arc::new(DeviceReports::default());
         let printing = Arc::new(Printing::start(config.clone(), &data_dir, reports.clone()));
         let displays = Arc::new(Displays::start(config.clone(), &data_dir, reports.clone()));
+        let id_cards = crate::followers::id_readers::IdCards::start(
+            config.clone(),
+            handle.clone(),
+            clock.clone(),
+            privacy.clone(),
+        );
         let services: Vec<hallq_core::ServiceId> =
             config.spec.services.iter().map(|s| s.id.clone()).collect();
         let projection = Arc::new(Projection::new(handle.committed_seq(), &services));
@@ -209,6 +215,7 @@ impl Application {
             sync,
             printing,
             displays,
+            id_cards,
             projection,
             engine: handle,
             auth,

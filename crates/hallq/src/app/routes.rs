@@ -94,6 +94,7 @@ pub(crate) fn routes(config: &mut web::ServiceConfig) {
         .service(resource("/api/v1/events").route(web::get().to(streams::events)))
         .service(resource("/api/v1/board").route(web::get().to(public::board)))
         .service(resource("/api/v1/board/events").route(web::get().to(streams::board_events)))
+        .service(resource("/api/v1/kiosk/events").route(web::get().to(streams::kiosk_events)))
         .service(
             resource("/api/v1/board/notice")
                 .route(web::get().to(settings::notice))
@@ -109,6 +110,10 @@ pub(crate) fn routes(config: &mut web::ServiceConfig) {
         .service(resource("/api/v1/appointments").route(web::post().to(appointments::book)))
         .service(resource("/api/v1/phone-checks").route(web::post().to(appointments::phone_check)))
         .service(resource("/api/v1/appointments/slots").route(web::get().to(appointments::slots)))
+        .service(
+            resource("/api/v1/appointments/check-in-by-card")
+                .route(web::post().to(appointments::check_in_by_card)),
+        )
         .service(
             resource("/api/v1/appointments/check-in")
                 .route(web::post().to(appointments::check_in_by_phone)),

@@ -25,6 +25,8 @@ pub struct AppState {
     pub readers: ReaderPool,
     pub printing: Arc<Printing>,
     pub displays: Arc<Displays>,
+    /// The kiosks' ID card readers and the cards read a moment ago.
+    pub id_cards: Arc<crate::followers::id_readers::IdCards>,
     pub projection: Arc<Projection>,
     pub clock: Arc<dyn Clock>,
     pub metrics: RequestMetrics,

@@ -18,6 +18,7 @@ mod calendar;
 mod devices;
 mod errors;
 mod hall;
+mod id_cards;
 mod schedule;
 mod security;
 mod staff;
@@ -28,6 +29,7 @@ pub use calendar::{load_calendar_year, BUILT_IN_CALENDAR};
 pub use devices::{Device, DeviceKind, DisplaySettings, PrinterSettings};
 pub use errors::{locate, ConfigError, ConfigErrors};
 pub use hall::Department;
+pub use id_cards::{IdCardSettings, IdReaderSettings};
 pub use security::SecuritySettings;
 pub use staff::StaffMember;
 pub use texts::{fill, CallingSettings, SmsSettings, TicketSettings};
@@ -76,6 +78,11 @@ struct ConfigFile {
     sms: Option<texts::SmsSection>,
     #[serde(default)]
     devices: Vec<devices::DeviceSection>,
+    /// Resident ID card readers, one per kiosk.
+    #[serde(default)]
+    id_readers: Vec<id_cards::IdReaderSection>,
+    #[serde(default)]
+    id_cards: id_cards::IdCardSection,
     #[serde(default)]
     staff: Vec<staff::StaffSection>,
     #[serde(default)]
@@ -112,6 +119,8 @@ pub struct HallConfig {
     pub displays: Vec<DisplaySettings>,
     pub sms: Option<SmsSettings>,
     pub devices: Vec<Device>,
+    pub id_readers: Vec<IdReaderSettings>,
+    pub id_cards: IdCardSettings,
     pub staff: Vec<StaffMember>,
     pub security: SecuritySettings,
     /// The city's hub, when this hall reports to one.
@@ -190,6 +199,8 @@ impl HallConfig {
         let displays = devices::displays(raw.displays, &window_ids, &mut ids, &mut problems);
         let devices =
             devices::devices(raw.devices, &printers, &window_ids, &mut ids, &mut problems);
+        let id_readers = id_cards::id_readers(raw.id_readers, &devices, &mut ids, &mut problems);
+        let id_cards = id_cards::id_cards(raw.id_cards, &mut problems);
         let staff = staff::staff(raw.staff, &window_ids, &mut ids, &mut problems);
         let security = security::security(raw.security, &mut problems);
         let upstream = upstream::upstream(raw.upstream, &mut problems);
@@ -220,6 +231,8 @@ impl HallConfig {
                 displays,
                 sms,
                 devices,
+                id_readers,
+                id_cards,
                 staff,
                 security,
                 upstream,

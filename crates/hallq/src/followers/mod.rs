@@ -21,6 +21,7 @@
 
 pub mod calling;
 pub mod device_reports;
+pub mod id_readers;
 pub mod printing;
 pub mod projection;
 pub mod sms;

@@ -185,6 +185,9 @@ pub struct BookingRequest {
     /// The code sent to `phone` by `POST /api/v1/phone-checks`: required when a kiosk books,
     /// so that nobody books with a number that is not theirs.
     pub phone_code: Option<String>,
+    /// The citizen's resident ID number (staff and managers, booking for a citizen): kept as a
+    /// keyed hash and a mask only, so that the card checks the booking in at a kiosk.
+    pub id_number: Option<String>,
 }
 
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
@@ -254,6 +257,21 @@ pub async fn book(
             "the name is at most 30 characters",
         ));
     }
+    let id_card = match body.id_number.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(_) if principal.role == Role::Kiosk => {
+            return Err(ApiError::forbidden(
+                "a kiosk does not take ID numbers typed in: the card on its reader checks in",
+            ))
+        }
+        Some(number) if !crate::privacy::is_valid_id_number(&number.to_ascii_uppercase()) => {
+            return Err(ApiError::bad_request(
+                "invalid_id_number",
+                "the ID number is 18 characters, the last a digit or X, as on the card",
+            ))
+        }
+        Some(number) => Some(state.privacy.id_card(number)),
+    };
     let start: Timestamp = body.start.parse().map_err(|_| {
         ApiError::bad_request(
             "invalid_start",
@@ -269,7 +287,7 @@ pub async fn book(
             channel,
             contact: contact.clone(),
             name_sealed: body.name.as_deref().map(|name| state.privacy.seal(name)),
-            id_card: None,
+            id_card: id_card.clone(),
         };
         match state
             .engine
@@ -511,6 +529,36 @@ async fn check_in(
         .with_forecast(forecast);
     view.print = super::tickets::print_outcome(state, &executed, &ticket).await;
     Ok(HttpResponse::Created().json(view))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardCheckIn {
+    /// The reference of the ID card just laid on this kiosk's reader, from its stream.
+    pub card: String,
+}
+
+/// Checks in today's booking made with the ID card just laid on this kiosk's reader (kiosks
+/// only: the card on the reader is the proof, no code is asked for).
+#[utoipa::path(post, path = "/api/v1/appointments/check-in-by-card", tag = "appointments", security(("bearer" = [])),
+    request_body = CardCheckIn,
+    responses((status = 201, body = TicketView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "card_read_gone, too_early, too_late or invalid_state", body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn check_in_by_card(
+    request: HttpRequest,
+    state: Data,
+    body: web::Json<CardCheckIn>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = authorize(&request, &state, &[Role::Kiosk])?;
+    let read = super::tickets::card_read(&state, &principal.id, &body.card)?;
+    check_in(
+        &request,
+        &state,
+        CheckInBy::IdCard {
+            key: read.id_card.key,
+        },
+    )
+    .await
 }
 
 /// Checks in with the appointment code: an appointment-priority ticket.

@@ -24,6 +24,9 @@ pub struct DeviceView {
 pub struct DevicesView {
     pub printers: Vec<PrinterView>,
     pub displays: Vec<crate::followers::calling::DisplayView>,
+    /// The kiosks' ID card readers (whether connected and whether a card lies on them; never
+    /// anything read from a card).
+    pub id_readers: Vec<crate::followers::id_readers::IdReaderView>,
     pub devices: Vec<DeviceView>,
 }
 
@@ -47,6 +50,7 @@ pub async fn devices(
     Ok(web::Json(DevicesView {
         printers: state.printing.views(),
         displays: state.displays.views(),
+        id_readers: state.id_cards.views(),
         devices: state
             .config()
             .devices

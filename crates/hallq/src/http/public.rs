@@ -385,6 +385,18 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
             detail: display.detail,
         });
     }
+    for reader in state.id_cards.views().into_iter().filter(|r| !r.connected) {
+        alerts.push(Alert {
+            kind: "id_reader".into(),
+            subject: format!("{} ({})", reader.id, reader.kiosk),
+            severity: "warning".into(),
+            message: "身份证阅读器未连接，市民仍可直接选择事项取号，请检查阅读器的线缆。The ID card \
+                      reader is not connected: citizens can still take numbers without it; check \
+                      its cable."
+                .into(),
+            detail: reader.detail,
+        });
+    }
     if let Some(upstream) = &state.config().upstream {
         let sync = super::hall::sync_view(state);
         if sync.lag_seconds >= upstream.lag_alert.as_secs() {

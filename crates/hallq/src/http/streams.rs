@@ -409,3 +409,75 @@ pub async fn ticket_events(
         |mut streaming| async move { streaming.next().await.map(|bytes| (bytes, streaming)) },
     )))
 }
+
+/// A kiosk's own stream (its device token, read with `fetch`): `hello`, then `card` when a
+/// citizen lays an ID card on the kiosk's reader — a reference to quote when issuing or
+/// checking in, whether the citizen is of green-channel age, whether the card is past its
+/// validity, and today's booking made with it — and `card_removed`. Never the number, the
+/// name or the photo; never on any other stream.
+#[utoipa::path(get, path = "/api/v1/kiosk/events", tag = "kiosk",
+    security(("bearer" = [])),
+    responses((status = 200, description = "text/event-stream: hello, card, card_removed"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn kiosk_events(request: HttpRequest, state: Data) -> Result<HttpResponse, ApiError> {
+    let principal = super::authorize(&request, &state, &[crate::auth::Role::Kiosk])?;
+    if *state.shutdown.borrow() {
+        return Err(ApiError::unavailable(
+            "hallq is shutting down; retry shortly",
+        ));
+    }
+    let guard = ClientGuard::take(&request, &state)?;
+    let streaming = KioskStreaming {
+        pending: Some(control("hello", state.projection.head())),
+        kiosk: principal.id,
+        frames: state.id_cards.subscribe(),
+        keep_alive: tokio::time::interval_at(
+            tokio::time::Instant::now() + KIOSK_KEEP_ALIVE,
+            KIOSK_KEEP_ALIVE,
+        ),
+        shutdown: state.shutdown.clone(),
+        _guard: guard,
+    };
+    Ok(event_stream(futures_util::stream::unfold(
+        streaming,
+        |mut streaming| async move { streaming.next().await.map(|bytes| (bytes, streaming)) },
+    )))
+}
+
+/// A kiosk's stream says something this often even when no card is laid on (proxies and
+/// browsers drop silent connections).
+const KIOSK_KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+
+struct KioskStreaming {
+    pending: Option<Bytes>,
+    kiosk: String,
+    frames: broadcast::Receiver<crate::followers::id_readers::KioskFrame>,
+    keep_alive: tokio::time::Interval,
+    shutdown: watch::Receiver<bool>,
+    _guard: ClientGuard,
+}
+
+impl KioskStreaming {
+    async fn next(&mut self) -> Option<Bytes> {
+        if let Some(first) = self.pending.take() {
+            return Some(first);
+        }
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.shutdown.changed() => return None,
+                frame = self.frames.recv() => {
+                    match frame {
+                        // Only this kiosk's cards reach this kiosk.
+                        Ok((kiosk, text)) if kiosk == self.kiosk => return Some(text),
+                        Ok(_) => continue,
+                        // A kiosk far behind reconnects; a card read is worth nothing late.
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    }
+                }
+                _ = self.keep_alive.tick() => return Some(Bytes::from_static(b": keep-alive\n\n")),
+            }
+        }
+    }
+}

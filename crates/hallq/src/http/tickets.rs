@@ -35,6 +35,10 @@ pub struct IssueRequest {
     pub phone: Option<String>,
     /// The issuing kiosk; defaults to the calling kiosk device.
     pub kiosk: Option<String>,
+    /// 实名取号: the reference of the ID card just laid on this kiosk's reader, from the
+    /// kiosk's stream (kiosks only). The ticket is counted against that person's daily limit,
+    /// and a citizen of green-channel age gets the green channel.
+    pub card: Option<String>,
 }
 
 fn default_channel() -> String {
@@ -147,6 +151,20 @@ pub async fn issue_ticket(
         .phone
         .as_deref()
         .map(|phone| state.privacy.phone(phone));
+    let card = match &body.card {
+        None => None,
+        Some(_) if principal.role != Role::Kiosk => {
+            return Err(ApiError::forbidden(
+                "an ID card is read by a kiosk's own reader: only that kiosk may use it",
+            ))
+        }
+        Some(reference) => Some(card_read(&state, &principal.id, reference)?),
+    };
+    // A citizen of the hall's green-channel age gets it without asking.
+    let priority = match &card {
+        Some(read) if read.green_by_age => PriorityClass::Green,
+        _ => priority,
+    };
     let executed = state
         .engine
         .execute_as(
@@ -155,7 +173,7 @@ pub async fn issue_ticket(
                 priority,
                 channel,
                 contact,
-                id_card: None,
+                id_card: card.map(|read| read.id_card),
                 kiosk,
                 token: crate::credentials::ticket_token(state.clock.now()),
                 idempotency_key,
@@ -186,6 +204,23 @@ pub async fn issue_ticket(
     Ok(HttpResponse::build(status)
         .insert_header(("Location", format!("/api/v1/tickets/{}", ticket.id)))
         .json(view))
+}
+
+/// The card read `reference` held for `kiosk`; a clear refusal when it is gone (taken too
+/// long ago, or another card was laid on since).
+pub fn card_read(
+    state: &crate::app::state::AppState,
+    kiosk: &str,
+    reference: &str,
+) -> Result<crate::followers::id_readers::CardRead, ApiError> {
+    state.id_cards.card(kiosk, reference).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "card_read_gone",
+            "the ID card read is no longer held (too long ago, or another card was read since): \
+             lay the card on the reader again",
+        )
+    })
 }
 
 /// One ticket, today's or from history.

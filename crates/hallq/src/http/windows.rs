@@ -253,10 +253,24 @@ pub struct WaitingEntry {
     pub waited_s: u64,
 }
 
+/// The ticket a window is serving, as its own staff see it.
+#[derive(Serialize, ToSchema)]
+pub struct ServingTicket {
+    pub id: u64,
+    pub number: String,
+    /// The citizen's phone, masked (138****8000), when the ticket has one.
+    pub phone_masked: Option<String>,
+    /// The ID card the ticket was taken or checked in with, masked (1101**********002X): the
+    /// one place a card's number is shown, to the staff serving that citizen.
+    pub id_masked: Option<String>,
+}
+
 /// Who is waiting for a window, in the order it would call them.
 #[derive(Serialize, ToSchema)]
 pub struct WaitingList {
     pub window: String,
+    /// The ticket being served now, if any.
+    pub current: Option<ServingTicket>,
     /// Everyone waiting in the window's services (the list shows the first `limit`).
     pub total: usize,
     pub waiting: Vec<WaitingEntry>,
@@ -296,7 +310,17 @@ pub async fn waiting(
         return Err(ApiError::bad_request("invalid_query", "limit is 1 to 200"));
     }
     let now = state.clock.now();
-    let (total, waiting) = state.engine.view(|hall| {
+    let (total, waiting, current) = state.engine.view(|hall| {
+        let current = hall
+            .window(&window)
+            .and_then(|w| w.current)
+            .and_then(|id| hall.ticket(id))
+            .map(|ticket| ServingTicket {
+                id: ticket.id.0,
+                number: ticket.number.clone(),
+                phone_masked: ticket.contact.as_ref().map(|c| c.masked.clone()),
+                id_masked: ticket.id_card.as_ref().map(|c| c.masked.clone()),
+            });
         let total = spec
             .services
             .iter()
@@ -315,10 +339,11 @@ pub async fn waiting(
                 waited_s: u64::try_from((now - ticket.queued_at).get_seconds()).unwrap_or(0),
             })
             .collect();
-        (total, listed)
+        (total, listed, current)
     });
     Ok(web::Json(WaitingList {
         window: window.to_string(),
+        current,
         total,
         waiting,
     }))

@@ -452,6 +452,7 @@ mod tests {
     const NAME: &str = "张三丰";
     const CODE: &str = "7K4M9QPX";
     const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+    const ID_NUMBER: &str = "11010519491231002X";
 
     fn privacy() -> crate::privacy::Privacy {
         crate::privacy::Privacy::from_bytes(&[9u8; 64]).unwrap()
@@ -469,6 +470,7 @@ mod tests {
             TicketStatus::Waiting,
         );
         issued.contact = Some(privacy().phone(PHONE));
+        issued.id_card = Some(privacy().id_card(ID_NUMBER));
         issued.token = TOKEN.into();
         issued.kiosk = Some("kiosk-lobby".into());
         issued.priority = PriorityClass::Green;
@@ -480,7 +482,7 @@ mod tests {
             end: at,
             channel: BookingChannel::Online,
             contact: privacy().phone(PHONE),
-            id_card: None,
+            id_card: Some(privacy().id_card(ID_NUMBER)),
             name_sealed: Some(privacy().seal(NAME)),
             status: AppointmentStatus::Booked,
             ticket: None,
@@ -712,7 +714,16 @@ mod tests {
         let events = every_kind();
         let mut public_kinds = Vec::new();
         // The kept forms are secrets too: the keyed hash and the sealed texts.
-        let mut kept: Vec<String> = vec![privacy().phone(PHONE).key];
+        // Nothing of an ID card reaches any stream, staff's included: not its number, not its
+        // keyed hash, not even its mask (the console reads the mask for the ticket it serves).
+        let card = privacy().id_card(ID_NUMBER);
+        let mut kept: Vec<String> = vec![
+            privacy().phone(PHONE).key,
+            ID_NUMBER.into(),
+            card.key,
+            card.masked,
+            "002X".into(),
+        ];
         for event in &events {
             match event {
                 Event::TicketIssued { ticket } => {
@@ -734,7 +745,7 @@ mod tests {
                 _ => {}
             }
         }
-        assert_eq!(kept.len(), 5);
+        assert_eq!(kept.len(), 9);
         for (index, event) in events.iter().enumerate() {
             // The read model holds what the events describe (the appointment, the ticket).
             hall.evolve(event);
@@ -757,6 +768,9 @@ mod tests {
                     NAME,
                     CODE,
                     TOKEN,
+                    ID_NUMBER,
+                    "1101**********002X",
+                    "id_card",
                     "138****5678",
                     "phone",
                     "code",
