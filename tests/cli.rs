@@ -235,3 +235,66 @@ fn a_real_hall_with_demo_credentials_is_warned_about_loudly() {
         "{log}"
     );
 }
+
+/// `hallq id-test` against a simulated reader on a pseudo-terminal: the masked number, the age
+/// and the validity of a card, and a reason when there is no reader, no card or a bad frame.
+#[test]
+fn id_test_reads_one_card_and_says_why_when_it_cannot() {
+    use hallq_devices::id_card::{basic_information_data, CardFields};
+    use hallq_devices::id_simulator::IdReaderSimulator;
+    use serialport::{SerialPort, TTYPort};
+    const NUMBER: &str = "11010519491231002X";
+    let config = demo_config();
+    let config = config.to_str().unwrap();
+
+    let (ok, _, stderr) = run(&[
+        "id-test",
+        "--to",
+        "serial:///dev/hallq-no-such-reader?baud=115200",
+        "--config",
+        config,
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("no reader at"), "{stderr}");
+
+    let (mut master, slave) = TTYPort::pair().unwrap();
+    master
+        .set_timeout(std::time::Duration::from_millis(20))
+        .unwrap();
+    let url = format!("serial://{}?baud=115200", slave.name().unwrap());
+    let reader = IdReaderSimulator::on_stream(master);
+    let (ok, _, stderr) = run(&["id-test", "--to", &url, "--wait", "1", "--config", config]);
+    assert!(!ok);
+    assert!(stderr.contains("no card was laid on it"), "{stderr}");
+
+    reader.place(basic_information_data(&CardFields {
+        name: "王五",
+        sex: "1",
+        ethnic: "01",
+        birth: "19491231",
+        address: "江州市滨江大道1号",
+        number: NUMBER,
+        issuer: "江州市公安局",
+        valid_from: "20150601",
+        valid_until: "20250601",
+    }));
+    let (ok, stdout, stderr) = run(&["id-test", "--to", &url, "--config", config]);
+    assert!(ok, "{stderr}");
+    let today = hallq_core::jiff::Zoned::now()
+        .with_time_zone(hallq_core::jiff::tz::TimeZone::get("Asia/Shanghai").unwrap())
+        .date();
+    let age = today.year() - 1949 - i16::from((today.month(), today.day()) < (12, 31));
+    assert!(
+        stdout.contains("1101**********002X") && stdout.contains(&format!("age {age}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("EXPIRED"), "{stdout}");
+    assert!(!stdout.contains(NUMBER) && !stderr.contains(NUMBER));
+    assert!(!stdout.contains("王五") && !stdout.contains("滨江大道"));
+
+    reader.set(|state| state.bad_check = true);
+    let (ok, _, stderr) = run(&["id-test", "--to", &url, "--config", config]);
+    assert!(!ok);
+    assert!(stderr.contains("broken frame"), "{stderr}");
+    drop(slave);
+}

@@ -83,6 +83,19 @@ enum Commands {
         #[arg(long, env = "HALLQ_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Read one resident ID card, for installers checking a kiosk's reader: prints only the
+    /// masked number, the age and the card's validity.
+    IdTest {
+        /// serial:///dev/ttyUSB0?baud=115200, or tcp://HOST:PORT for a serial-over-IP converter
+        #[arg(long)]
+        to: String,
+        /// How long to wait for a card to be laid on the reader, in seconds.
+        #[arg(long, default_value_t = 10)]
+        wait: u64,
+        /// The hall's configuration, for its time zone (the age is on the hall's date).
+        #[arg(long, env = "HALLQ_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Send one frame to an LED window display, for installers checking wiring and addresses.
     DisplayTest {
         /// serial:///dev/ttyUSB0?baud=9600, tcp://HOST:PORT (serial-over-IP), file:///PATH
@@ -171,6 +184,7 @@ fn main() -> ExitCode {
             output,
             config,
         }) => lists(&kind, &format, output.as_deref(), config.as_deref()),
+        Some(Commands::IdTest { to, wait, config }) => id_test(&to, wait, config.as_deref()),
         Some(Commands::DisplayTest {
             to,
             protocol,
@@ -552,6 +566,61 @@ fn print_test(to: &str, paper: &str, qr: &str, config: Option<&Path>) -> Result<
             Err(format!("{url}: {}: {reason}", condition.as_str()))
         }
     }
+}
+
+fn id_test(to: &str, wait_s: u64, config: Option<&Path>) -> Result<(), String> {
+    use hallq_devices::id_card::{CardDate, IdReader, ReadError};
+    let url: hallq_devices::DeviceUrl = to.parse().map_err(|e| format!("{e}"))?;
+    let stream = hallq_devices::transport::open_stream(&url, std::time::Duration::from_secs(2))
+        .map_err(|e| {
+            format!(
+                "no reader at {url}: {e} — check the cable, the device name (ls /dev/serial/by-id) \
+                 and that no other program holds the port"
+            )
+        })?;
+    let mut reader = IdReader::new(stream, std::time::Duration::from_secs(3));
+    let zone = load_config(config)?.time_zone;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait_s);
+    let card = loop {
+        match reader.read_card() {
+            Ok(Some(card)) => break card,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(300))
+            }
+            Ok(None) => {
+                return Err(format!(
+                    "the reader at {url} answers, but no card was laid on it within {wait_s} s"
+                ))
+            }
+            Err(ReadError::CardLost) if std::time::Instant::now() < deadline => {
+                say!("the card was taken away during the read: lay it on again and hold it still");
+            }
+            Err(error) => return Err(format!("{url}: {error}")),
+        }
+    };
+    let today = hallq_core::jiff::Timestamp::now().to_zoned(zone).date();
+    let today = CardDate {
+        year: u16::try_from(today.year()).unwrap_or(0),
+        month: u8::try_from(today.month()).unwrap_or(1),
+        day: u8::try_from(today.day()).unwrap_or(1),
+    };
+    let validity = match card.valid_until {
+        None => format!("valid from {} for life (长期)", card.valid_from),
+        Some(until) if until < today => {
+            format!(
+                "valid {} to {until}: EXPIRED (still accepted for queueing)",
+                card.valid_from
+            )
+        }
+        Some(until) => format!("valid {} to {until}", card.valid_from),
+    };
+    // The masked number only: a test print on an installer's screen is not a place for it.
+    say!(
+        "read a card on {url}: {} · age {} · {validity}",
+        card.masked(),
+        card.birth.years_until(today)
+    );
+    Ok(())
 }
 
 fn display_test(

@@ -342,7 +342,11 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
     );
     let readers = state.id_cards.views();
     let label = |r: &crate::followers::id_readers::IdReaderView| {
-        format!("reader=\"{}\",kiosk=\"{}\"", escape(&r.id), escape(&r.kiosk))
+        format!(
+            "reader=\"{}\",kiosk=\"{}\"",
+            escape(&r.id),
+            escape(&r.kiosk)
+        )
     };
     for (name, kind, help, value) in [
         (

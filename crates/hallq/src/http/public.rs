@@ -390,10 +390,11 @@ pub fn alerts(state: &AppState, today: hallq_core::jiff::civil::Date) -> Vec<Ale
             kind: "id_reader".into(),
             subject: format!("{} ({})", reader.id, reader.kiosk),
             severity: "warning".into(),
-            message: "身份证阅读器未连接，市民仍可直接选择事项取号，请检查阅读器的线缆。The ID card \
+            message:
+                "身份证阅读器未连接，市民仍可直接选择事项取号，请检查阅读器的线缆。The ID card \
                       reader is not connected: citizens can still take numbers without it; check \
                       its cable."
-                .into(),
+                    .into(),
             detail: reader.detail,
         });
     }
