@@ -349,8 +349,10 @@ pub trait ByteStream: Send {
 
 impl<S: Read + Write + Send> ByteStream for TimedStream<S> {
     fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.stream.write_all(bytes)?;
-        self.stream.flush()
+        // No flush: on a serial port that is tcdrain(), which waits for the line to drain and
+        // can wait for ever on an unplugged adapter. Written is in the kernel's buffer; the
+        // answer's timeout tells whether the reader heard it.
+        self.stream.write_all(bytes)
     }
 
     fn read_some(&mut self, buffer: &mut [u8], timeout: Duration) -> io::Result<usize> {

@@ -2,8 +2,9 @@
 // The hall's events as staff and managers see them. EventSource cannot send an Authorization
 // header, and a token in the address would end up in logs and browser history, so this reads
 // the stream with fetch, parses the Server-Sent Events itself and resumes with Last-Event-ID.
-// onEvent(kind, data) for every event; onState("open" | "closed" | "unauthorized").
-function openStaffStream(token, onEvent, onState) {
+// onEvent(kind, data) for every event; onState("open" | "closed" | "unauthorized"). `path` is
+// /api/v1/events unless given (a kiosk reads its own, /api/v1/kiosk/events, the same way).
+function openStaffStream(token, onEvent, onState, path) {
   let lastId = null;
   let stopped = false;
   let controller = null;
@@ -14,7 +15,7 @@ function openStaffStream(token, onEvent, onState) {
       try {
         const headers = { "Authorization": "Bearer " + token, "Accept": "text/event-stream" };
         if (lastId !== null) headers["Last-Event-ID"] = lastId;
-        const response = await fetch("/api/v1/events", { headers, signal: controller.signal, cache: "no-store" });
+        const response = await fetch(path || "/api/v1/events", { headers, signal: controller.signal, cache: "no-store" });
         if (response.status === 401) { state("unauthorized"); return; }
         if (!response.ok || !response.body) throw new Error(String(response.status));
         state("open");

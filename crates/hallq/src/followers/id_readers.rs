@@ -78,6 +78,8 @@ pub struct IdCards {
     reads: Mutex<HashMap<String, (String, CardRead)>>,
     frames: broadcast::Sender<KioskFrame>,
     hold: Duration,
+    /// `[id_cards] green_channel_age`, for what the kiosk says.
+    green_age: u8,
     stop: Arc<AtomicBool>,
 }
 
@@ -99,6 +101,7 @@ impl IdCards {
             reads: Mutex::default(),
             frames,
             hold: config.id_cards.hold,
+            green_age: config.id_cards.green_channel_age,
             stop: Arc::default(),
         });
         for (settings, health) in &cards.readers {
@@ -158,6 +161,7 @@ impl IdCards {
             "green_by_age": read.green_by_age,
             "expired": read.expired,
             "booking": booking,
+            "green_age": self.green_age,
             "hold_s": self.hold.as_secs(),
         });
         let kiosk = read.kiosk.clone();
@@ -294,7 +298,10 @@ impl Supervisor {
         }
     }
 
+    /// A failed exchange: the reader counts as not connected until it answers again (the
+    /// kiosk's citizens take numbers without their card meanwhile, and the manager is told).
     fn trouble(&self, detail: String) {
+        self.health.connected.store(false, Ordering::Relaxed);
         self.health.errors.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut slot) = self.health.detail.lock() {
             *slot = Some(detail);

@@ -243,20 +243,6 @@ pub async fn book(
             "phone must be an 11-digit mainland mobile number",
         ));
     }
-    let contact = state.privacy.phone(&body.phone);
-    if principal.role == Role::Kiosk {
-        confirm_phone(&state, &contact.key, body.phone_code.as_deref())?;
-    }
-    if body
-        .name
-        .as_deref()
-        .is_some_and(|n| n.chars().count() > 30 || n.chars().any(char::is_control))
-    {
-        return Err(ApiError::bad_request(
-            "invalid_name",
-            "the name is at most 30 characters",
-        ));
-    }
     let id_card = match body.id_number.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(_) if principal.role == Role::Kiosk => {
@@ -272,6 +258,20 @@ pub async fn book(
         }
         Some(number) => Some(state.privacy.id_card(number)),
     };
+    let contact = state.privacy.phone(&body.phone);
+    if principal.role == Role::Kiosk {
+        confirm_phone(&state, &contact.key, body.phone_code.as_deref())?;
+    }
+    if body
+        .name
+        .as_deref()
+        .is_some_and(|n| n.chars().count() > 30 || n.chars().any(char::is_control))
+    {
+        return Err(ApiError::bad_request(
+            "invalid_name",
+            "the name is at most 30 characters",
+        ));
+    }
     let start: Timestamp = body.start.parse().map_err(|_| {
         ApiError::bad_request(
             "invalid_start",
