@@ -50,5 +50,12 @@ function openStaffStream(token, onEvent, onState, path) {
     }
   }
   run();
-  return { stop() { stopped = true; if (controller) controller.abort(); } };
+  const stop = () => { stopped = true; if (controller) controller.abort(); };
+  // A page left for another (or put in the back-forward cache) lets go of its stream at once:
+  // an open stream of a page nobody sees holds one of the browser's few connections to the
+  // hall, and a kiosk browser reloaded a few times would run out of them. A page brought back
+  // from the cache starts afresh.
+  window.addEventListener("pagehide", stop);
+  window.addEventListener("pageshow", (event) => { if (event.persisted) location.reload(); });
+  return { stop };
 }
