@@ -406,17 +406,27 @@ fn a_booking_taken_at_the_hub_is_checked_in_at_the_kiosk_and_cancellations_trave
         .cloned()
         .expect("the hub offers the hall's next slot");
     assert_eq!(offered["hub_capacity"], 2);
-    let book = |phone: &str| {
+    let book = |phone: &str, id_number: Option<&str>| {
         let reply = hub.post(
             &format!("/v1/halls/{HALL}/appointments"),
             &city,
-            json!({"service": "property-transfer", "start": start, "channel": "online", "phone": phone, "name": "王五"}),
+            json!({"service": "property-transfer", "start": start, "channel": "online", "phone": phone,
+                   "name": "王五", "id_number": id_number}),
         );
         assert_eq!(reply.status, 201, "{}", reply.text);
         reply.body["code"].as_str().unwrap().to_owned()
     };
-    let code = book("13700001111");
-    let other = book("13700002222");
+    // A wrong ID number is refused at the hub, plainly.
+    let wrong = hub.post(
+        &format!("/v1/halls/{HALL}/appointments"),
+        &city,
+        json!({"service": "property-transfer", "start": start, "channel": "online",
+               "phone": "13700003333", "id_number": "110105194912310021"}),
+    );
+    assert_eq!((wrong.status, wrong.code()), (400, "invalid_id_number"));
+    let code = book("13700001111", None);
+    // With the citizen's ID number, so that their card checks them in at the hall.
+    let other = book("13700002222", Some("11010519491231002x"));
     // Within a pull interval the hall has both, from the hub's share (its own share is free).
     wait_until(
         Duration::from_secs(20),
@@ -433,6 +443,22 @@ fn a_booking_taken_at_the_hub_is_checked_in_at_the_kiosk_and_cancellations_trave
     assert_eq!(booking["channel"], "online");
     assert_eq!(booking["phone_masked"], "137****1111");
     assert_eq!(booking["name"], "王五");
+    assert!(booking.get("id_masked").is_none());
+    let with_card = app
+        .get_as(&format!("/api/v1/appointments/{other}"), &manager)
+        .body;
+    assert_eq!(with_card["id_masked"], "1101**********002X");
+    // Once the hall has it, the hub keeps no copy of the number, sealed or not.
+    wait_until(
+        Duration::from_secs(20),
+        "the hub to drop the delivered ID number",
+        || {
+            postgres::query(
+                &database,
+                &format!("SELECT count(*) FROM hub_bookings WHERE id_sealed IS NOT NULL AND code = '{other}'"),
+            ) == ["0"]
+        },
+    );
     let slot = app
         .get(&format!(
             "/api/v1/appointments/slots?service=property-transfer&date={date}"
@@ -484,7 +510,7 @@ fn a_booking_taken_at_the_hub_is_checked_in_at_the_kiosk_and_cancellations_trave
         },
     );
     // Cancelled at the hub: the hall hears of it.
-    let third = book("13700003333");
+    let third = book("13700004444", None);
     wait_until(
         Duration::from_secs(20),
         "the third booking at the hall",

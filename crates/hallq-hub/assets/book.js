@@ -9,6 +9,7 @@ const TEXT = {
     choose_hall: "1 选择大厅", choose_service: "2 选择事项", choose_day: "3 选择日期",
     choose_slot: "4 选择时段", confirm_phone: "5 验证手机号", back: "返回",
     phone: "手机号", send_code: "获取验证码", code: "验证码", name: "姓名（选填）",
+    id_number: "身份证号（选填，填写后到大厅刷身份证即可签到）",
     submit: "确认预约", done: "预约成功", your_code: "预约码（签到时使用）",
     sms_sent: "预约信息已通过短信发送到您的手机。", again: "再预约一个",
     cancel_title: "取消预约", code_label: "预约码", cancel_submit: "取消这条预约",
@@ -20,7 +21,7 @@ const TEXT = {
     weekdays: ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
     day_types: { holiday: "节假日", weekend: "周末", makeup_workday: "调休上班", workday: "" },
     errors: {
-      invalid_phone: "请输入11位手机号。", phone_code_wrong: "验证码不正确或已过期，请重新获取。",
+      invalid_phone: "请输入11位手机号。", invalid_id_number: "身份证号码应为18位，最后一位是数字或X，请核对。", phone_code_wrong: "验证码不正确或已过期，请重新获取。",
       phone_check_too_soon: "验证码刚刚发送过，请一分钟后再试。", phone_check_unavailable: "暂时无法发送验证码，请到大厅现场预约。",
       slot_full: "该时段网上名额刚刚约满，请选择其他时段。", booking_limit_reached: "同一手机号当天预约已达上限。",
       slot_in_past: "该时段已开始，请选择其他时段。", too_far_ahead: "超出可预约的天数。",
@@ -34,6 +35,7 @@ const TEXT = {
     choose_hall: "1 Choose a hall", choose_service: "2 Choose a service", choose_day: "3 Choose a day",
     choose_slot: "4 Choose a time", confirm_phone: "5 Confirm your phone", back: "Back",
     phone: "Mobile number", send_code: "Send code", code: "Code", name: "Name (optional)",
+    id_number: "ID card number (optional: then your card checks you in at the hall)",
     submit: "Book", done: "Booked", your_code: "Booking code (for check-in)",
     sms_sent: "The booking was sent to your phone by SMS.", again: "Book another",
     cancel_title: "Cancel a booking", code_label: "Booking code", cancel_submit: "Cancel this booking",
@@ -45,7 +47,7 @@ const TEXT = {
     weekdays: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"],
     day_types: { holiday: "holiday", weekend: "weekend", makeup_workday: "make-up workday", workday: "" },
     errors: {
-      invalid_phone: "Enter an 11-digit mobile number.", phone_code_wrong: "The code is wrong or expired; ask for a new one.",
+      invalid_phone: "Enter an 11-digit mobile number.", invalid_id_number: "The ID number has 18 characters, the last a digit or X: please check it.", phone_code_wrong: "The code is wrong or expired; ask for a new one.",
       phone_check_too_soon: "A code was just sent; wait a minute.", phone_check_unavailable: "Codes cannot be sent now; book at the hall.",
       slot_full: "That time was just taken; choose another.", booking_limit_reached: "This number has reached today's bookings.",
       slot_in_past: "That time has begun; choose another.", too_far_ahead: "That day is too far ahead.",
@@ -242,6 +244,7 @@ $("phone-form").addEventListener("submit", async (event) => {
         hall: chosen.hall.id, service: chosen.service.id, start: chosen.slot.start,
         phone: $("phone").value.trim(), phone_code: $("code").value.trim(),
         name: $("name").value.trim() || null,
+        id_number: $("id-number").value.trim() || null,
       }),
     });
     $("booking-code").textContent = booking.code;

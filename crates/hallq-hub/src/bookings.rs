@@ -24,6 +24,9 @@ pub struct BookingRequest {
     pub phone: String,
     #[serde(default)]
     pub name: Option<String>,
+    /// The citizen's resident ID number, so that the card checks the booking in at the hall.
+    #[serde(default)]
+    pub id_number: Option<String>,
 }
 
 /// A booking as the hub shows it.
@@ -346,6 +349,19 @@ pub async fn book(
         .privacy
         .match_key(hallq_privacy::Kind::Phone, &request.phone);
     let phone_sealed = state.privacy.seal(&request.phone);
+    let id_sealed = match request.id_number.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(number) => {
+            let number = number.to_ascii_uppercase();
+            if !hallq_privacy::is_valid_id_number(&number) {
+                return Err(HubError::bad_request(
+                    "invalid_id_number",
+                    "the ID number is 18 characters, the last a digit or X, as on the card",
+                ));
+            }
+            Some(state.privacy.seal(&number))
+        }
+    };
     let name_sealed = request.name.as_deref().map(|n| state.privacy.seal(n));
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
@@ -385,9 +401,9 @@ pub async fn book(
         let inserted = transaction
             .execute(
                 "INSERT INTO hub_bookings (code, hall, service, start_at, end_at, local_date,
-                     channel, phone_key, phone_sealed, phone_masked, name_sealed, status)
+                     channel, phone_key, phone_sealed, phone_masked, name_sealed, status, id_sealed)
                  VALUES ($1, $2, $3, to_timestamp($4::int8 / 1000.0), to_timestamp($5::int8 / 1000.0),
-                     $6::text::date, $7, $8, $9, $10, $11, 'booked')
+                     $6::text::date, $7, $8, $9, $10, $11, 'booked', $12)
                  ON CONFLICT (code) DO NOTHING",
                 &[
                     &code,
@@ -401,6 +417,7 @@ pub async fn book(
                     &phone_sealed,
                     &masked,
                     &name_sealed,
+                    &id_sealed,
                 ],
             )
             .await?;
@@ -557,7 +574,7 @@ pub async fn feed(
         .query(
             "SELECT c.id, c.change, b.code, b.service,
                     (extract(epoch FROM b.start_at) * 1000)::int8, b.channel,
-                    b.phone_sealed, b.name_sealed
+                    b.phone_sealed, b.name_sealed, b.id_sealed
              FROM booking_changes c JOIN hub_bookings b ON b.code = c.code
              WHERE c.hall = $1 AND c.id > $2 ORDER BY c.id LIMIT $3",
             &[&hall, &after, &(limit as i64)],
@@ -586,6 +603,7 @@ pub async fn feed(
             channel: row.get(5),
             phone: if booked { open(row.get(6)) } else { None },
             name: if booked { open(row.get(7)) } else { None },
+            id_number: if booked { open(row.get(8)) } else { None },
         });
     }
     Ok(hallq_protocol::BookingFeed { bookings, next })
@@ -634,6 +652,14 @@ pub async fn acknowledge(
     transaction
         .execute(
             "UPDATE hall_sync SET bookings_acked = GREATEST(bookings_acked, $2) WHERE hall = $1",
+            &[&hall, &(ack.through as i64)],
+        )
+        .await?;
+    // The hall has the bookings (or refused them): the hub needs their ID numbers no longer.
+    transaction
+        .execute(
+            "UPDATE hub_bookings b SET id_sealed = NULL FROM booking_changes c
+             WHERE c.hall = $1 AND c.id <= $2 AND c.code = b.code AND b.id_sealed IS NOT NULL",
             &[&hall, &(ack.through as i64)],
         )
         .await?;

@@ -209,6 +209,10 @@ pub struct HubBooking {
     pub phone: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
+    /// The citizen's resident ID number, when given, so that the card checks them in (kept at
+    /// the hall as a keyed hash and a mask; the hub drops its sealed copy once acknowledged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<String>,
 }
 
 /// `GET /v1/halls/{id}/appointments?after=N`.

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
         2,
         include_str!("../../migrations/002-citizens-and-city.sql"),
     ),
+    (3, include_str!("../../migrations/003-id-cards.sql")),
 ];
 
 /// Any number: the lock's name among the database's advisory locks.

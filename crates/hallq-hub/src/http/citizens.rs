@@ -211,6 +211,8 @@ pub struct CitizenBooking {
     /// The code sent to `phone` by `POST /v1/phone-checks`.
     pub phone_code: String,
     pub name: Option<String>,
+    /// The resident ID number (optional): with it, the card checks the booking in at the hall.
+    pub id_number: Option<String>,
 }
 
 /// A citizen books a place of the online share; the code comes back here and by SMS.
@@ -242,6 +244,7 @@ pub async fn book(
             channel: "online".into(),
             phone: body.phone.clone(),
             name: body.name,
+            id_number: body.id_number,
         },
         hallq_core::jiff::Timestamp::now(),
     )

@@ -112,6 +112,7 @@ async fn book(
         channel: "sms".into(),
         phone: from.to_owned(),
         name: None,
+        id_number: None,
     };
     match bookings::book(state, &hall, &request, now).await {
         Ok(view) => Ok(view.confirmation()),

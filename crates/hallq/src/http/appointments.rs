@@ -58,6 +58,9 @@ pub struct AppointmentView {
     pub status: String,
     pub phone_masked: String,
     pub name: Option<String>,
+    /// The booker's ID card, masked, for staff (null otherwise, or when none was given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_masked: Option<String>,
     pub ticket: Option<u64>,
 }
 
@@ -98,6 +101,11 @@ fn appointment_view(
         } else {
             None
         },
+        id_masked: appointment
+            .id_card
+            .as_ref()
+            .filter(|_| staff)
+            .map(|card| card.masked.clone()),
         ticket: appointment.ticket.map(|t| t.0),
     }
 }

@@ -138,6 +138,13 @@ fn booked(upstream: &Upstream, booking: &HubBooking) -> Result<Command, String> 
         channel,
         contact: upstream.privacy.phone(phone),
         name_sealed,
-        id_card: None,
+        // An ID number that is not one is left out rather than refusing the booking: the
+        // citizen still checks in with the code or the phone.
+        id_card: booking
+            .id_number
+            .as_deref()
+            .map(|number| number.trim().to_ascii_uppercase())
+            .filter(|number| crate::privacy::is_valid_id_number(number))
+            .map(|number| upstream.privacy.id_card(&number)),
     })
 }
