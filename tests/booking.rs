@@ -137,26 +137,19 @@ async fn a_citizen_books_on_a_phone_and_is_checked_in_at_the_kiosk_and_called() 
     browser
         .wait_for_attr("body", "class", |c| c.contains("elder"))
         .await;
-    let audit = |screen: &'static str, (failures, largest): (Vec<String>, f64)| {
-        assert!(
-            failures.is_empty() && largest >= 40.0,
-            "/book's {screen} in elder mode at 390×844 (largest text {largest} px):\n  {}",
-            failures.join("\n  ")
-        );
-    };
-    audit("confirmation", browser.elder_audit().await);
+    browser.assert_elder_figures("confirmation").await;
     browser.client.refresh().await.unwrap();
     browser
         .wait_for_text(&format!("[data-hall='{HALL}']"), |t| {
             t.contains("江州市政务服务中心")
         })
         .await;
-    audit("halls", browser.elder_audit().await);
+    browser.assert_elder_figures("halls").await;
     browser.click(&format!("[data-hall='{HALL}']")).await;
     browser
         .wait_for_text("[data-service='tax-general']", |_| true)
         .await;
-    audit("services", browser.elder_audit().await);
+    browser.assert_elder_figures("services").await;
     browser.screenshot("book-390-elder-services.png").await;
     browser.click("#language").await;
     browser

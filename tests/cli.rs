@@ -240,8 +240,7 @@ fn a_real_hall_with_demo_credentials_is_warned_about_loudly() {
 /// and the validity of a card, and a reason when there is no reader, no card or a bad frame.
 #[test]
 fn id_test_reads_one_card_and_says_why_when_it_cannot() {
-    use hallq_devices::id_card::{basic_information_data, CardFields};
-    use hallq_devices::id_simulator::IdReaderSimulator;
+    use hallq_devices::id_simulator::{sample_card, IdReaderSimulator};
     use serialport::{SerialPort, TTYPort};
     const NUMBER: &str = "11010519491231002X";
     let config = demo_config();
@@ -267,17 +266,7 @@ fn id_test_reads_one_card_and_says_why_when_it_cannot() {
     assert!(!ok);
     assert!(stderr.contains("no card was laid on it"), "{stderr}");
 
-    reader.place(basic_information_data(&CardFields {
-        name: "王五",
-        sex: "1",
-        ethnic: "01",
-        birth: "19491231",
-        address: "江州市滨江大道1号",
-        number: NUMBER,
-        issuer: "江州市公安局",
-        valid_from: "20150601",
-        valid_until: "20250601",
-    }));
+    reader.place(sample_card(NUMBER, "19491231", "20250601"));
     let (ok, stdout, stderr) = run(&["id-test", "--to", &url, "--config", config]);
     assert!(ok, "{stderr}");
     let today = hallq_core::jiff::Zoned::now()

@@ -11,8 +11,8 @@ mod support;
 mod browser;
 
 use browser::Browser;
-use hallq_devices::id_card::{basic_information_data, check_character, CardFields};
-use hallq_devices::id_simulator::IdReaderSimulator;
+use hallq_devices::id_card::check_character;
+use hallq_devices::id_simulator::{sample_card, IdReaderSimulator};
 use serde_json::json;
 use serialport::{SerialPort, TTYPort};
 use std::path::{Path, PathBuf};
@@ -23,20 +23,6 @@ use support::{hub::wait_until, TestApp, KIOSK};
 fn number_born(birth: &str, serial: &str) -> String {
     let first17 = format!("110105{birth}{serial}");
     format!("{first17}{}", check_character(&first17).unwrap())
-}
-
-fn card(number: &str, birth: &str, valid_until: &str) -> Vec<u8> {
-    basic_information_data(&CardFields {
-        name: "赵老伯",
-        sex: "1",
-        ethnic: "01",
-        birth,
-        address: "江州市滨江大道88号",
-        number,
-        issuer: "江州市公安局",
-        valid_from: "20200101",
-        valid_until,
-    })
 }
 
 /// The hall's date, YYYYMMDD, `years` back.
@@ -100,7 +86,7 @@ async fn the_card_at_the_kiosk_gives_the_green_channel_checks_in_and_keeps_the_l
     // A 70-year-old lays the card on: the kiosk says the green channel is theirs.
     let elder_birth = born_years_ago(&app, 70);
     let elder = number_born(&elder_birth, "123");
-    reader.place(card(&elder, &elder_birth, "长期"));
+    reader.place(sample_card(&elder, &elder_birth, "长期"));
     kiosk
         .wait_for_text("#card-banner", |t| {
             t.contains("已读取身份证") && t.contains("已为您开通绿色通道")
@@ -140,7 +126,7 @@ async fn the_card_at_the_kiosk_gives_the_green_channel_checks_in_and_keeps_the_l
     wait_until(Duration::from_secs(10), "the card to be taken away", || {
         reader_view(&app, &manager)["card_present"] == false
     });
-    reader.place(card(&elder, &elder_birth, "长期"));
+    reader.place(sample_card(&elder, &elder_birth, "长期"));
     kiosk
         .wait_for_text("#card-banner", |t| t.contains("已读取身份证"))
         .await;
@@ -171,7 +157,7 @@ async fn the_card_at_the_kiosk_gives_the_green_channel_checks_in_and_keeps_the_l
     wait_until(Duration::from_secs(10), "the card to be taken away", || {
         reader_view(&app, &manager)["card_present"] == false
     });
-    reader.place(card(&booker, &booker_birth, "20200101"));
+    reader.place(sample_card(&booker, &booker_birth, "20200101"));
     kiosk
         .wait_for_text("#card-banner", |t| {
             t.contains("预约了「不动产转移登记」") && t.contains("已过有效期")
@@ -233,7 +219,7 @@ async fn the_card_at_the_kiosk_gives_the_green_channel_checks_in_and_keeps_the_l
             .contains("hallq_id_reader_connected{reader=\"reader-lobby\",kiosk=\"kiosk-lobby\"} 1"),
         "{metrics}"
     );
-    reader.place(card(&elder, &elder_birth, "长期"));
+    reader.place(sample_card(&elder, &elder_birth, "长期"));
     kiosk
         .wait_for_text("#card-banner", |t| t.contains("已读取身份证"))
         .await;

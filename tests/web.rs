@@ -637,16 +637,6 @@ async fn the_dashboard_fits_1080p_puts_a_notice_on_the_boards_and_sets_wait_alar
     dashboard.close().await;
 }
 
-/// What the audit found on one screen, for the failure message.
-fn audit_report(screen: &str, size: (u32, u32), failures: &[String], largest: f64) -> String {
-    format!(
-        "{screen} at {}×{} in elder mode (largest text {largest} px):\n  {}",
-        size.0,
-        size.1,
-        failures.join("\n  ")
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kiosk_fills_a_portrait_screen_speaks_english_and_meets_the_elder_figures() {
     let app = TestApp::spawn_with(support::UNLIMITED_KIOSK);
@@ -714,28 +704,13 @@ async fn the_kiosk_fills_a_portrait_screen_speaks_english_and_meets_the_elder_fi
         kiosk
             .wait_for_text("#green-hint", |t| t.contains("优先叫号"))
             .await;
-        let (failures, largest) = kiosk.elder_audit().await;
-        assert!(
-            failures.is_empty() && largest >= 40.0,
-            "{}",
-            audit_report("the start screen", size, &failures, largest)
-        );
+        kiosk.assert_elder_figures("the start screen").await;
         kiosk.click("#green").await;
         kiosk.click("#to-check-in").await;
-        let (failures, largest) = kiosk.elder_audit().await;
-        assert!(
-            failures.is_empty() && largest >= 40.0,
-            "{}",
-            audit_report("check-in", size, &failures, largest)
-        );
+        kiosk.assert_elder_figures("check-in").await;
         kiosk.click("#check-in [data-back]").await;
         kiosk.click("#to-rate").await;
-        let (failures, largest) = kiosk.elder_audit().await;
-        assert!(
-            failures.is_empty() && largest >= 40.0,
-            "{}",
-            audit_report("rating", size, &failures, largest)
-        );
+        kiosk.assert_elder_figures("rating").await;
         kiosk.click("#rate [data-back]").await;
         kiosk
             .click("#departments button[data-service=\"tax-general\"]")
@@ -745,12 +720,7 @@ async fn the_kiosk_fills_a_portrait_screen_speaks_english_and_meets_the_elder_fi
                 t == "请取走号票，到一楼 A 区等候，留意叫号屏幕"
             })
             .await;
-        let (failures, largest) = kiosk.elder_audit().await;
-        assert!(
-            failures.is_empty() && largest >= 40.0,
-            "{}",
-            audit_report("the ticket", size, &failures, largest)
-        );
+        kiosk.assert_elder_figures("the ticket").await;
         kiosk
             .screenshot(&format!("kiosk-ticket-elder-{}x{}.png", size.0, size.1))
             .await;
@@ -816,13 +786,6 @@ async fn the_citizens_page_and_the_kiosks_rating_meet_the_elder_figures() {
             .unwrap();
     let number = ticket["number"].as_str().unwrap().to_owned();
     let token = ticket["token"].as_str().unwrap().to_owned();
-    let audit = |screen: &str, size: (u32, u32), (failures, largest): (Vec<String>, f64)| {
-        assert!(
-            failures.is_empty() && largest >= 40.0,
-            "{}",
-            audit_report(screen, size, &failures, largest)
-        );
-    };
 
     let phone = Browser::start(390, 844).await;
     phone
@@ -835,11 +798,9 @@ async fn the_citizens_page_and_the_kiosks_rating_meet_the_elder_figures() {
     phone
         .wait_for_attr("body", "class", |c| c.contains("elder"))
         .await;
-    audit(
-        "the citizen's page, waiting",
-        (390, 844),
-        phone.elder_audit().await,
-    );
+    phone
+        .assert_elder_figures("the citizen's page, waiting")
+        .await;
     // The visit is done: the rating form, then the complaint form, in elder mode.
     let base = app.base.clone();
     tokio::task::spawn_blocking(move || {
@@ -854,19 +815,11 @@ async fn the_citizens_page_and_the_kiosks_rating_meet_the_elder_figures() {
     .await
     .unwrap();
     phone.wait_for_text("#rate .hq-level", |_| true).await;
-    audit(
-        "the citizen's rating",
-        (390, 844),
-        phone.elder_audit().await,
-    );
+    phone.assert_elder_figures("the citizen's rating").await;
     phone.screenshot("citizen-rating-elder-390x844.png").await;
     phone.click("#open-complaint").await;
     phone.wait_for_text("#complain .hq-submit", |_| true).await;
-    audit(
-        "the citizen's complaint",
-        (390, 844),
-        phone.elder_audit().await,
-    );
+    phone.assert_elder_figures("the citizen's complaint").await;
     // The phone keeps the choice.
     phone.client.refresh().await.unwrap();
     phone
@@ -898,19 +851,11 @@ async fn the_citizens_page_and_the_kiosks_rating_meet_the_elder_figures() {
     kiosk.wait_for_text("#rate-entry", |t| t == number).await;
     kiosk.click("#rate-find").await;
     kiosk.wait_for_text("#rate-form .hq-level", |_| true).await;
-    audit(
-        "the kiosk's rating",
-        (1080, 1920),
-        kiosk.elder_audit().await,
-    );
+    kiosk.assert_elder_figures("the kiosk's rating").await;
     kiosk.click("#rate-complain").await;
     kiosk
         .wait_for_text("#kiosk-complaint .hq-submit", |_| true)
         .await;
-    audit(
-        "the kiosk's complaint",
-        (1080, 1920),
-        kiosk.elder_audit().await,
-    );
+    kiosk.assert_elder_figures("the kiosk's complaint").await;
     kiosk.close().await;
 }

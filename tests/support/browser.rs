@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 pub struct Browser {
     driver: Child,
     pub client: Client,
+    /// The window's size, for reports.
+    pub size: (u32, u32),
     _profile: tempfile::TempDir,
 }
 
@@ -76,6 +78,7 @@ impl Browser {
         Self {
             driver,
             client,
+            size: (width, height),
             _profile: profile,
         }
     }
@@ -119,6 +122,19 @@ impl Browser {
             })
             .unwrap_or_default();
         (failures, answer["largest"].as_f64().unwrap_or(0.0))
+    }
+
+    /// Fails, naming `screen`, the window's size and every shortfall, unless the page as it
+    /// stands meets the elder-mode figures (`elder_audit`) and its largest text is 40 px or more.
+    pub async fn assert_elder_figures(&self, screen: &str) {
+        let (failures, largest) = self.elder_audit().await;
+        assert!(
+            failures.is_empty() && largest >= 40.0,
+            "{screen} at {}×{} in elder mode (largest text {largest} px):\n  {}",
+            self.size.0,
+            self.size.1,
+            failures.join("\n  ")
+        );
     }
 
     /// Waits (10 s at most) until `script`'s answer passes `check`, and returns it: for what

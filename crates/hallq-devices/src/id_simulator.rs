@@ -4,12 +4,27 @@
 //! writes. Tests use it on a pseudo-terminal (serial) or over TCP; installers can point
 //! `hallq id-test` at it to try a configuration without hardware.
 
-use crate::id_card::{frame, status, Command, Decoder};
+use crate::id_card::{basic_information_data, frame, status, CardFields, Command, Decoder};
 use std::io::{ErrorKind, Read, Write};
-use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// A card to lay on the simulated reader: its number, birth date (YYYYMMDD) and end of validity
+/// (YYYYMMDD or 长期), with a made-up name and address the hall must never read.
+pub fn sample_card(number: &str, birth: &str, valid_until: &str) -> Vec<u8> {
+    basic_information_data(&CardFields {
+        name: "王五",
+        sex: "1",
+        ethnic: "01",
+        birth,
+        address: "江州市滨江大道88号",
+        number,
+        issuer: "江州市公安局",
+        valid_from: "20150601",
+        valid_until,
+    })
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct ReaderState {
@@ -56,31 +71,16 @@ impl IdReaderSimulator {
 
     /// Listens on 127.0.0.1 on a free port (a reader behind a serial-over-IP converter).
     pub fn tcp() -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let port = listener.local_addr()?.port();
-        listener.set_nonblocking(true)?;
         let simulator = Self {
             shared: Arc::default(),
             stop: Arc::default(),
-            port,
+            port: 0,
         };
         let worker = simulator.clone();
-        std::thread::spawn(move || {
-            while !worker.stop.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        let _ = stream.set_nonblocking(false);
-                        let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
-                        worker.serve(stream);
-                    }
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                        std::thread::sleep(Duration::from_millis(10))
-                    }
-                    Err(_) => return,
-                }
-            }
-        });
-        Ok(simulator)
+        let port = crate::simulator::serve_tcp(simulator.stop.clone(), move |stream| {
+            worker.serve(stream)
+        })?;
+        Ok(Self { port, ..simulator })
     }
 
     pub fn url(&self) -> String {

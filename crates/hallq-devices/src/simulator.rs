@@ -40,32 +40,19 @@ pub struct PrinterSimulator {
 impl PrinterSimulator {
     /// Listens on 127.0.0.1 on a free port.
     pub fn tcp() -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let port = listener.local_addr()?.port();
-        listener.set_nonblocking(true)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let shared = Arc::new(Mutex::new(Shared::default()));
         let simulator = Self {
-            shared: Arc::new(Mutex::new(Shared::default())),
-            stop: Arc::new(AtomicBool::new(false)),
-            port,
+            shared: shared.clone(),
+            stop: stop.clone(),
+            port: 0,
         };
         let worker = simulator.clone();
-        std::thread::spawn(move || {
-            while !worker.stop.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        let _ = stream.set_nonblocking(false);
-                        let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
-                        worker.shared.lock().unwrap().connections += 1;
-                        worker.serve(TcpConnection(stream));
-                    }
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                        std::thread::sleep(Duration::from_millis(10))
-                    }
-                    Err(_) => return,
-                }
-            }
-        });
-        Ok(simulator)
+        let port = serve_tcp(stop, move |stream| {
+            shared.lock().unwrap().connections += 1;
+            worker.serve(TcpConnection(stream));
+        })?;
+        Ok(Self { port, ..simulator })
     }
 
     /// Serves one byte stream (the master side of a pseudo-terminal, say) on a new thread.
@@ -204,6 +191,33 @@ impl PrinterSimulator {
             pending.drain(..at);
         }
     }
+}
+
+/// Accepts connections on 127.0.0.1 on a free port, one at a time (a device talks to one
+/// host), serving each with `serve` on a thread of its own until `stop`. Returns the port.
+pub(crate) fn serve_tcp(
+    stop: Arc<AtomicBool>,
+    serve: impl Fn(TcpStream) + Send + 'static,
+) -> std::io::Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    listener.set_nonblocking(true)?;
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::SeqCst) {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nonblocking(false);
+                    let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
+                    serve(stream);
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                Err(_) => return,
+            }
+        }
+    });
+    Ok(port)
 }
 
 struct TcpConnection(TcpStream);

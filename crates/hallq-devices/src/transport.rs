@@ -221,18 +221,9 @@ pub trait Transport: Send {
 /// Opens a connection; `timeout` bounds connecting and every write.
 pub fn open(url: &DeviceUrl, timeout: Duration) -> io::Result<Box<dyn Transport>> {
     match url {
-        DeviceUrl::Tcp { host, port } => {
-            let address = (host.as_str(), *port)
-                .to_socket_addrs()?
-                .next()
-                .ok_or_else(|| {
-                    io::Error::new(ErrorKind::NotFound, format!("{host} has no address"))
-                })?;
-            let stream = TcpStream::connect_timeout(&address, timeout)?;
-            stream.set_write_timeout(Some(timeout))?;
-            stream.set_nodelay(true)?;
-            Ok(Box::new(TcpTransport { stream }))
-        }
+        DeviceUrl::Tcp { host, port } => Ok(Box::new(TcpTransport {
+            stream: connect_tcp(host, *port, timeout)?,
+        })),
         DeviceUrl::Serial {
             path,
             baud,
@@ -278,6 +269,19 @@ pub fn open(url: &DeviceUrl, timeout: Duration) -> io::Result<Box<dyn Transport>
     }
 }
 
+/// A TCP connection to a device: `timeout` bounds connecting and every write; no Nagle delay
+/// (devices answer small requests).
+fn connect_tcp(host: &str, port: u16, timeout: Duration) -> io::Result<TcpStream> {
+    let address = (host, port)
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| io::Error::new(ErrorKind::NotFound, format!("{host} has no address")))?;
+    let stream = TcpStream::connect_timeout(&address, timeout)?;
+    stream.set_write_timeout(Some(timeout))?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
 /// Opens a connection that carries bytes both ways, for devices that answer in frames (ID card
 /// readers): a serial port, or TCP to a serial-over-IP converter. `timeout` bounds connecting.
 pub fn open_stream(
@@ -287,15 +291,7 @@ pub fn open_stream(
     use crate::id_card::TimedStream;
     match url {
         DeviceUrl::Tcp { host, port } => {
-            let address = (host.as_str(), *port)
-                .to_socket_addrs()?
-                .next()
-                .ok_or_else(|| {
-                    io::Error::new(ErrorKind::NotFound, format!("{host} has no address"))
-                })?;
-            let stream = TcpStream::connect_timeout(&address, timeout)?;
-            stream.set_write_timeout(Some(timeout))?;
-            stream.set_nodelay(true)?;
+            let stream = connect_tcp(host, *port, timeout)?;
             Ok(Box::new(TimedStream {
                 stream,
                 set_timeout: |stream: &mut TcpStream, timeout| {

@@ -2,10 +2,8 @@
 //! USB reader appears: no card, a card, answers split across reads, a card taken away in the
 //! middle of a read, garbage, a wrong check byte, and an unplugged reader.
 
-use hallq_devices::id_card::{
-    basic_information_data, CardFields, Command, FrameError, IdReader, ReadError,
-};
-use hallq_devices::id_simulator::IdReaderSimulator;
+use hallq_devices::id_card::{Command, FrameError, IdReader, ReadError};
+use hallq_devices::id_simulator::{sample_card, IdReaderSimulator};
 use hallq_devices::transport::open_stream;
 use serialport::{SerialPort, TTYPort};
 use std::time::Duration;
@@ -13,17 +11,7 @@ use std::time::Duration;
 const NUMBER: &str = "11010519491231002X";
 
 fn card() -> Vec<u8> {
-    basic_information_data(&CardFields {
-        name: "王五",
-        sex: "1",
-        ethnic: "01",
-        birth: "19491231",
-        address: "江州市滨江大道1号",
-        number: NUMBER,
-        issuer: "江州市公安局",
-        valid_from: "20150601",
-        valid_until: "20350601",
-    })
+    sample_card(NUMBER, "19491231", "20350601")
 }
 
 /// A reader on a fresh pseudo-terminal, and its simulator on the other side.

@@ -413,21 +413,33 @@ impl Hall {
         }))
     }
 
+    /// What any call at `window` begins with: the window must be open, and the visit it is
+    /// serving (if any) is completed. Returns the window's position and that completion.
+    fn start_call(
+        &self,
+        window: &WindowId,
+        staff: &Option<String>,
+        now: Timestamp,
+    ) -> Result<(usize, Vec<Event>), DomainError> {
+        let index = self.window_position(window)?;
+        let state = &self.windows[index];
+        if state.status == WindowStatus::Paused {
+            return Err(DomainError::WindowPaused(window.clone()));
+        }
+        let completed = state
+            .current
+            .and_then(|id| self.tickets.get(&id))
+            .map(|current| self.completion(current, window, staff, now));
+        Ok((index, completed.into_iter().collect()))
+    }
+
     fn decide_call_next(
         &self,
         window: &WindowId,
         staff: &Option<String>,
         now: Timestamp,
     ) -> Result<Outcome, DomainError> {
-        let index = self.window_position(window)?;
-        let state = &self.windows[index];
-        if state.status == WindowStatus::Paused {
-            return Err(DomainError::WindowPaused(window.clone()));
-        }
-        let mut events = Vec::new();
-        if let Some(current) = state.current.and_then(|id| self.tickets.get(&id)) {
-            events.push(self.completion(current, window, staff, now));
-        }
+        let (_, mut events) = self.start_call(window, staff, now)?;
         let next = self.next_for_window(window, now);
         if let Some(ticket) = next.and_then(|id| self.tickets.get(&id)) {
             events.push(called(ticket, window, now));
@@ -445,11 +457,7 @@ impl Hall {
         staff: &Option<String>,
         now: Timestamp,
     ) -> Result<Outcome, DomainError> {
-        let index = self.window_position(window)?;
-        let state = &self.windows[index];
-        if state.status == WindowStatus::Paused {
-            return Err(DomainError::WindowPaused(window.clone()));
-        }
+        let (index, mut events) = self.start_call(window, staff, now)?;
         let found = self.known_ticket(ticket)?;
         if found.status != TicketStatus::Waiting {
             return Err(DomainError::InvalidState {
@@ -463,10 +471,6 @@ impl Hall {
                 window: window.clone(),
                 service: found.service.clone(),
             });
-        }
-        let mut events = Vec::new();
-        if let Some(current) = state.current.and_then(|id| self.tickets.get(&id)) {
-            events.push(self.completion(current, window, staff, now));
         }
         events.push(called(found, window, now));
         Ok(Outcome {
