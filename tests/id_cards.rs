@@ -74,14 +74,7 @@ async fn the_card_at_the_kiosk_gives_the_green_channel_checks_in_and_keeps_the_l
     });
 
     let kiosk = Browser::start(1080, 1920).await;
-    kiosk
-        .client
-        .goto(&app.url(&format!("/?token={KIOSK}")))
-        .await
-        .unwrap();
-    kiosk
-        .wait_for_text("#departments", |t| t.contains("涉税综合业务"))
-        .await;
+    kiosk.open_kiosk(&app.base).await;
 
     // A 70-year-old lays the card on: the kiosk says the green channel is theirs.
     let elder_birth = born_years_ago(&app, 70);

@@ -51,11 +51,7 @@ async fn complete_at_the_console_the_pad_asks_a_bad_rating_opens_a_case_on_the_d
 
     // The console at 1366×768: sign in at w02, call, then complete with the button.
     let console = Browser::start(1366, 768).await;
-    console.client.goto(&app.url("/staff")).await.unwrap();
-    console.fill("#staff-id", "demo-staff").await;
-    console.fill("#pin", "246810").await;
-    console.select("#window", "w02").await;
-    console.click("#sign-in button").await;
+    console.sign_in_console(&app.base, "w02").await;
     console
         .wait_for_text("#title", |t| t.starts_with("2号窗口"))
         .await;
@@ -127,10 +123,7 @@ async fn complete_at_the_console_the_pad_asks_a_bad_rating_opens_a_case_on_the_d
     pad.screenshot("rating-pad-thanks.png").await;
 
     // The manager's dashboard lists the case with its due dates and what to do next.
-    console.client.goto(&app.url("/manage")).await.unwrap();
-    console.fill("#staff-id", "demo-manager").await;
-    console.fill("#pin", "135790").await;
-    console.click("#sign-in button").await;
+    console.sign_in_dashboard(&app.base).await;
     let row = console
         .wait_for_text("#cases", |t| t.contains("差评 A001（不满意）"))
         .await;

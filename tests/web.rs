@@ -8,7 +8,7 @@ mod browser;
 
 use browser::Browser;
 use fantoccini::Locator;
-use support::{TestApp, KIOSK};
+use support::TestApp;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_citizen_takes_a_number_staff_call_it_and_everyone_sees_it() {
@@ -17,10 +17,7 @@ async fn a_citizen_takes_a_number_staff_call_it_and_everyone_sees_it() {
     let client = &browser.client;
 
     // The manager's dashboard first: nobody waits yet.
-    client.goto(&app.url("/manage")).await.unwrap();
-    browser.fill("#staff-id", "demo-manager").await;
-    browser.fill("#pin", "135790").await;
-    browser.click("#sign-in button").await;
+    browser.sign_in_dashboard(&app.base).await;
     browser.wait_for_text("#t-waiting", |t| t == "0").await;
 
     // The kiosk, in English for a moment, then back to Chinese.
@@ -64,11 +61,7 @@ async fn a_citizen_takes_a_number_staff_call_it_and_everyone_sees_it() {
     browser.wait_for_text("#t-waiting", |t| t == "1").await;
 
     // The window console: sign in at window 2, call with the keyboard.
-    client.goto(&app.url("/staff")).await.unwrap();
-    browser.fill("#staff-id", "demo-staff").await;
-    browser.fill("#pin", "246810").await;
-    browser.select("#window", "w02").await;
-    browser.click("#sign-in button").await;
+    browser.sign_in_console(&app.base, "w02").await;
     browser
         .wait_for_text("#title", |t| t.starts_with("2号窗口"))
         .await;
@@ -340,11 +333,7 @@ async fn the_console_confirms_each_action_undoes_a_no_show_and_signs_out() {
         .await
         .unwrap();
     let console = Browser::start(1366, 768).await;
-    console.client.goto(&app.url("/staff")).await.unwrap();
-    console.fill("#staff-id", "demo-staff").await;
-    console.fill("#pin", "246810").await;
-    console.select("#window", "w02").await;
-    console.click("#sign-in button").await;
+    console.sign_in_console(&app.base, "w02").await;
     console
         .wait_for_text("#title", |t| t.starts_with("2号窗口"))
         .await;
@@ -396,10 +385,7 @@ async fn the_manager_pauses_and_resumes_a_window_from_the_dashboard_and_charts_h
         .await
         .unwrap();
     let browser = Browser::start(1920, 1080).await;
-    browser.client.goto(&app.url("/manage")).await.unwrap();
-    browser.fill("#staff-id", "demo-manager").await;
-    browser.fill("#pin", "135790").await;
-    browser.click("#sign-in button").await;
+    browser.sign_in_dashboard(&app.base).await;
     browser.wait_for_text("#t-issued", |t| t == "1").await;
     browser
         .click("#windows .window-toggle[data-window=\"w09\"]")
@@ -448,11 +434,7 @@ async fn the_console_lists_who_waits_calls_a_given_number_and_books_only_what_ca
     .await
     .unwrap();
     let console = Browser::start(1366, 768).await;
-    console.client.goto(&app.url("/staff")).await.unwrap();
-    console.fill("#staff-id", "demo-staff").await;
-    console.fill("#pin", "246810").await;
-    console.select("#window", "w02").await;
-    console.click("#sign-in button").await;
+    console.sign_in_console(&app.base, "w02").await;
     console
         .wait_for_text("#waiting-total", |t| t == "共 3 人")
         .await;
@@ -546,10 +528,7 @@ async fn the_dashboard_fits_1080p_puts_a_notice_on_the_boards_and_sets_wait_alar
     let board_loads = app.requests_to("/api/v1/board");
 
     let dashboard = Browser::start(1920, 1080).await;
-    dashboard.client.goto(&app.url("/manage")).await.unwrap();
-    dashboard.fill("#staff-id", "demo-manager").await;
-    dashboard.fill("#pin", "135790").await;
-    dashboard.click("#sign-in button").await;
+    dashboard.sign_in_dashboard(&app.base).await;
     dashboard.wait_for_text("#t-issued", |t| t == "3").await;
     dashboard
         .wait_for_text("#notice-state", |t| t.contains("配置文件"))
@@ -642,14 +621,7 @@ async fn the_kiosk_fills_a_portrait_screen_speaks_english_and_meets_the_elder_fi
     let app = TestApp::spawn_with(support::UNLIMITED_KIOSK);
     for size in [(1080, 1920), (768, 1366)] {
         let kiosk = Browser::start(size.0, size.1).await;
-        kiosk
-            .client
-            .goto(&app.url(&format!("/?token={KIOSK}")))
-            .await
-            .unwrap();
-        kiosk
-            .wait_for_text("#departments", |t| t.contains("涉税综合业务"))
-            .await;
+        kiosk.open_kiosk(&app.base).await;
         // Portrait, filled: nothing sideways, and the start screen reaches the bottom (its help
         // line sits at the foot of the screen, not a third of the way up).
         let layout = kiosk
@@ -733,14 +705,7 @@ async fn the_kiosk_asks_before_it_starts_over_and_gives_the_next_citizen_the_sta
     // Two seconds untouched (four in elder mode), then the question for two.
     let app = TestApp::spawn_with(&[("kiosk_idle_s", "2")]);
     let kiosk = Browser::start(1080, 1920).await;
-    kiosk
-        .client
-        .goto(&app.url(&format!("/?token={KIOSK}")))
-        .await
-        .unwrap();
-    kiosk
-        .wait_for_text("#departments", |t| t.contains("涉税综合业务"))
-        .await;
+    kiosk.open_kiosk(&app.base).await;
     kiosk.click("#elder").await;
     kiosk.click("#lang").await;
     kiosk.click("#to-check-in").await;
@@ -828,14 +793,7 @@ async fn the_citizens_page_and_the_kiosks_rating_meet_the_elder_figures() {
     phone.close().await;
 
     let kiosk = Browser::start(1080, 1920).await;
-    kiosk
-        .client
-        .goto(&app.url(&format!("/?token={KIOSK}")))
-        .await
-        .unwrap();
-    kiosk
-        .wait_for_text("#departments", |t| t.contains("涉税综合业务"))
-        .await;
+    kiosk.open_kiosk(&app.base).await;
     kiosk.click("#elder").await;
     kiosk.click("#to-rate").await;
     for key in number.chars() {

@@ -83,6 +83,33 @@ impl Browser {
         }
     }
 
+    /// The kiosk page at `base` with the demo kiosk's token, once its services are shown.
+    pub async fn open_kiosk(&self, base: &str) {
+        self.client
+            .goto(&format!("{base}/?token=demo-kiosk-token"))
+            .await
+            .unwrap();
+        self.wait_for_text("#departments", |t| t.contains("涉税综合业务"))
+            .await;
+    }
+
+    /// The window console at `base`, signed in as the demo staff member at `window`.
+    pub async fn sign_in_console(&self, base: &str, window: &str) {
+        self.client.goto(&format!("{base}/staff")).await.unwrap();
+        self.fill("#staff-id", "demo-staff").await;
+        self.fill("#pin", "246810").await;
+        self.select("#window", window).await;
+        self.click("#sign-in button").await;
+    }
+
+    /// The manager's dashboard at `base`, signed in as the demo manager.
+    pub async fn sign_in_dashboard(&self, base: &str) {
+        self.client.goto(&format!("{base}/manage")).await.unwrap();
+        self.fill("#staff-id", "demo-manager").await;
+        self.fill("#pin", "135790").await;
+        self.click("#sign-in button").await;
+    }
+
     /// The text of the first element matching `css`, once it satisfies `check` (10 s at most).
     pub async fn wait_for_text(&self, css: &str, check: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
