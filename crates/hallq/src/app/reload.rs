@@ -4,7 +4,7 @@
 //! service names, departments and materials, the schedule, the holiday calendar, appointment
 //! plans and rules, the queueing policy, the 好差评 rules, the staff roster and the device list.
 //! Open event streams, signed-in staff (unless removed) and waiting tickets are untouched.
-//! Services and windows themselves, printers, displays, SMS, the hub link, security settings,
+//! Services and windows themselves, printers, displays, ID card readers, SMS, the hub link, security settings,
 //! the time zone and storage need a restart; a reload that changes them says so and applies
 //! the rest.
 
@@ -57,6 +57,15 @@ pub async fn reload(state: &AppState) -> Result<Reloaded, String> {
         (
             "[[displays]]",
             debug(&fresh.displays) != debug(&running.displays),
+        ),
+        // Each reader has its supervisor thread, started with the daemon.
+        (
+            "[[id_readers]]",
+            debug(&fresh.id_readers) != debug(&running.id_readers),
+        ),
+        (
+            "[id_cards]",
+            debug(&fresh.id_cards) != debug(&running.id_cards),
         ),
         // The board's notice is read per request: only the display texts wait for a restart.
         ("[calling] (display texts)", {
