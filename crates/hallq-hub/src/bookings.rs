@@ -351,14 +351,13 @@ pub async fn book(
     let phone_sealed = state.privacy.seal(&request.phone);
     let id_sealed = match request.id_number.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(number) => {
-            let number = number.to_ascii_uppercase();
-            if !hallq_privacy::is_valid_id_number(&number) {
-                return Err(HubError::bad_request(
+        Some(typed) => {
+            let number = hallq_privacy::id_number(typed).ok_or_else(|| {
+                HubError::bad_request(
                     "invalid_id_number",
                     "the ID number is 18 characters, the last a digit or X, as on the card",
-                ));
-            }
+                )
+            })?;
             Some(state.privacy.seal(&number))
         }
     };

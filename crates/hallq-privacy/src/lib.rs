@@ -137,6 +137,10 @@ impl Privacy {
     /// Lower-case `x` is the same check character as `X`.
     pub fn id_card(&self, number: &str) -> Contact {
         let number = number.trim().to_ascii_uppercase();
+        debug_assert!(
+            is_valid_id_number(&number),
+            "check it with `id_number` first"
+        );
         Contact {
             key: self.match_key(Kind::IdCard, &number),
             sealed: None,
@@ -158,6 +162,13 @@ pub fn mask_id_number(number: &str) -> String {
         .enumerate()
         .map(|(index, c)| if index < 4 || index >= last { *c } else { '*' })
         .collect()
+}
+
+/// An ID number as people type it (spaces around, a lower-case `x`), in its one form —
+/// trimmed, upper-case — when it is a well-formed number with the right check character.
+pub fn id_number(typed: &str) -> Option<String> {
+    let number = typed.trim().to_ascii_uppercase();
+    is_valid_id_number(&number).then_some(number)
 }
 
 /// Whether `number` is a well-formed 18-character resident ID number with the right check

@@ -569,7 +569,7 @@ fn print_test(to: &str, paper: &str, qr: &str, config: Option<&Path>) -> Result<
 }
 
 fn id_test(to: &str, wait_s: u64, config: Option<&Path>) -> Result<(), String> {
-    use hallq_devices::id_card::{CardDate, IdReader, ReadError};
+    use hallq_devices::id_card::{IdReader, ReadError};
     let url: hallq_devices::DeviceUrl = to.parse().map_err(|e| format!("{e}"))?;
     let stream = hallq_devices::transport::open_stream(&url, std::time::Duration::from_secs(2))
         .map_err(|e| {
@@ -598,12 +598,9 @@ fn id_test(to: &str, wait_s: u64, config: Option<&Path>) -> Result<(), String> {
             Err(error) => return Err(format!("{url}: {error}")),
         }
     };
-    let today = hallq_core::jiff::Timestamp::now().to_zoned(zone).date();
-    let today = CardDate {
-        year: u16::try_from(today.year()).unwrap_or(0),
-        month: u8::try_from(today.month()).unwrap_or(1),
-        day: u8::try_from(today.day()).unwrap_or(1),
-    };
+    let today = hallq::followers::id_readers::card_date(
+        hallq_core::jiff::Timestamp::now().to_zoned(zone).date(),
+    );
     let validity = match card.valid_until {
         None => format!("valid from {} for life (长期)", card.valid_from),
         Some(until) if until < today => {

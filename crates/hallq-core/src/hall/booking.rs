@@ -242,13 +242,9 @@ impl Hall {
             priority: PriorityClass::Appointment,
             channel: crate::ticket::Channel::Appointment,
             contact: Some(appointment.contact.clone()),
-            // Checked in by card, or booked with one: the ticket is in that person's name.
-            id_card: match by {
-                CheckInBy::IdCard { key } => {
-                    appointment.id_card.clone().filter(|card| &card.key == key)
-                }
-                _ => appointment.id_card.clone(),
-            },
+            // Booked with a card (and so, by card, checked in with it): the ticket is in that
+            // person's name.
+            id_card: appointment.id_card.clone(),
             kiosk: kiosk.clone(),
             token: token.to_owned(),
             idempotency_key: None,

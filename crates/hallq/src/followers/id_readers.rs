@@ -80,11 +80,20 @@ pub struct IdCards {
     hold: Duration,
     /// `[id_cards] green_channel_age`, for what the kiosk says.
     green_age: u8,
-    stop: Arc<AtomicBool>,
+}
+
+/// A hall date as a card writes its dates, to compare the two.
+pub fn card_date(date: Date) -> CardDate {
+    CardDate {
+        year: u16::try_from(date.year()).unwrap_or(0),
+        month: u8::try_from(date.month()).unwrap_or(1),
+        day: u8::try_from(date.day()).unwrap_or(1),
+    }
 }
 
 impl IdCards {
-    /// Starts a supervisor thread per configured reader.
+    /// Starts a supervisor thread per configured reader. Each ends soon after the daemon lets
+    /// go of this (it holds it weakly), and with it its hold on the engine.
     pub fn start(
         config: Arc<HallConfig>,
         engine: EngineHandle,
@@ -102,7 +111,6 @@ impl IdCards {
             frames,
             hold: config.id_cards.hold,
             green_age: config.id_cards.green_channel_age,
-            stop: Arc::default(),
         });
         for (settings, health) in &cards.readers {
             let supervisor = Supervisor {
@@ -120,10 +128,6 @@ impl IdCards {
                 .expect("start an ID reader thread");
         }
         cards
-    }
-
-    pub fn stop(&self) {
-        self.stop.store(true, Ordering::SeqCst);
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<KioskFrame> {
@@ -201,13 +205,9 @@ impl Supervisor {
     fn run(self) {
         let mut backoff = Duration::from_millis(500);
         loop {
-            let Some(cards) = self.cards.upgrade() else {
-                return;
-            };
-            if cards.stop.load(Ordering::SeqCst) {
+            if self.cards.strong_count() == 0 {
                 return;
             }
-            drop(cards);
             match open_stream(&self.settings.url, Duration::from_secs(2)) {
                 Ok(stream) => {
                     backoff = Duration::from_millis(500);
@@ -233,9 +233,6 @@ impl Supervisor {
             let Some(cards) = self.cards.upgrade() else {
                 return;
             };
-            if cards.stop.load(Ordering::SeqCst) {
-                return;
-            }
             let step = if present {
                 reader.card_present().map(|on| (on, None))
             } else {
@@ -286,9 +283,8 @@ impl Supervisor {
     fn pause(&self, span: Duration) -> bool {
         let until = Instant::now() + span;
         loop {
-            match self.cards.upgrade() {
-                Some(cards) if !cards.stop.load(Ordering::SeqCst) => {}
-                _ => return false,
+            if self.cards.strong_count() == 0 {
+                return false;
             }
             let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -311,12 +307,8 @@ impl Supervisor {
     /// What the daemon keeps of a card, and the kiosk's booking today by it.
     fn card_read(&self, card: IdCard) -> (CardRead, Option<serde_json::Value>) {
         let now = self.clock.now();
-        let today: Date = now.to_zoned(self.config.time_zone.clone()).date();
-        let today = CardDate {
-            year: u16::try_from(today.year()).unwrap_or(0),
-            month: u8::try_from(today.month()).unwrap_or(1),
-            day: u8::try_from(today.day()).unwrap_or(1),
-        };
+        let service_day: Date = now.to_zoned(self.config.time_zone.clone()).date();
+        let today = card_date(service_day);
         let age = card.birth.years_until(today);
         let threshold = self.config.id_cards.green_channel_age;
         let id_card = self.privacy.id_card(&card.number);
@@ -326,7 +318,7 @@ impl Supervisor {
             hall.appointments()
                 .filter(|a| {
                     a.status == hallq_core::AppointmentStatus::Booked
-                        && a.date == hall.service_day_of(now)
+                        && a.date == service_day
                         && a.id_card.as_ref().is_some_and(|c| c.key == id_card.key)
                 })
                 .min_by_key(|a| a.start)

@@ -258,13 +258,15 @@ pub async fn book(
                 "a kiosk does not take ID numbers typed in: the card on its reader checks in",
             ))
         }
-        Some(number) if !crate::privacy::is_valid_id_number(&number.to_ascii_uppercase()) => {
-            return Err(ApiError::bad_request(
-                "invalid_id_number",
-                "the ID number is 18 characters, the last a digit or X, as on the card",
-            ))
-        }
-        Some(number) => Some(state.privacy.id_card(number)),
+        Some(typed) => match crate::privacy::id_number(typed) {
+            Some(number) => Some(state.privacy.id_card(&number)),
+            None => {
+                return Err(ApiError::bad_request(
+                    "invalid_id_number",
+                    "the ID number is 18 characters, the last a digit or X, as on the card",
+                ))
+            }
+        },
     };
     let contact = state.privacy.phone(&body.phone);
     if principal.role == Role::Kiosk {

@@ -341,37 +341,40 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         &displays,
     );
     let readers = state.id_cards.views();
-    let label = |r: &crate::followers::id_readers::IdReaderView| {
-        format!(
-            "reader=\"{}\",kiosk=\"{}\"",
-            escape(&r.id),
-            escape(&r.kiosk)
-        )
+    let per_reader = |value: fn(&crate::followers::id_readers::IdReaderView) -> f64| {
+        readers
+            .iter()
+            .map(|r| {
+                let label = format!(
+                    "reader=\"{}\",kiosk=\"{}\"",
+                    escape(&r.id),
+                    escape(&r.kiosk)
+                );
+                (label, value(r))
+            })
+            .collect::<Vec<(String, f64)>>()
     };
-    for (name, kind, help, value) in [
-        (
-            "hallq_id_reader_connected",
-            "gauge",
-            "1 while the kiosk's ID card reader answers.",
-            (|r: &crate::followers::id_readers::IdReaderView| f64::from(u8::from(r.connected)))
-                as fn(&crate::followers::id_readers::IdReaderView) -> f64,
-        ),
-        (
-            "hallq_id_reader_reads_total",
-            "counter",
-            "ID cards read since start.",
-            |r| r.reads as f64,
-        ),
-        (
-            "hallq_id_reader_errors_total",
-            "counter",
-            "Reader errors since start (unplugged, no answer, broken frames).",
-            |r| r.errors as f64,
-        ),
-    ] {
-        let rows: Vec<(String, f64)> = readers.iter().map(|r| (label(r), value(r))).collect();
-        family(&mut out, name, kind, help, &rows);
-    }
+    family(
+        &mut out,
+        "hallq_id_reader_connected",
+        "gauge",
+        "1 while the kiosk's ID card reader answers.",
+        &per_reader(|r| f64::from(u8::from(r.connected))),
+    );
+    family(
+        &mut out,
+        "hallq_id_reader_reads_total",
+        "counter",
+        "ID cards read since start.",
+        &per_reader(|r| r.reads as f64),
+    );
+    family(
+        &mut out,
+        "hallq_id_reader_errors_total",
+        "counter",
+        "Reader errors since start (unplugged, no answer, broken frames).",
+        &per_reader(|r| r.errors as f64),
+    );
     family(
         &mut out,
         "hallq_sse_clients",

@@ -167,9 +167,8 @@ pub async fn board(state: web::Data<AppState>) -> HttpResponse {
             let zone = &config.time_zone_name;
             let (seq, view) = state.engine.view(|hall| {
                 let seq = state.engine.committed_seq();
-                // A manager's notice stands until given back to the hall file's.
-                let notice = hall.board_notice().unwrap_or(&config.calling.board_notice);
-                (seq, board_view(hall, now, notice, seq, zone))
+                let notice = super::settings::notice_in_force(hall, &config).notice;
+                (seq, board_view(hall, now, &notice, seq, zone))
             });
             let body = web::Bytes::from(serde_json::to_vec(&view).unwrap_or_default());
             if let Ok(mut cache) = state.board_cache.lock() {

@@ -60,10 +60,14 @@ pub async fn notice(request: HttpRequest, state: Data) -> Result<web::Json<Notic
     Ok(web::Json(notice_view(&state)))
 }
 
-/// The notice in force: the manager's, else the hall file's.
-pub fn notice_view(state: &crate::app::state::AppState) -> NoticeView {
+fn notice_view(state: &crate::app::state::AppState) -> NoticeView {
     let config = state.config();
-    state.engine.view(|hall| match hall.board_notice() {
+    state.engine.view(|hall| notice_in_force(hall, &config))
+}
+
+/// The notice in force: the manager's, else the hall file's.
+pub fn notice_in_force(hall: &hallq_core::Hall, config: &crate::config::HallConfig) -> NoticeView {
+    match hall.board_notice() {
         Some(text) => NoticeView {
             notice: text.to_owned(),
             set_by_manager: true,
@@ -72,7 +76,7 @@ pub fn notice_view(state: &crate::app::state::AppState) -> NoticeView {
             notice: config.calling.board_notice.clone(),
             set_by_manager: false,
         },
-    })
+    }
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -44,7 +44,13 @@ pub struct EventsQuery {
 struct ClientGuard(web::Data<AppState>, String);
 
 impl ClientGuard {
+    /// A place for one more stream, unless the daemon is shutting down or the limits are met.
     fn take(request: &HttpRequest, state: &web::Data<AppState>) -> Result<Self, ApiError> {
+        if *state.shutdown.borrow() {
+            return Err(ApiError::unavailable(
+                "hallq is shutting down; retry shortly",
+            ));
+        }
         let address = super::client_address(request, state);
         if !state.streams_per_address.take(&address) {
             return Err(ApiError::too_many(
@@ -77,6 +83,19 @@ impl Drop for ClientGuard {
 fn control(kind: &str, seq: u64) -> Bytes {
     Bytes::from(format!(
         "retry: {RETRY_MS}\nid: {seq}\nevent: {kind}\ndata: {{\"seq\":{seq}}}\n\n"
+    ))
+}
+
+/// What each of the streams below is: the next bytes for its client, or `None` when it ends.
+trait Frames: 'static {
+    async fn next(&mut self) -> Option<Bytes>;
+}
+
+/// A stream's frames as the answer's body.
+fn stream_of(frames: impl Frames) -> HttpResponse {
+    event_stream(futures_util::stream::unfold(
+        frames,
+        |mut frames| async move { frames.next().await.map(|bytes| (bytes, frames)) },
     ))
 }
 
@@ -133,7 +152,9 @@ impl Streaming {
             frame.public.clone()
         }
     }
+}
 
+impl Frames for Streaming {
     /// The next bytes for this client, or `None` when the stream ends.
     async fn next(&mut self) -> Option<Bytes> {
         loop {
@@ -179,11 +200,6 @@ pub async fn events(
         Some(_) => caller(&request, &state)?.is_any(WINDOW_ROLES),
     };
     let resume = resume_point(&request, query.into_inner())?;
-    if *state.shutdown.borrow() {
-        return Err(ApiError::unavailable(
-            "hallq is shutting down; retry shortly",
-        ));
-    }
     let guard = ClientGuard::take(&request, &state)?;
     let (frames, backlog, head) = state.projection.subscribe_after(resume);
     let mut pending = VecDeque::new();
@@ -216,10 +232,7 @@ pub async fn events(
         shutdown: state.shutdown.clone(),
         _guard: guard,
     };
-    Ok(event_stream(futures_util::stream::unfold(
-        streaming,
-        |mut streaming| async move { streaming.next().await.map(|bytes| (bytes, streaming)) },
-    )))
+    Ok(stream_of(streaming))
 }
 
 struct BoardStreaming {
@@ -229,7 +242,7 @@ struct BoardStreaming {
     _guard: ClientGuard,
 }
 
-impl BoardStreaming {
+impl Frames for BoardStreaming {
     async fn next(&mut self) -> Option<Bytes> {
         if let Some(first) = self.pending.take() {
             return Some(first);
@@ -277,11 +290,6 @@ fn join(first: Bytes, more: Vec<Bytes>) -> Bytes {
     responses((status = 200, description = "text/event-stream: hello, ticket_called, ticket_recalled, queues, service_day_started, board_notice_set"),
         (status = 503, body = ErrorBody)))]
 pub async fn board_events(request: HttpRequest, state: Data) -> Result<HttpResponse, ApiError> {
-    if *state.shutdown.borrow() {
-        return Err(ApiError::unavailable(
-            "hallq is shutting down; retry shortly",
-        ));
-    }
     let guard = ClientGuard::take(&request, &state)?;
     let texts = state.projection.subscribe_boards();
     let streaming = BoardStreaming {
@@ -290,10 +298,7 @@ pub async fn board_events(request: HttpRequest, state: Data) -> Result<HttpRespo
         shutdown: state.shutdown.clone(),
         _guard: guard,
     };
-    Ok(event_stream(futures_util::stream::unfold(
-        streaming,
-        |mut streaming| async move { streaming.next().await.map(|bytes| (bytes, streaming)) },
-    )))
+    Ok(stream_of(streaming))
 }
 
 struct TicketStreaming {
@@ -318,7 +323,9 @@ impl TicketStreaming {
         self.sent = Some(data);
         Some(bytes)
     }
+}
 
+impl Frames for TicketStreaming {
     async fn next(&mut self) -> Option<Bytes> {
         if let Some(first) = self.first.take() {
             return Some(first);
@@ -364,11 +371,6 @@ pub async fn ticket_events(
     if !is_token(&token) {
         return Err(not_found());
     }
-    if *state.shutdown.borrow() {
-        return Err(ApiError::unavailable(
-            "hallq is shutting down; retry shortly",
-        ));
-    }
     let guard = ClientGuard::take(&request, &state)?;
     let live = citizen_ticket_live(&state, &token);
     // Watch the queue before reading the status, so that no change falls between.
@@ -404,10 +406,7 @@ pub async fn ticket_events(
         .status(&view)
         .map(|bytes| Bytes::from([format!("retry: {RETRY_MS}\n").as_bytes(), &bytes].concat()));
     streaming.first = first;
-    Ok(event_stream(futures_util::stream::unfold(
-        streaming,
-        |mut streaming| async move { streaming.next().await.map(|bytes| (bytes, streaming)) },
-    )))
+    Ok(stream_of(streaming))
 }
 
 /// A kiosk's own stream (its device token, read with `fetch`): `hello`, then `card` when a
@@ -421,11 +420,6 @@ pub async fn ticket_events(
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn kiosk_events(request: HttpRequest, state: Data) -> Result<HttpResponse, ApiError> {
     let principal = super::authorize(&request, &state, &[crate::auth::Role::Kiosk])?;
-    if *state.shutdown.borrow() {
-        return Err(ApiError::unavailable(
-            "hallq is shutting down; retry shortly",
-        ));
-    }
     let guard = ClientGuard::take(&request, &state)?;
     let streaming = KioskStreaming {
         pending: Some(control("hello", state.projection.head())),
@@ -438,10 +432,7 @@ pub async fn kiosk_events(request: HttpRequest, state: Data) -> Result<HttpRespo
         shutdown: state.shutdown.clone(),
         _guard: guard,
     };
-    Ok(event_stream(futures_util::stream::unfold(
-        streaming,
-        |mut streaming| async move { streaming.next().await.map(|bytes| (bytes, streaming)) },
-    )))
+    Ok(stream_of(streaming))
 }
 
 /// A kiosk's stream says something this often even when no card is laid on (proxies and
@@ -457,7 +448,7 @@ struct KioskStreaming {
     _guard: ClientGuard,
 }
 
-impl KioskStreaming {
+impl Frames for KioskStreaming {
     async fn next(&mut self) -> Option<Bytes> {
         if let Some(first) = self.pending.take() {
             return Some(first);

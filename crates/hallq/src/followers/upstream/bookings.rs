@@ -143,8 +143,7 @@ fn booked(upstream: &Upstream, booking: &HubBooking) -> Result<Command, String> 
         id_card: booking
             .id_number
             .as_deref()
-            .map(|number| number.trim().to_ascii_uppercase())
-            .filter(|number| crate::privacy::is_valid_id_number(number))
+            .and_then(crate::privacy::id_number)
             .map(|number| upstream.privacy.id_card(&number)),
     })
 }
