@@ -543,6 +543,11 @@ fn a_booking_taken_at_the_hub_is_checked_in_at_the_kiosk_and_cancellations_trave
         json!({"service": "property-transfer", "start": start, "channel": "online", "phone": "13700004444"}),
     );
     assert_eq!((refused.status, refused.code()), (422, "booked_at_hub"));
+    // The count is the pull's, made once the pull has acknowledged: a moment after the hall
+    // shows the booking.
+    wait_until(Duration::from_secs(10), "four bookings counted", || {
+        sync(&app, &manager)["bookings_applied"].as_u64() == Some(4)
+    });
     let link = sync(&app, &manager);
     assert_eq!(link["bookings_applied"].as_u64(), Some(4), "{link}");
 }
