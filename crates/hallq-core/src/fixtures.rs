@@ -52,6 +52,7 @@ pub fn window(id: &str, services: &[&str]) -> WindowSpec {
         green_channel: false,
         duty: false,
         department: None,
+        breaks: Vec::new(),
     }
 }
 

@@ -35,22 +35,23 @@ pub use calendar::{
 pub use command::{CheckInBy, Command, IssueTicket};
 pub use contact::Contact;
 pub use error::DomainError;
-pub use estimate::{wait_estimate_s, ServiceTimeAverage};
+pub use estimate::{wait_estimate_s, ArrivalRate, ServiceTimeAverage};
 pub use event::Event;
 pub use feedback::{
     Case, CaseAction, CaseSource, CaseStatus, LevelNumbering, Rating, RatingChannel, RatingLevel,
     RatingPolicy, Visit,
 };
 pub use hall::{
-    Hall, Outcome, QueueStats, RestoredState, WaitForecast, WindowState, WindowStatus,
-    BOARD_NOTICE_MAX_CHARS, CALIBRATION, CALIBRATION_OFFSET_S, RECENT_CALLS_MAX,
+    ForecastPlan, Hall, Outcome, QueueStats, RestoredState, WaitForecast, WindowState,
+    WindowStatus, BOARD_NOTICE_MAX_CHARS, CALIBRATION, CALIBRATION_OFFSET_S, RECENT_CALLS_MAX,
     WAIT_ALARM_RANGE_S,
 };
 pub use ids::{ServiceId, TicketId, WindowId};
 pub use ordering::call_order_key;
 pub use ranked::RankedSet;
 pub use spec::{
-    is_valid_id, HallSpec, ItemType, Policy, ServiceSpec, SpecError, TargetGroup, WindowSpec,
+    is_valid_id, DailyBreak, HallSpec, ItemType, Policy, ServiceSpec, SpecError, TargetGroup,
+    WindowSpec,
 };
 pub use ticket::{format_ticket_number, Channel, PriorityClass, Ticket, TicketStatus};
 

@@ -68,6 +68,59 @@ pub struct WindowSpec {
     /// when absent (一窗受理 windows serve several).
     #[serde(default)]
     pub department: Option<String>,
+    /// Breaks the window's staff take every working day (午休轮岗), in the hall's time, as
+    /// `["12:00-13:00"]`. Nothing pauses the window by itself: staff still press pause. The
+    /// wait forecast expects the window to be away then, which is most of what makes a wait
+    /// promised before lunch come true.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breaks: Vec<DailyBreak>,
+}
+
+/// A daily break of a window, in minutes after the hall's midnight: `"12:00-13:00"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DailyBreak {
+    pub start_minute: u16,
+    pub end_minute: u16,
+}
+
+impl TryFrom<String> for DailyBreak {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let wrong = || {
+            format!("'{text}' is not a break like \"12:00-13:00\" (start before end, the same day)")
+        };
+        let minute = |part: &str| -> Option<u16> {
+            let (hours, minutes) = part.trim().split_once(':')?;
+            let (hours, minutes): (u16, u16) = (hours.parse().ok()?, minutes.parse().ok()?);
+            (hours < 24 && minutes < 60).then_some(hours * 60 + minutes)
+        };
+        let (start, end) = text.split_once('-').ok_or_else(wrong)?;
+        let (start_minute, end_minute) = (
+            minute(start).ok_or_else(wrong)?,
+            minute(end).ok_or_else(wrong)?,
+        );
+        if start_minute >= end_minute {
+            return Err(wrong());
+        }
+        Ok(Self {
+            start_minute,
+            end_minute,
+        })
+    }
+}
+
+impl From<DailyBreak> for String {
+    fn from(value: DailyBreak) -> Self {
+        format!(
+            "{:02}:{:02}-{:02}:{:02}",
+            value.start_minute / 60,
+            value.start_minute % 60,
+            value.end_minute / 60,
+            value.end_minute % 60
+        )
+    }
 }
 
 /// Queueing rules the hall may tune.

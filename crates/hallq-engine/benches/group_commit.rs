@@ -43,6 +43,7 @@ fn spec() -> HallSpec {
             green_channel: false,
             duty: false,
             department: None,
+            breaks: Vec::new(),
         })
         .collect();
     HallSpec {

@@ -2,7 +2,7 @@
 //! they are trusted to be valid; an event about an unknown ticket changes nothing.
 
 use super::queue::{DayCounts, ServiceQueue};
-use super::{Hall, WindowStatus, RECENT_CALLS_MAX};
+use super::{Hall, WindowStatus, PAUSE_WEIGHT_PERCENT, RECENT_CALLS_MAX};
 use crate::appointment::AppointmentStatus;
 use crate::event::Event;
 use crate::ids::{TicketId, WindowId};
@@ -129,11 +129,24 @@ impl Hall {
                     found.finished_at = Some(*at);
                 });
             }
-            Event::WindowPaused { window, .. } => {
-                self.set_window_status(window, WindowStatus::Paused)
+            Event::WindowPaused { window, at } => {
+                self.set_window_status(window, WindowStatus::Paused);
+                if let Some(&index) = self.window_index.get(window) {
+                    self.paused_since[index] = Some(*at);
+                }
             }
-            Event::WindowResumed { window, .. } => {
-                self.set_window_status(window, WindowStatus::Open)
+            Event::WindowResumed { window, at } => {
+                self.set_window_status(window, WindowStatus::Open);
+                if let Some(&index) = self.window_index.get(window) {
+                    // How long unplanned pauses last, for the forecast (a planned break is
+                    // known already).
+                    if let Some(since) = self.paused_since[index].take() {
+                        if !self.in_planned_break(index, since) {
+                            let length = (at.as_second() - since.as_second()).max(0) as u64;
+                            self.pause_length.record(length, PAUSE_WEIGHT_PERCENT);
+                        }
+                    }
+                }
             }
             Event::AppointmentBooked { appointment } => {
                 self.appointments

@@ -4,20 +4,24 @@
 //! The plain queue-length rule — people ahead × average service time ÷ windows — goes wrong in
 //! a hall because windows are shared (一窗受理: a window serves its primary service first and
 //! others only when that queue is empty, so "½ per secondary window" is a guess), because the
-//! windows busy now free up at different moments, and because a wait is skewed: a point that is
-//! the mean is too long for most citizens and far too short for a few.
+//! windows busy now free up at different moments, because the green channel and appointments
+//! still to come overtake, and because a wait is skewed: a point that is the mean is too long
+//! for most citizens and far too short for a few.
 //!
-//! The forecast therefore **replays** the windows' choices: every open window, when it is next
-//! free (a busy one after what remains of its current service), takes the ticket the call order
-//! gives it from the queues as they stand, each service taking its moving-average time, until
-//! the citizen's ticket is taken. That expected wait is then **calibrated**: by people ahead,
-//! the 10th, 50th and 90th percentiles of actual ÷ expected measured on simulated days give the
-//! band and the point (the median, which minimises the absolute error of a skewed wait). The
-//! band narrows as the queue moves, because fewer people ahead scatter less.
+//! The forecast therefore **draws futures** of the hall as it stands (a Monte Carlo replay):
+//! every open window, when it is next free, takes the ticket the call order gives it; each
+//! service takes a time drawn from that service's own recent times (their moving mean and
+//! log-spread, long-tailed as counters are; a service in progress only what is left of it,
+//! given how long it has run); tickets keep arriving at each queue and class at the rate they
+//! have lately (the green channel and appointments overtaking, walk-ins keeping shared
+//! windows on their primary queue). Of `DRAWS` such futures the median wait is the point (the
+//! one with the least expected absolute error) and the 10th to 90th percentile the band, which
+//! narrows as the queue moves because fewer people ahead scatter less.
 //!
-//! Tried and measured, but left out because they did worse on the simulated days: blending in
-//! the rate the queue was recently served at, and replaying the arrivals expected during the
-//! wait (green channel and appointments overtaking, primary services holding shared windows).
+//! The draws are seeded from the moment asked about, so the same hall at the same moment gives
+//! the same forecast (one for all tickets agrees with each ticket's own). The state they start
+//! from is copied out of the hall in one short step (`Hall::forecast_plan`), so the draws run
+//! outside the engine's read lock.
 
 use super::queue::QueueEntry;
 use super::Hall;
@@ -26,43 +30,44 @@ use crate::ordering::call_order_key;
 use crate::ticket::{PriorityClass, TicketStatus};
 use jiff::Timestamp;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap};
 
+/// Futures drawn per forecast.
+const DRAWS: usize = 32;
 /// The replay looks no further ahead than this.
 const REPLAY_HORIZON_S: f64 = 10.0 * 3600.0;
-/// A service running past its average still needs this share of the average.
-const RESIDUAL_SHARE: f64 = 0.35;
-/// Beyond this many waiting tickets (a load test, not a hall) the replay is not run and the
-/// plain rule answers: the replay costs a few microseconds per ticket.
+/// Beyond this many waiting tickets (a load test, not a hall) no future is drawn and the plain
+/// rule answers; it is also each draw's limit of tickets taken.
 const REPLAY_STEPS_MAX: usize = 2_000;
+/// A service running past its usual length still needs at least this share of its mean.
+const RESIDUAL_SHARE: f64 = 0.35;
+/// A window paused this many times longer than a pause usually lasts is not expected back.
+const ABANDONED_PAUSES: f64 = 4.0;
 
 /// What a waiting citizen is told: a point (for the plain "约 N 分钟") and an 80 % band, and
-/// the replay's expected wait they are made from.
+/// the expected wait they are made from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WaitForecast {
     pub point_s: u64,
     pub low_s: u64,
     pub high_s: u64,
-    /// The replay's expected wait, before calibration.
+    /// The mean of the drawn waits (the plain rule's estimate when none were drawn).
     pub expected_s: u64,
 }
 
-/// Waits are calibrated on `expected + OFFSET_S`, so that "about now" has a band too.
+/// When no future can be drawn (no open window serves the ticket, or a queue far beyond a
+/// hall's), the plain rule's expectation is spread by people ahead: the 10th, 50th and 90th
+/// percentiles of (actual wait + 60 s) ÷ (expected + 60 s), measured on simulated days.
 pub const CALIBRATION_OFFSET_S: f64 = 60.0;
-
-/// Measured on 200 simulated hall days (`hallq-sim --seed 1000 --days 200 --calibrate`, seeds
-/// apart from those the figures in docs/benchmarks.md are measured on): by people ahead (up to
-/// the first number), the 10th, 50th and 90th percentiles of (actual wait + 60 s) ÷ (expected
-/// wait + 60 s). The point said is the median, the band the 10th to 90th percentile.
 pub const CALIBRATION: &[(usize, f64, f64, f64)] = &[
-    (0, 0.46, 1.14, 1.95),          // 38759 waits
-    (1, 0.53, 1.21, 3.42),          // 12599 waits
-    (2, 0.60, 1.19, 2.69),          // 9409 waits
-    (4, 0.66, 1.23, 2.48),          // 14142 waits
-    (7, 0.70, 1.23, 2.08),          // 14680 waits
-    (12, 0.72, 1.14, 1.80),         // 12837 waits
-    (20, 0.66, 0.99, 1.54),         // 5976 waits
-    (usize::MAX, 0.55, 0.95, 1.51), // 888 waits
+    (0, 0.55, 1.14, 2.08),
+    (1, 0.47, 1.07, 2.39),
+    (2, 0.50, 1.03, 2.08),
+    (4, 0.55, 1.01, 1.84),
+    (7, 0.58, 0.97, 1.54),
+    (12, 0.61, 0.93, 1.28),
+    (20, 0.57, 0.90, 1.19),
+    (usize::MAX, 0.55, 0.95, 1.28),
 ];
 
 impl WaitForecast {
@@ -83,6 +88,7 @@ impl WaitForecast {
         (low, high.max(low + 1))
     }
 
+    /// The plain rule's expectation, spread by the measured calibration.
     pub(super) fn from_expected(expected_s: f64, ahead: usize) -> Self {
         let expected_s = expected_s.max(0.0);
         let (_, low, mid, high) = CALIBRATION
@@ -100,37 +106,123 @@ impl WaitForecast {
             expected_s: expected_s.round() as u64,
         }
     }
+
+    /// The median of the drawn waits, calibrated.
+    fn from_draws(waits: &mut [f64], ahead: usize) -> Self {
+        waits.sort_unstable_by(f64::total_cmp);
+        let middle = waits.len() / 2;
+        let median = if waits.len() % 2 == 1 {
+            waits[middle]
+        } else {
+            (waits[middle - 1] + waits[middle]) / 2.0
+        };
+        Self::from_expected(median, ahead)
+    }
 }
 
-impl Hall {
-    /// Seconds until `target` would be called if every open window went on serving the queues
-    /// as they stand, in call order, each ticket taking its service's average time. `None`
-    /// when no open window reaches the ticket (or the queue is beyond the replay's limits).
-    fn replay_until_called(&self, target: TicketId, now: Timestamp) -> Option<f64> {
-        let mut found = None;
-        self.replay(now, |id, at_s| {
-            if id == target {
-                found = Some(at_s);
-                return true;
-            }
-            false
-        });
-        found
+/// A service as the draws see it.
+#[derive(Clone, Debug)]
+struct ServiceDraw {
+    /// ln of the median service time, and the log-spread.
+    log_median: f64,
+    sigma: f64,
+    mean_s: f64,
+    /// Arrivals per second by priority class (rank), and their sum.
+    rates: [f64; 3],
+    rate: f64,
+    /// The share of today's tickets that left before their call (walked away, cancelled).
+    leaves: f64,
+}
+
+impl ServiceDraw {
+    fn sample(&self, rng: &mut Draws) -> f64 {
+        (self.log_median + self.sigma * rng.normal())
+            .exp()
+            .clamp(10.0, 4.0 * 3600.0)
     }
 
-    /// Replays the windows' choices from `now`, telling `called(ticket, seconds from now)` for
-    /// each ticket taken, until it answers true or every queue a window serves is empty.
-    /// Does nothing when more tickets wait than `REPLAY_STEPS_MAX` (the plain rule answers).
-    fn replay(&self, now: Timestamp, mut called: impl FnMut(TicketId, f64) -> bool) {
-        let waiting: usize = self.queues.iter().map(|q| q.waiting_len()).sum();
-        if waiting > REPLAY_STEPS_MAX {
-            return;
+    /// What is left of a service that has run `elapsed` seconds: a time drawn from the
+    /// service's times longer than that.
+    fn residual(&self, rng: &mut Draws, elapsed: f64) -> f64 {
+        for _ in 0..24 {
+            let total = self.sample(rng);
+            if total > elapsed {
+                return (total - elapsed).max(1.0);
+            }
         }
-        let ageing = self.spec.policy.ageing_max_wait_s;
-        // Each queue's waiting tickets in its own call order.
-        let mut queues: Vec<VecDeque<(PriorityClass, QueueEntry)>> = self
+        self.mean_s * RESIDUAL_SHARE
+    }
+
+    fn arriving_class(&self, rng: &mut Draws) -> PriorityClass {
+        let pick = rng.unit() * self.rate;
+        if pick < self.rates[0] {
+            PriorityClass::Green
+        } else if pick < self.rates[0] + self.rates[1] {
+            PriorityClass::Appointment
+        } else {
+            PriorityClass::WalkIn
+        }
+    }
+}
+
+/// An open window as the draws see it.
+#[derive(Clone, Debug)]
+struct WindowDraw {
+    /// Positions of its services, primary first.
+    services: Vec<usize>,
+    /// The service of the ticket it is serving, and for how long it has been.
+    busy: Option<(usize, f64)>,
+    /// Paused now: when it is expected back (seconds from now).
+    away_for: Option<f64>,
+    /// Its planned breaks of today, in seconds from now (start, end).
+    breaks: Vec<(f64, f64)>,
+}
+
+/// The hall's state a forecast starts from, copied out in one short step so that the draws
+/// need no lock on the hall.
+#[derive(Clone, Debug)]
+pub struct ForecastPlan {
+    now: Timestamp,
+    ageing_s: u32,
+    /// Each queue's waiting tickets in its own call order.
+    queues: Vec<Vec<(PriorityClass, QueueEntry)>>,
+    services: Vec<ServiceDraw>,
+    windows: Vec<WindowDraw>,
+    /// Each waiting ticket's people ahead and the plain rule's estimate.
+    positions: HashMap<TicketId, (usize, u64)>,
+    /// Whether futures can be drawn at all (not too many waiting).
+    drawable: bool,
+}
+
+/// Tickets that only exist in a draw (arrivals to come, a newcomer asking) are numbered from
+/// here down, far above any real ticket.
+const DRAWN_TICKETS_FROM: u64 = u64::MAX - (1 << 32);
+
+impl Hall {
+    /// The state a forecast of every waiting ticket needs, copied out of the hall: O(waiting
+    /// tickets), the draws themselves then need no access to the hall.
+    pub fn forecast_plan(&self, now: Timestamp) -> ForecastPlan {
+        let waiting = self
             .queues
             .iter()
+            .flat_map(|queue| queue.waiting.iter().flat_map(|set| set.iter()))
+            .map(|(_, id)| *id);
+        self.plan(now, waiting)
+    }
+
+    /// The state the forecast of one waiting ticket needs (the others' positions left out).
+    pub fn forecast_plan_for(&self, id: TicketId, now: Timestamp) -> ForecastPlan {
+        self.plan(now, std::iter::once(id))
+    }
+
+    fn plan(&self, now: Timestamp, forecast_for: impl Iterator<Item = TicketId>) -> ForecastPlan {
+        let ageing_s = self.spec.policy.ageing_max_wait_s;
+        let waiting: usize = self.queues.iter().map(|q| q.waiting_len()).sum();
+        let drawable = waiting <= REPLAY_STEPS_MAX;
+        let queues = self
+            .queues
+            .iter()
+            .filter(|_| drawable)
             .map(|queue| {
                 let mut entries: Vec<(PriorityClass, QueueEntry)> = [
                     PriorityClass::Green,
@@ -145,85 +237,58 @@ impl Hall {
                 })
                 .collect();
                 entries.sort_unstable_by_key(|(class, (queued_at, id))| {
-                    (call_order_key(*class, *queued_at, 0, now, ageing), *id)
+                    (call_order_key(*class, *queued_at, 0, now, ageing_s), *id)
                 });
-                entries.into()
+                entries
             })
             .collect();
-        // Open windows by when they are next free (in milliseconds from now).
-        let mut free: BinaryHeap<Reverse<(i64, usize)>> = BinaryHeap::new();
-        for (index, state) in self.windows.iter().enumerate() {
-            if state.status != super::WindowStatus::Open {
-                continue;
-            }
-            let busy_for = state
-                .current
-                .and_then(|id| self.tickets.get(&id))
-                .map(|ticket| {
-                    let average = self
-                        .service_index
-                        .get(&ticket.service)
-                        .map(|&s| self.queues[s].average.average_s())
-                        .unwrap_or(0.0);
-                    let elapsed = ticket
-                        .called_at
-                        .map(|at| (now.as_second() - at.as_second()).max(0) as f64)
-                        .unwrap_or(0.0);
-                    // Long-tailed services: one running long still has some way to go.
-                    (average - elapsed).max(average * RESIDUAL_SHARE)
-                })
-                .unwrap_or(0.0);
-            free.push(Reverse(((busy_for * 1000.0) as i64, index)));
-        }
-        let mut steps = 0usize;
-        while let Some(Reverse((free_ms, window))) = free.pop() {
-            steps += 1;
-            if steps > REPLAY_STEPS_MAX || free_ms as f64 / 1000.0 > REPLAY_HORIZON_S {
-                return;
-            }
-            // The window takes the front of one of its queues: the smallest call-order key.
-            let mut best: Option<((u8, i128, i128), TicketId, usize)> = None;
-            for (rank, service) in self.spec.windows[window].services.iter().enumerate() {
-                let Some(&position) = self.service_index.get(service) else {
-                    continue;
+        let services = self
+            .queues
+            .iter()
+            .zip(&self.counts)
+            .map(|(queue, counts)| {
+                let mean_s = queue.average.average_s().max(1.0);
+                let left = counts
+                    .issued
+                    .saturating_sub(counts.called)
+                    .saturating_sub(queue.waiting_len() as u32);
+                let leaves = if counts.issued >= 20 {
+                    (f64::from(left) / f64::from(counts.issued)).min(0.5)
+                } else {
+                    0.0
                 };
-                if let Some((class, (queued_at, id))) = queues[position].front() {
-                    let key = call_order_key(*class, *queued_at, rank, now, ageing);
-                    if best.is_none_or(|(best_key, best_id, _)| (key, *id) < (best_key, best_id)) {
-                        best = Some((key, *id, position));
-                    }
+                let sigma = queue.average.log_sigma();
+                let rates = queue.arrivals.map(|rate| rate.per_second(now));
+                ServiceDraw {
+                    log_median: mean_s.ln() - sigma * sigma / 2.0,
+                    sigma,
+                    mean_s,
+                    rates,
+                    rate: rates.iter().sum(),
+                    leaves,
                 }
-            }
-            // Nothing left for this window: it drops out of the replay.
-            let Some((_, id, position)) = best else {
-                continue;
-            };
-            queues[position].pop_front();
-            if called(id, free_ms as f64 / 1000.0) {
-                return;
-            }
-            let service_ms = (self.queues[position].average.average_s() * 1000.0) as i64;
-            free.push(Reverse((free_ms + service_ms, window)));
+            })
+            .collect();
+        let windows = (0..self.windows.len())
+            .filter_map(|index| self.window_draw(index, now))
+            .collect();
+        let positions = forecast_for
+            .filter_map(|id| Some((id, self.position(id, now)?)))
+            .collect();
+        ForecastPlan {
+            now,
+            ageing_s,
+            queues,
+            services,
+            windows,
+            positions,
+            drawable,
         }
     }
 
-    /// The forecast of every waiting ticket at `now`, from one replay: what many citizens'
-    /// pages share. Tickets the replay does not reach get the plain rule's expectation.
+    /// The forecast of every waiting ticket at `now`: what many citizens' pages share.
     pub fn forecast_all(&self, now: Timestamp) -> HashMap<TicketId, WaitForecast> {
-        let mut expected: HashMap<TicketId, f64> = HashMap::new();
-        self.replay(now, |id, at_s| {
-            expected.insert(id, at_s);
-            false
-        });
-        self.tickets
-            .values()
-            .filter(|ticket| ticket.status == TicketStatus::Waiting)
-            .filter_map(|ticket| {
-                let (ahead, plain) = self.position(ticket.id, now)?;
-                let wait = expected.get(&ticket.id).copied().unwrap_or(plain as f64);
-                Some((ticket.id, WaitForecast::from_expected(wait, ahead)))
-            })
-            .collect()
+        self.forecast_plan(now).forecast_all()
     }
 
     /// The forecast of a waiting ticket now; `None` when it is not waiting.
@@ -232,43 +297,329 @@ impl Hall {
         if ticket.status != TicketStatus::Waiting {
             return None;
         }
-        let (ahead, plain) = self.position(id, now)?;
-        let point = self.replay_until_called(id, now).unwrap_or(plain as f64);
-        Some(WaitForecast::from_expected(point, ahead))
+        self.forecast_plan_for(id, now).forecast(id)
     }
 
-    /// What a walk-in taking a ticket for `service` now should expect: the forecast of the
-    /// last walk-in waiting there, plus one service's worth for the newcomer behind them.
+    /// What a walk-in taking a ticket for `service` now should expect.
     pub fn forecast_for_walk_in(&self, service: &ServiceId, now: Timestamp) -> WaitForecast {
         let Some(&index) = self.service_index.get(service) else {
             return WaitForecast::from_expected(0.0, 0);
         };
-        let waiting = self.queues[index].waiting_len();
-        let last = self.queues[index].waiting[usize::from(PriorityClass::WalkIn.rank())]
-            .last()
-            .map(|(_, id)| *id);
-        let capacity = self.window_capacity(service).max(0.5);
-        let step = self.queues[index].average.average_s() / capacity;
-        match last.and_then(|id| self.forecast(id, now)) {
-            Some(behind) => WaitForecast::from_expected(behind.expected_s as f64 + step, waiting),
-            None if waiting == 0 && self.idle_window_serves(service) => {
-                WaitForecast::from_expected(0.0, 0)
-            }
-            None => WaitForecast::from_expected(step * (waiting as f64 + 0.5), waiting),
+        let mut plan = self.plan(now, std::iter::empty());
+        let ahead = self.queues[index].waiting_len();
+        let plain = crate::estimate::wait_estimate_s(
+            ahead,
+            self.queues[index].average.average_s(),
+            self.window_capacity(service),
+        );
+        let newcomer = TicketId(DRAWN_TICKETS_FROM);
+        if let Some(queue) = plan.queues.get_mut(index) {
+            queue.push((PriorityClass::WalkIn, (now, newcomer)));
         }
+        plan.positions.insert(newcomer, (ahead, plain));
+        plan.forecast(newcomer)
+            .unwrap_or_else(|| WaitForecast::from_expected(plain as f64, ahead))
+    }
+}
+
+impl Hall {
+    /// A window as the draws see it; `None` when it is not expected to serve (paused far
+    /// longer than pauses last: unstaffed today).
+    fn window_draw(&self, index: usize, now: Timestamp) -> Option<WindowDraw> {
+        let (spec, state) = (&self.spec.windows[index], &self.windows[index]);
+        let pause_s = self.pause_length.average_s();
+        let paused_for = self.paused_since[index]
+            .map(|at| (now.as_second() - at.as_second()).max(0) as f64)
+            .unwrap_or(0.0);
+        let paused = state.status == super::WindowStatus::Paused;
+        if paused && paused_for >= pause_s * ABANDONED_PAUSES {
+            return None;
+        }
+        // Today's breaks still to come or under way, in seconds from now.
+        let now_minute = self.minute_of_day(now);
+        let breaks: Vec<(f64, f64)> = spec
+            .breaks
+            .iter()
+            .filter(|b| f64::from(b.end_minute) > now_minute)
+            .map(|b| {
+                (
+                    (f64::from(b.start_minute) - now_minute) * 60.0,
+                    (f64::from(b.end_minute) - now_minute) * 60.0,
+                )
+            })
+            .collect();
+        // Paused now: back at the end of a planned break, else after what pauses last.
+        let away_for = paused.then(|| match breaks.iter().find(|(start, _)| *start <= 0.0) {
+            Some((_, end)) => *end,
+            None => (pause_s - paused_for).max(pause_s * RESIDUAL_SHARE),
+        });
+        let busy = state
+            .current
+            .and_then(|id| self.tickets.get(&id))
+            .and_then(|ticket| {
+                let service = *self.service_index.get(&ticket.service)?;
+                let elapsed = ticket
+                    .called_at
+                    .map(|at| (now.as_millisecond() - at.as_millisecond()).max(0))
+                    .unwrap_or(0) as f64
+                    / 1000.0;
+                Some((service, elapsed))
+            });
+        Some(WindowDraw {
+            services: spec
+                .services
+                .iter()
+                .filter_map(|service| self.service_index.get(service).copied())
+                .collect(),
+            busy,
+            away_for,
+            breaks,
+        })
     }
 
-    /// Whether an open window that serves `service` holds no ticket now.
-    fn idle_window_serves(&self, service: &ServiceId) -> bool {
-        self.spec
-            .windows
+    /// Minutes after the hall's midnight at `at`, with the fraction.
+    fn minute_of_day(&self, at: Timestamp) -> f64 {
+        let time = at.to_zoned(self.tz.clone()).time();
+        f64::from(time.hour()) * 60.0 + f64::from(time.minute()) + f64::from(time.second()) / 60.0
+    }
+
+    /// Whether a pause begun at `at` is one of the window's planned breaks (begun up to a
+    /// quarter of an hour late, as staff finish the citizen in front of them first).
+    pub(super) fn in_planned_break(&self, window: usize, at: Timestamp) -> bool {
+        let minute = self.minute_of_day(at);
+        self.spec.windows[window]
+            .breaks
             .iter()
-            .zip(&self.windows)
-            .any(|(spec, state)| {
-                state.status == super::WindowStatus::Open
-                    && state.current.is_none()
-                    && spec.services.contains(service)
+            .any(|b| f64::from(b.start_minute) - 15.0 <= minute && minute < f64::from(b.end_minute))
+    }
+}
+
+impl ForecastPlan {
+    /// The forecast of one waiting ticket; `None` when it is not waiting.
+    pub fn forecast(&self, target: TicketId) -> Option<WaitForecast> {
+        let &(ahead, plain) = self.positions.get(&target)?;
+        let mut waits = Vec::with_capacity(DRAWS);
+        if self.drawable {
+            for draw in 0..DRAWS {
+                let mut reached = None;
+                self.draw(draw, |id, at_s| {
+                    if id == target {
+                        reached = Some(at_s);
+                        return true;
+                    }
+                    false
+                });
+                waits.push(reached.unwrap_or(REPLAY_HORIZON_S));
+            }
+        }
+        Some(self.finish(&mut waits, ahead, plain))
+    }
+
+    /// The forecast of every waiting ticket, from the same draws.
+    pub fn forecast_all(&self) -> HashMap<TicketId, WaitForecast> {
+        let mut waits: HashMap<TicketId, Vec<f64>> = HashMap::new();
+        if self.drawable {
+            for draw in 0..DRAWS {
+                let mut reached = 0;
+                self.draw(draw, |id, at_s| {
+                    if let Some(samples) = waits.get_mut(&id) {
+                        samples.push(at_s);
+                    } else if self.positions.contains_key(&id) {
+                        waits.insert(id, vec![at_s]);
+                    }
+                    reached += 1;
+                    reached == self.positions.len()
+                });
+                // Tickets this draw did not reach wait beyond the horizon.
+                for (id, samples) in waits.iter_mut() {
+                    if samples.len() <= draw && self.positions.contains_key(id) {
+                        samples.push(REPLAY_HORIZON_S);
+                    }
+                }
+                for id in self.positions.keys() {
+                    waits
+                        .entry(*id)
+                        .or_insert_with(|| vec![REPLAY_HORIZON_S; draw + 1]);
+                }
+            }
+        }
+        self.positions
+            .iter()
+            .map(|(id, &(ahead, plain))| {
+                let mut samples = waits.remove(id).unwrap_or_default();
+                (*id, self.finish(&mut samples, ahead, plain))
             })
+            .collect()
+    }
+
+    /// The forecast from a ticket's drawn waits; the plain rule when the draws could not
+    /// reach it (no open window serves it, or too many wait).
+    fn finish(&self, waits: &mut [f64], ahead: usize, plain: u64) -> WaitForecast {
+        let reached = waits.iter().filter(|&&w| w < REPLAY_HORIZON_S).count();
+        if waits.is_empty() || reached * 2 < waits.len() {
+            return WaitForecast::from_expected(plain as f64, ahead);
+        }
+        WaitForecast::from_draws(waits, ahead)
+    }
+
+    /// One drawn future of the hall: tells `called(ticket, seconds from now)` for each real
+    /// ticket a window takes, until it answers true, every real ticket is taken, or the
+    /// horizon or the step limit is reached.
+    fn draw(&self, draw: usize, mut called: impl FnMut(TicketId, f64) -> bool) {
+        let mut rng = Draws::new(self.now.as_millisecond() as u64, draw as u64);
+        let mut queues = self.queues.clone();
+        let mut real_left: usize = queues.iter().map(Vec::len).sum();
+        // Queues are taken from the front: a read index per queue instead of shifting.
+        let mut fronts = vec![0usize; queues.len()];
+        let mut next_arrival: Vec<f64> = self
+            .services
+            .iter()
+            .map(|service| {
+                if service.rate > 0.0 {
+                    rng.exponential(1.0 / service.rate)
+                } else {
+                    f64::INFINITY
+                }
+            })
+            .collect();
+        let mut drawn_ids = DRAWN_TICKETS_FROM + 1;
+        // Open windows by when they are next free (in milliseconds from now).
+        let mut free: BinaryHeap<Reverse<(i64, usize)>> = BinaryHeap::new();
+        for (index, window) in self.windows.iter().enumerate() {
+            let busy_for = match (window.away_for, window.busy) {
+                (Some(away), _) => away,
+                (None, Some((service, elapsed))) => {
+                    self.services[service].residual(&mut rng, elapsed)
+                }
+                (None, None) => 0.0,
+            };
+            free.push(Reverse(((busy_for * 1000.0) as i64, index)));
+        }
+        let mut steps = 0usize;
+        while let Some(Reverse((free_ms, window))) = free.pop() {
+            let at_s = free_ms as f64 / 1000.0;
+            steps += 1;
+            if steps > REPLAY_STEPS_MAX || at_s > REPLAY_HORIZON_S {
+                return;
+            }
+            // A window free during one of its breaks is away until the break ends.
+            if let Some((_, end)) = self.windows[window]
+                .breaks
+                .iter()
+                .find(|(start, end)| *start <= at_s && at_s < *end)
+            {
+                free.push(Reverse(((end * 1000.0).ceil() as i64, window)));
+                continue;
+            }
+            // Whoever has arrived by then joins the queues, in call order.
+            for (position, service) in self.services.iter().enumerate() {
+                while next_arrival[position] <= at_s {
+                    let class = service.arriving_class(&mut rng);
+                    let queued_at = self.now
+                        + jiff::SignedDuration::from_millis(
+                            (next_arrival[position] * 1000.0) as i64,
+                        );
+                    let entry = (class, (queued_at, TicketId(drawn_ids)));
+                    drawn_ids += 1;
+                    // In call order as it stands when it arrives (who has aged by then).
+                    let key = |(class, (queued, id)): &(PriorityClass, QueueEntry)| {
+                        (
+                            call_order_key(*class, *queued, 0, queued_at, self.ageing_s),
+                            *id,
+                        )
+                    };
+                    let queue = &mut queues[position];
+                    let new_key = key(&entry);
+                    let at = fronts[position]
+                        + queue[fronts[position]..].partition_point(|e| key(e) < new_key);
+                    queue.insert(at, entry);
+                    next_arrival[position] += rng.exponential(1.0 / service.rate);
+                }
+            }
+            // The window takes the front of one of its queues: the smallest call-order key.
+            // Keys as they stand at that moment: a walk-in long enough in the queue has aged
+            // into the first tier and comes before a shared window's primary walk-ins.
+            let moment = self.now + jiff::SignedDuration::from_millis(free_ms);
+            let mut best: Option<((u8, i128, i128), TicketId, usize)> = None;
+            for (rank, &position) in self.windows[window].services.iter().enumerate() {
+                if let Some((class, (queued_at, id))) = queues[position].get(fronts[position]) {
+                    let key = call_order_key(*class, *queued_at, rank, moment, self.ageing_s);
+                    if best.is_none_or(|(best_key, best_id, _)| (key, *id) < (best_key, best_id)) {
+                        best = Some((key, *id, position));
+                    }
+                }
+            }
+            let Some((_, id, position)) = best else {
+                // Nothing for this window now: it waits for the next arrival it serves.
+                let wake = self.windows[window]
+                    .services
+                    .iter()
+                    .map(|&position| next_arrival[position])
+                    .fold(f64::INFINITY, f64::min);
+                if wake < REPLAY_HORIZON_S && real_left > 0 {
+                    free.push(Reverse(((wake * 1000.0).ceil() as i64, window)));
+                }
+                continue;
+            };
+            fronts[position] += 1;
+            if id.0 < DRAWN_TICKETS_FROM || self.positions.contains_key(&id) {
+                if called(id, at_s) {
+                    return;
+                }
+                real_left -= 1;
+                if real_left == 0 {
+                    return;
+                }
+            }
+            // Some of those ahead will have walked away by their turn: the window goes on.
+            let service = &self.services[position];
+            let service_ms = if rng.unit() < service.leaves {
+                1000
+            } else {
+                (service.sample(&mut rng) * 1000.0) as i64
+            };
+            free.push(Reverse((free_ms + service_ms, window)));
+        }
+    }
+}
+
+/// The draws' random source (SplitMix64): small, fully specified, seeded from the moment
+/// asked about and the draw's number, so that a forecast is a function of the hall's state.
+struct Draws {
+    state: u64,
+}
+
+impl Draws {
+    fn new(moment: u64, draw: u64) -> Self {
+        let mut rng = Self {
+            state: moment ^ draw.wrapping_mul(0xD1B5_4A32_D192_ED03),
+        };
+        rng.next();
+        rng
+    }
+
+    fn next(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn exponential(&mut self, mean: f64) -> f64 {
+        -mean * (1.0 - self.unit()).ln()
+    }
+
+    /// Standard normal (Box–Muller).
+    fn normal(&mut self) -> f64 {
+        let u = 1.0 - self.unit();
+        let v = self.unit();
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
     }
 }
 
@@ -277,7 +628,7 @@ mod tests {
     use super::WaitForecast;
 
     #[test]
-    fn one_replay_for_all_agrees_with_each_ticket_s_own() {
+    fn one_forecast_for_all_agrees_with_each_ticket_s_own() {
         use crate::fixtures::*;
         use crate::{Command, Hall, PriorityClass, WindowId};
         let now = friday_at(0);
@@ -318,13 +669,15 @@ mod tests {
                         && hall.ticket(id).unwrap().priority == PriorityClass::WalkIn
                     {
                         // Later walk-ins of one queue never expect to be called sooner.
-                        assert!(own.expected_s >= last_b);
-                        last_b = own.expected_s;
+                        assert!(own.point_s >= last_b, "{own:?} after {last_b}");
+                        last_b = own.point_s;
                     }
                 }
                 None => assert!(!all.contains_key(&id)),
             }
         }
+        // The same hall at the same moment gives the same forecast.
+        assert_eq!(hall.forecast_all(now), all);
     }
 
     #[test]
@@ -344,16 +697,38 @@ mod tests {
 
     #[test]
     fn the_band_narrows_as_the_queue_moves_and_holds_the_point() {
-        let far = WaitForecast::from_expected(1800.0, 20);
-        let near = WaitForecast::from_expected(300.0, 1);
+        use crate::fixtures::*;
+        use crate::{Command, Hall, PriorityClass, WindowId};
+        let now = friday_at(0);
+        let mut hall = Hall::new(two_service_hall(), shanghai());
+        hall.advance_to(now);
+        let ids: Vec<_> = (0..20)
+            .map(|n| {
+                hall.execute(&issue("a", PriorityClass::WalkIn, &format!("t{n}")), now)
+                    .unwrap()
+                    .ticket
+                    .unwrap()
+            })
+            .collect();
+        hall.execute(
+            &Command::CallNext {
+                window: WindowId::new("w1"),
+                staff: None,
+            },
+            now,
+        )
+        .unwrap();
+        let near = hall.forecast(ids[2], now).unwrap();
+        let far = hall.forecast(ids[19], now).unwrap();
         for forecast in [far, near] {
             assert!(forecast.low_s < forecast.point_s && forecast.point_s < forecast.high_s);
         }
+        assert!(far.point_s > near.point_s);
         let relative = |f: WaitForecast| (f.high_s - f.low_s) as f64 / f.point_s as f64;
         assert!(relative(far) < relative(near), "{far:?} {near:?}");
         // "About now" still has a band: the next minutes.
-        let now = WaitForecast::from_expected(0.0, 0);
-        assert_eq!(now.low_s, 0);
-        assert!(now.high_s > 0);
+        let now_band = WaitForecast::from_expected(0.0, 0);
+        assert_eq!(now_band.low_s, 0);
+        assert!(now_band.high_s > 0);
     }
 }

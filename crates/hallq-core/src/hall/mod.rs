@@ -17,7 +17,7 @@ mod invariants;
 mod queue;
 mod rating;
 
-pub use forecast::{WaitForecast, CALIBRATION, CALIBRATION_OFFSET_S};
+pub use forecast::{ForecastPlan, WaitForecast, CALIBRATION, CALIBRATION_OFFSET_S};
 pub use queue::QueueStats;
 
 use crate::appointment::Appointment;
@@ -94,6 +94,11 @@ pub struct RestoredState {
 /// How many calls the hall remembers for boards (newest first).
 pub const RECENT_CALLS_MAX: usize = 32;
 
+/// What a window's unplanned pause is expected to last before any has been seen, and how
+/// much each one seen weighs.
+const PAUSE_PRIOR_S: u32 = 15 * 60;
+const PAUSE_WEIGHT_PERCENT: u32 = 20;
+
 #[derive(Clone, Debug)]
 pub struct Hall {
     spec: HallSpec,
@@ -123,6 +128,10 @@ pub struct Hall {
     /// Open cases, and cases closed since the day began.
     cases: BTreeMap<u64, crate::feedback::Case>,
     last_case_id: u64,
+    /// How long windows' unplanned pauses last (the forecast expects a paused window back).
+    pause_length: crate::estimate::ServiceTimeAverage,
+    /// When each paused window paused (by window index; unknown after a restart).
+    paused_since: Vec<Option<Timestamp>>,
     /// Visits forgotten at the last start of a day, for the store.
     last_pruned_visits: Vec<TicketId>,
     /// The boards' notice a manager set (`None`: the hall file's).
@@ -170,6 +179,7 @@ impl Hall {
             })
             .collect();
         Self {
+            paused_since: vec![None; spec.windows.len()],
             counts: vec![DayCounts::default(); spec.services.len()],
             spec,
             tz,
@@ -189,6 +199,7 @@ impl Hall {
             rating_deadlines: std::collections::BTreeSet::new(),
             cases: BTreeMap::new(),
             last_case_id: 0,
+            pause_length: crate::estimate::ServiceTimeAverage::new(PAUSE_PRIOR_S),
             last_pruned_visits: Vec::new(),
             board_notice: None,
             wait_alarms: BTreeMap::new(),
@@ -286,6 +297,12 @@ impl Hall {
             }
             if let Some(key) = &ticket.idempotency_key {
                 self.idempotency.insert(key.clone(), ticket.id);
+            }
+            // Every ticket of the day counts to its queue's arrivals (also when a restart
+            // folds in tickets already called), so the forecast knows what is coming.
+            if let Some(&service) = self.service_index.get(&ticket.service) {
+                self.queues[service].arrivals[usize::from(ticket.priority.rank())]
+                    .record(ticket.issued_at);
             }
             let people = ticket.contact.iter().chain(&ticket.id_card);
             for person in people.filter(|person| !person.key.is_empty()) {

@@ -6,7 +6,7 @@
 //! each ([`RankedSet`]), so issuing stays flat however long the queue grows.
 
 use super::{seconds_between, Hall, WindowStatus};
-use crate::estimate::{wait_estimate_s, ServiceTimeAverage};
+use crate::estimate::{wait_estimate_s, ArrivalRate, ServiceTimeAverage};
 use crate::ids::{ServiceId, TicketId, WindowId};
 use crate::ordering::call_order_key;
 use crate::ranked::RankedSet;
@@ -37,6 +37,8 @@ pub(super) struct ServiceQueue {
     /// The last number this service issued today.
     pub(super) last_number: u32,
     pub(super) average: ServiceTimeAverage,
+    /// Recent arrivals per priority class (by rank): what the forecast expects to come.
+    pub(super) arrivals: [ArrivalRate; 3],
 }
 
 impl ServiceQueue {
@@ -45,6 +47,7 @@ impl ServiceQueue {
             waiting: Default::default(),
             last_number: 0,
             average: ServiceTimeAverage::new(prior_service_s),
+            arrivals: Default::default(),
         }
     }
 
