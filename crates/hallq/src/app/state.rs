@@ -188,7 +188,10 @@ impl ForecastCache {
                 }
             }
         }
-        let forecasts = std::sync::Arc::new(engine.view(|hall| hall.forecast_all(now)));
+        // The hall is read under the engine's lock only long enough to copy what the
+        // forecast starts from; the futures are drawn after the lock is let go.
+        let plan = engine.view(|hall| hall.forecast_plan(now));
+        let forecasts = std::sync::Arc::new(plan.forecast_all());
         let found = forecasts.get(&ticket).copied();
         if let Ok(mut cached) = self.cached.lock() {
             *cached = Some(ForecastSnapshot {
@@ -199,6 +202,18 @@ impl ForecastCache {
         }
         found
     }
+}
+
+/// The forecast of one waiting ticket, drawn outside the engine's read lock (`None` when it
+/// is not waiting).
+pub fn forecast_of(
+    engine: &EngineHandle,
+    ticket: hallq_core::TicketId,
+    now: hallq_core::jiff::Timestamp,
+) -> Option<hallq_core::WaitForecast> {
+    engine
+        .view(|hall| hall.forecast_plan_for(ticket, now))
+        .forecast(ticket)
 }
 
 impl AppState {

@@ -331,12 +331,16 @@ pub async fn run(
         }
         let found = engine.view(|hall| {
             hall.ticket(ticket_id).cloned().map(|t| {
-                let promised = hall
-                    .position(ticket_id, now)
-                    .zip(hall.forecast(ticket_id, now))
-                    .map(|((ahead, _), forecast)| (ahead, forecast));
-                (promised, t)
+                let plan = hall.forecast_plan_for(ticket_id, now);
+                (hall.position(ticket_id, now), plan, t)
             })
+        });
+        // The futures are drawn after the engine's read lock is let go.
+        let found = found.map(|(position, plan, ticket)| {
+            let promised = position
+                .zip(plan.forecast(ticket_id))
+                .map(|((ahead, _), forecast)| (ahead, forecast));
+            (promised, ticket)
         });
         if let Some((position, ticket)) = found {
             printing.submit(&engine, published.seq, &printer, &ticket, position);

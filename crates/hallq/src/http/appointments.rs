@@ -534,7 +534,7 @@ async fn check_in(
         .clone()
         .ok_or_else(|| ApiError::unavailable("the ticket was not found after check-in"))?;
     let now = state.clock.now();
-    let forecast = state.engine.view(|hall| hall.forecast(ticket.id, now));
+    let forecast = crate::app::state::forecast_of(&state.engine, ticket.id, now);
     let mut view: TicketView = views::ticket_view(&state.config().spec, &ticket, executed.position)
         .with_forecast(forecast);
     view.print = super::tickets::print_outcome(state, &executed, &ticket).await;

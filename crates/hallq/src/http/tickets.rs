@@ -187,7 +187,7 @@ pub async fn issue_ticket(
         .clone()
         .ok_or_else(|| ApiError::unavailable("the ticket was not found after issuing"))?;
     let now = state.clock.now();
-    let forecast = state.engine.view(|hall| hall.forecast(ticket.id, now));
+    let forecast = crate::app::state::forecast_of(&state.engine, ticket.id, now);
     let mut view = views::ticket_view(&state.config().spec, &ticket, executed.position)
         .with_forecast(forecast);
     view.warning = closing_warning(&state, &ticket, executed.position);
@@ -239,8 +239,9 @@ pub async fn get_ticket(
     let live = state.engine.view(|hall| {
         hall.ticket(id)
             .cloned()
-            .map(|t| (t, hall.position(id, now), hall.forecast(id, now)))
+            .map(|t| (t, hall.position(id, now), hall.forecast_plan_for(id, now)))
     });
+    let live = live.map(|(ticket, position, plan)| (ticket, position, plan.forecast(id)));
     let (ticket, position, forecast) = match live {
         Some(found) => found,
         // History is for staff; a kiosk reaches only its own recent tickets.
@@ -490,7 +491,7 @@ fn ticket_answer(
         .clone()
         .ok_or_else(|| ApiError::unavailable("the ticket was not found after the change"))?;
     let now = state.clock.now();
-    let forecast = state.engine.view(|hall| hall.forecast(ticket.id, now));
+    let forecast = crate::app::state::forecast_of(&state.engine, ticket.id, now);
     Ok(web::Json(
         views::ticket_view(&state.config().spec, &ticket, executed.position)
             .with_forecast(forecast),
