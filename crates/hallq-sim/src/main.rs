@@ -9,7 +9,9 @@ const USAGE: &str = "usage: hallq-sim [--seed N] [--days K] [--seeds S] [--thoro
   --days K     hall days per seed (default 100)
   --seeds S    run S seeds from N and add their figures up (default 1)
   --thorough   check every invariant after every command (slower)
-  --calibrate  also print the forecast's calibration table measured on these days";
+  --calibrate  also print the forecast's calibration table measured on these days
+  --measure N  measure the promises of every Nth ticket (default 1: all)
+  --oracle N   also measure the oracle (the best estimate there could be) on every Nth ticket";
 
 fn main() -> ExitCode {
     let mut seed = 1u64;
@@ -17,6 +19,8 @@ fn main() -> ExitCode {
     let mut seeds = 1u64;
     let mut thorough = false;
     let mut calibrate = false;
+    let mut oracle_every = 0u64;
+    let mut measure_every = 1u64;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut number = |name: &str| -> Option<u64> {
@@ -39,6 +43,14 @@ fn main() -> ExitCode {
                 Some(n) if n > 0 && n <= 10_000 => seeds = n,
                 _ => return ExitCode::from(2),
             },
+            "--oracle" => match number("--oracle") {
+                Some(n) if n > 0 => oracle_every = n,
+                _ => return ExitCode::from(2),
+            },
+            "--measure" => match number("--measure") {
+                Some(n) if n > 0 => measure_every = n,
+                _ => return ExitCode::from(2),
+            },
             "--thorough" => thorough = true,
             "--calibrate" => calibrate = true,
             "-h" | "--help" => {
@@ -57,6 +69,8 @@ fn main() -> ExitCode {
             seed: seed + offset,
             days,
             thorough,
+            oracle_every,
+            measure_every,
         });
         total = Some(match total {
             None => tally,

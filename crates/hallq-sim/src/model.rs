@@ -142,9 +142,16 @@ pub fn spec() -> HallSpec {
         spec.prior_service_s = model.mean_s as u32;
         builder = builder.service_spec(spec);
     }
-    for (id, services) in WINDOWS {
+    for (index, (id, services)) in WINDOWS.iter().enumerate() {
         let mut spec = window(id, services);
         spec.name = format!("{id}号窗口");
+        // Lunch in two shifts (as `Simulation::plan_breaks` takes it), planned in the file.
+        let lunch = if index % 2 == 0 {
+            "12:00-13:00"
+        } else {
+            "12:30-13:30"
+        };
+        spec.breaks = vec![hallq_core::DailyBreak::try_from(lunch.to_owned()).expect("a break")];
         builder = builder.edit(|hall| hall.windows.push(spec));
     }
     builder

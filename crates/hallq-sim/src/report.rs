@@ -20,6 +20,10 @@ pub struct Record {
     pub head_of_line_s: u64,
     /// hallq's forecast: a point and an 80 % band.
     pub forecast: Option<WaitForecast>,
+    /// The oracle's estimate (only for the tickets it is asked about).
+    pub oracle_s: Option<u64>,
+    /// Whether this ticket's promises are measured (a sample of them is, see `SimOptions`).
+    pub measured: bool,
     pub actual_s: Option<u64>,
 }
 
@@ -84,6 +88,12 @@ pub struct Tally {
     pub forecast_point: Errors,
     pub forecast_band: Errors,
     pub covered: u64,
+    /// On the tickets the oracle was asked about: its errors, the forecast's and the plain
+    /// rule's, and the sum of their waits.
+    pub oracle: Errors,
+    pub oracle_forecast: Errors,
+    pub oracle_queue_length: Errors,
+    pub oracle_wait_sum_s: f64,
     /// Walk-ins with few people ahead (≤ 3), where no point can be precise.
     pub near_covered: u64,
     pub near: u64,
@@ -135,6 +145,10 @@ impl Default for Tally {
             forecast_point: Errors::default(),
             forecast_band: Errors::default(),
             covered: 0,
+            oracle: Errors::default(),
+            oracle_forecast: Errors::default(),
+            oracle_queue_length: Errors::default(),
+            oracle_wait_sum_s: 0.0,
             near_covered: 0,
             near: 0,
             by_ahead: Default::default(),
@@ -185,6 +199,10 @@ impl Tally {
             forecast_point: self.forecast_point.merged(&other.forecast_point),
             forecast_band: self.forecast_band.merged(&other.forecast_band),
             covered: self.covered + other.covered,
+            oracle: self.oracle.merged(&other.oracle),
+            oracle_forecast: self.oracle_forecast.merged(&other.oracle_forecast),
+            oracle_queue_length: self.oracle_queue_length.merged(&other.oracle_queue_length),
+            oracle_wait_sum_s: self.oracle_wait_sum_s + other.oracle_wait_sum_s,
             near_covered: self.near_covered + other.near_covered,
             near: self.near + other.near,
             ratios: self
@@ -207,7 +225,7 @@ impl Tally {
     }
 
     pub fn measured(&mut self, record: Record) {
-        let Some(actual) = record.actual_s else {
+        let Some(actual) = record.actual_s.filter(|_| record.measured) else {
             return;
         };
         self.waits += 1;
@@ -219,6 +237,14 @@ impl Tally {
             .add(record.last_to_enter_s, actual, record.last_to_enter_s);
         self.head_of_line
             .add(record.head_of_line_s, actual, record.head_of_line_s);
+        if let (Some(oracle), Some(forecast)) = (record.oracle_s, record.forecast) {
+            self.oracle.add(oracle, actual, oracle);
+            self.oracle_forecast
+                .add(forecast.point_s, actual, forecast.point_s);
+            self.oracle_queue_length
+                .add(record.queue_length_s, actual, record.queue_length_s);
+            self.oracle_wait_sum_s += actual as f64;
+        }
         if let Some(forecast) = record.forecast {
             self.forecast_point
                 .add(forecast.point_s, actual, forecast.point_s);
@@ -391,6 +417,20 @@ impl Tally {
             100.0 * self.coverage(),
             100.0 * self.near_covered as f64 / self.near.max(1) as f64,
         );
+        if self.oracle.count > 0 {
+            let mean = self.oracle_wait_sum_s / self.oracle.count as f64;
+            let percent = |errors: &Errors| 100.0 * errors.mae_s() / mean.max(1.0);
+            let _ = writeln!(
+                out,
+                "oracle on {} tickets (mean wait {:.1} min): oracle MAE {:.1} % · forecast {:.1} % · queue-length {:.1} % · oracle ratio {:.2}",
+                self.oracle.count,
+                minutes(mean),
+                percent(&self.oracle),
+                percent(&self.oracle_forecast),
+                percent(&self.oracle_queue_length),
+                self.oracle.mae_s() / self.oracle_queue_length.mae_s().max(1e-9),
+            );
+        }
         out
     }
 }

@@ -1,6 +1,7 @@
 //! A small, fully specified random source (xoshiro256**, seeded by SplitMix64), so that a seed
 //! replays the same days on every machine and with every version of every crate.
 
+#[derive(Clone)]
 pub struct Rng {
     state: [u64; 4],
 }

@@ -49,8 +49,26 @@ pub struct SimOptions {
     pub days: u32,
     /// Check every invariant after each command (slow) instead of every hundred.
     pub thorough: bool,
+    /// Every this many tickets (0: none), also the oracle's estimate (see `oracle_wait`).
+    pub oracle_every: u64,
+    /// Every this many tickets the promises are measured (1: all). The forecast draws its
+    /// futures for each, which costs more than the simulation itself; it changes nothing in
+    /// the hall, so measuring a sample leaves the days as they are.
+    pub measure_every: u64,
 }
 
+/// Futures the oracle draws per ticket: its estimate is their median wait.
+const ORACLE_DRAWS: u64 = 31;
+
+/// A clone of the simulation run forward to see when one ticket is called.
+#[derive(Clone, Debug)]
+struct OracleRun {
+    target: TicketId,
+    issued: Timestamp,
+    called: Option<u64>,
+}
+
+#[derive(Clone)]
 pub struct Simulation {
     hall: Hall,
     rng: Rng,
@@ -66,6 +84,12 @@ pub struct Simulation {
     closed: bool,
     commands: u64,
     thorough: bool,
+    /// The day's arrival intensity (drawn each morning).
+    day_factor: f64,
+    oracle_every: u64,
+    measure_every: u64,
+    /// Set in the oracle's clones: the ticket whose call they wait for.
+    oracle: Option<OracleRun>,
     pub tally: Tally,
 }
 
@@ -101,6 +125,10 @@ impl Simulation {
             closed: false,
             commands: 0,
             thorough: options.thorough,
+            day_factor: 1.0,
+            oracle_every: options.oracle_every,
+            measure_every: options.measure_every.max(1),
+            oracle: None,
             tally: Tally::default(),
         }
     }
@@ -164,32 +192,11 @@ impl Simulation {
     }
 
     fn plan_arrivals(&mut self) {
-        let day_factor = self.rng.between(0.85, 1.15);
-        let peak = model::peak_intensity();
-        let span = model::ticket_hours_s();
+        self.day_factor = self.rng.between(0.85, 1.15);
         for (index, service) in SERVICES.iter().enumerate() {
-            // Walk-ins (5 % of them green channel) along the curve, by thinning.
-            let rate_max = service.daily * day_factor * peak / span;
-            let mut t = model::OPEN_S;
-            loop {
-                t += self.rng.exponential(1.0 / rate_max);
-                if t >= model::LAST_TICKET_S {
-                    break;
-                }
-                if self.rng.unit() * peak < model::intensity(t) {
-                    let class = if self.rng.chance(0.05) { 0 } else { 2 };
-                    let at = self.at(t);
-                    self.schedule(
-                        at,
-                        Action::Arrive {
-                            service: index,
-                            class,
-                        },
-                    );
-                }
-            }
+            self.plan_walk_ins(index, model::OPEN_S);
             // Appointments (8 % of the day's walk-ins) checked in across the day.
-            let booked = (service.daily * 0.08 * day_factor).round() as usize;
+            let booked = (service.daily * 0.08 * self.day_factor).round() as usize;
             for _ in 0..booked {
                 let t = self.rng.between(9.0 * 3600.0, 16.5 * 3600.0);
                 let at = self.at(t);
@@ -198,6 +205,31 @@ impl Simulation {
                     Action::Arrive {
                         service: index,
                         class: 1,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Walk-ins of a service (5 % of them green channel) from `from` (seconds after midnight)
+    /// along the day's curve, by thinning.
+    fn plan_walk_ins(&mut self, index: usize, from: f64) {
+        let peak = model::peak_intensity();
+        let rate_max = SERVICES[index].daily * self.day_factor * peak / model::ticket_hours_s();
+        let mut t = from;
+        loop {
+            t += self.rng.exponential(1.0 / rate_max);
+            if t >= model::LAST_TICKET_S {
+                break;
+            }
+            if self.rng.unit() * peak < model::intensity(t) {
+                let class = if self.rng.chance(0.05) { 0 } else { 2 };
+                let at = self.at(t);
+                self.schedule(
+                    at,
+                    Action::Arrive {
+                        service: index,
+                        class,
                     },
                 );
             }
@@ -248,7 +280,7 @@ impl Simulation {
         for event in &outcome.events {
             self.observe(event);
         }
-        if self.thorough || self.commands.is_multiple_of(100) {
+        if self.oracle.is_none() && (self.thorough || self.commands.is_multiple_of(100)) {
             self.check(command.name());
         }
         Some(outcome)
@@ -272,6 +304,11 @@ impl Simulation {
                 at,
                 ..
             } => {
+                if let Some(run) = self.oracle.as_mut() {
+                    if *ticket == run.target && run.called.is_none() {
+                        run.called = Some((at.as_second() - run.issued.as_second()).max(0) as u64);
+                    }
+                }
                 // The first call ends the wait that was promised.
                 if let Some(mut record) = self.records.remove(ticket) {
                     let wait = (at.as_second() - record.issued.as_second()).max(0) as u64;
@@ -531,8 +568,22 @@ impl Simulation {
             printer: "printer".into(),
             failure,
         });
+        if self.oracle.is_some() {
+            // A future the oracle draws: nobody's promise is measured in it.
+            self.draw_patience(id);
+            self.wake_windows_for(service);
+            return;
+        }
+        let measured = self.tally.issued.is_multiple_of(self.measure_every);
+        let oracle_s = (measured
+            && self.oracle_every > 0
+            && self
+                .tally
+                .issued
+                .is_multiple_of(self.oracle_every * self.measure_every))
+        .then(|| self.oracle_wait(id));
         let (ahead, queue_length) = self.hall.position(id, self.now).unwrap_or((0, 0));
-        let forecast = self.hall.forecast(id, self.now);
+        let forecast = measured.then(|| self.hall.forecast(id, self.now)).flatten();
         let head_of_line = self
             .hall
             .queue_stats(self.now)
@@ -550,15 +601,112 @@ impl Simulation {
                 last_to_enter_s: self.last_wait[service].unwrap_or(queue_length),
                 head_of_line_s: head_of_line,
                 forecast,
+                oracle_s,
+                measured,
                 actual_s: None,
             },
         );
-        // Patience: most wait as long as it takes; some walk away.
+        self.draw_patience(id);
+        self.wake_windows_for(service);
+    }
+
+    /// Patience: most wait as long as it takes; some walk away.
+    fn draw_patience(&mut self, id: TicketId) {
         if self.rng.chance(0.15) {
             let patience = self.rng.exponential(45.0 * 60.0);
             self.schedule_in(patience, Action::Abandon { ticket: id.0 });
         }
-        self.wake_windows_for(service);
+    }
+
+    /// The oracle: the best estimate of `target`'s wait there could be at its issue. It knows
+    /// everything the hall knows — the queues, who is being served and for how long, the
+    /// windows' breaks, the day's bookings — and the simulation's own distributions, and draws
+    /// what nobody can know afresh `ORACLE_DRAWS` times: the service times left, the walk-ins
+    /// still to come, who walks away. Its estimate is the median of the waits of those
+    /// futures (the point with the least expected absolute error). No estimator in the hall
+    /// can do better on average, so its error is the floor the forecast is measured against.
+    fn oracle_wait(&self, target: TicketId) -> u64 {
+        let mut waits: Vec<u64> = (0..ORACLE_DRAWS)
+            .map(|draw| self.oracle_draw(target, draw))
+            .collect();
+        waits.sort_unstable();
+        waits[waits.len() / 2]
+    }
+
+    fn oracle_draw(&self, target: TicketId, draw: u64) -> u64 {
+        let mut future = self.clone();
+        future.oracle_every = 0;
+        future.measure_every = u64::MAX;
+        future.oracle = Some(OracleRun {
+            target,
+            issued: self.now,
+            called: None,
+        });
+        future.rng = Rng::new(
+            self.sequence
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .wrapping_add(target.0 << 8)
+                .wrapping_add(draw),
+        );
+        future.records.clear();
+        // What the hall cannot know is drawn again: walk-ins still to come, who walks away,
+        // and how long the services in progress will take (their time so far is known).
+        let mut in_service = Vec::new();
+        for Reverse((at, sequence, action)) in std::mem::take(&mut future.queue).into_vec() {
+            match action {
+                Action::Arrive { class, .. } if class != 1 => {}
+                Action::Abandon { .. } => {}
+                Action::ServiceEnd { window } => in_service.push(window),
+                _ => future.queue.push(Reverse((at, sequence, action))),
+            }
+        }
+        let now_s = (self.now.as_millisecond() - self.at(0.0).as_millisecond()) as f64 / 1000.0;
+        for index in 0..SERVICES.len() {
+            future.plan_walk_ins(index, now_s);
+        }
+        let mut waiting: Vec<TicketId> = self.records.keys().copied().collect();
+        waiting.sort_unstable();
+        for id in waiting {
+            future.draw_patience(id);
+        }
+        in_service.sort_unstable();
+        for window in in_service {
+            let Some(ticket) = self.windows[window]
+                .current
+                .and_then(|id| self.hall.ticket(id))
+            else {
+                continue;
+            };
+            let elapsed = ticket
+                .called_at
+                .map(|at| (self.now.as_millisecond() - at.as_millisecond()) as f64 / 1000.0)
+                .unwrap_or(0.0);
+            let model = SERVICES
+                .iter()
+                .find(|s| s.id == ticket.service.as_str())
+                .unwrap_or(&SERVICES[0]);
+            let mut total = 0.0;
+            for _ in 0..10_000 {
+                total = future
+                    .rng
+                    .lognormal(model.mean_s, model.sigma)
+                    .clamp(20.0, 4.0 * 3600.0);
+                if total > elapsed {
+                    break;
+                }
+            }
+            let left = (total - elapsed).max(1.0);
+            future.schedule_in(left, Action::ServiceEnd { window });
+        }
+        while let Some(Reverse((at_ms, _, action))) = future.queue.pop() {
+            future.now = Timestamp::from_millisecond(at_ms).expect("a time of the day");
+            future.act(action);
+            if let Some(wait) = future.oracle.as_ref().and_then(|run| run.called) {
+                return wait;
+            }
+        }
+        // Not called before the hall closed.
+        (model::CLOSE_S - now_s).max(0.0) as u64
     }
 
     /// The measurements of every day run.

@@ -3,11 +3,15 @@
 
 use hallq_sim::{simulate, SimOptions};
 
+/// The promises of every tenth ticket are measured (the forecast's draws cost more than the
+/// days themselves); docs/benchmarks.md measures every fifth, on the same days.
 fn run(seed: u64, days: u32) -> hallq_sim::Tally {
     simulate(&SimOptions {
         seed,
         days,
         thorough: false,
+        oracle_every: 0,
+        measure_every: 10,
     })
 }
 
@@ -53,9 +57,9 @@ fn a_thousand_days_keep_the_invariants_and_the_forecast_its_band() {
     let coverage = total.coverage();
     assert!((0.78..=0.82).contains(&coverage), "{summary}");
     assert!(total.forecast_band.longer_share() <= 0.25, "{summary}");
-    // The point beats the queue-length rule.
+    // The point's error is at most 0.7× the queue-length rule's (issue 18).
     assert!(
-        total.forecast_point.mae_s() < 0.85 * total.queue_length.mae_s(),
+        total.forecast_point.mae_s() <= 0.7 * total.queue_length.mae_s(),
         "{summary}"
     );
 }
@@ -69,6 +73,8 @@ fn thorough_days_including_seeds_that_once_failed() {
             seed,
             days: 3,
             thorough: true,
+            oracle_every: 0,
+            measure_every: 1,
         });
         assert_eq!(tally.days, 3);
     }
