@@ -731,4 +731,79 @@ mod tests {
         assert_eq!(now_band.low_s, 0);
         assert!(now_band.high_s > 0);
     }
+
+    /// One window serving one queue, three citizens waiting at `hour`:`minute` on a Friday,
+    /// the window free (`paused`: its staff pressed pause a minute ago).
+    fn forecast_of_the_last(breaks: &str, hour: i8, minute: i8, paused: bool) -> WaitForecast {
+        use crate::fixtures::*;
+        use crate::{Command, Hall, PriorityClass, WindowId};
+        let mut spec = HallBuilder::new()
+            .service("a", "A")
+            .window("w1", &["a"])
+            .build();
+        if !breaks.is_empty() {
+            spec.windows[0].breaks = vec![crate::DailyBreak::try_from(breaks.to_owned()).unwrap()];
+        }
+        let at = |seconds| local(jiff::civil::date(2026, 11, 27), hour, minute, seconds);
+        let mut hall = Hall::new(spec, shanghai());
+        hall.advance_to(at(-60));
+        let window = WindowId::new("w1");
+        if paused {
+            hall.execute(
+                &Command::Pause {
+                    window: window.clone(),
+                },
+                at(-60),
+            )
+            .unwrap();
+        }
+        let mut last = None;
+        for n in 0..3 {
+            let token = format!("t{n}");
+            last = hall
+                .execute(&issue("a", PriorityClass::WalkIn, &token), at(0))
+                .unwrap()
+                .ticket;
+        }
+        hall.forecast(last.unwrap(), at(0)).unwrap()
+    }
+
+    #[test]
+    fn a_window_on_its_planned_break_is_expected_back_when_it_ends() {
+        // Two ahead at five minutes each: about ten minutes, with nobody away.
+        let working = forecast_of_the_last("", 11, 0, false);
+        assert!((300..=1200).contains(&working.point_s), "{working:?}");
+        // At 12:05 the window's staff are at lunch until 13:00: nobody is called before.
+        let at_lunch = forecast_of_the_last("12:00-13:00", 12, 5, false);
+        assert!(
+            at_lunch.point_s >= working.point_s + 40 * 60,
+            "{at_lunch:?}"
+        );
+        // Seen from 11:00 the break is still ahead and the queue is served before noon, so
+        // it changes nothing.
+        let before_lunch = forecast_of_the_last("12:00-13:00", 11, 0, false);
+        assert!(
+            before_lunch.point_s <= working.point_s + 5 * 60,
+            "{before_lunch:?}"
+        );
+    }
+
+    #[test]
+    fn a_paused_window_is_expected_back_after_a_usual_pause() {
+        let working = forecast_of_the_last("", 10, 0, false);
+        let paused = forecast_of_the_last("", 10, 0, true);
+        // No pause seen yet today: the prior (a quarter of an hour) less the minute already
+        // paused, and never less than a third of it.
+        assert!(
+            paused.point_s >= working.point_s + 4 * 60,
+            "{paused:?} {working:?}"
+        );
+        assert!(
+            paused.point_s <= working.point_s + 20 * 60,
+            "{paused:?} {working:?}"
+        );
+        // Paused during its planned break, it is expected back when the break ends.
+        let lunch = forecast_of_the_last("12:00-13:00", 12, 30, true);
+        assert!(lunch.point_s >= working.point_s + 20 * 60, "{lunch:?}");
+    }
 }

@@ -300,6 +300,37 @@ mod tests {
         assert!(config.spec.windows.iter().any(|w| w.green_channel));
         assert!(config.spec.windows.iter().any(|w| w.duty));
         assert!(config.spec.windows.iter().any(|w| w.services.len() >= 6));
+        let tax = config.spec.windows.iter().find(|w| w.id.as_str() == "w02");
+        assert_eq!(
+            tax.unwrap().breaks,
+            vec![hallq_core::DailyBreak::try_from("12:00-13:00".to_owned()).unwrap()]
+        );
+    }
+
+    #[test]
+    fn a_wrong_break_is_named_with_its_line() {
+        for wrong in [
+            "13:00-12:00",
+            "12:00",
+            "25:00-26:00",
+            "12:00-12:61",
+            "noon-one",
+        ] {
+            let broken = DEMO_HALL_TOML.replacen(
+                "breaks = [\"12:00-13:00\"]",
+                &format!("breaks = [\"{wrong}\"]"),
+                1,
+            );
+            let errors = HallConfig::parse(&broken, "hall.toml").unwrap_err();
+            let error = &errors.0[0];
+            let expected = broken.lines().position(|l| l.contains(wrong)).unwrap() + 1;
+            assert_eq!(error.line, Some(expected), "{wrong}: {errors}");
+            assert!(error.key.ends_with("breaks"), "{wrong}: {errors}");
+            assert!(
+                error.to_string().contains("12:00-13:00"),
+                "{wrong}: {errors}"
+            );
+        }
     }
 
     #[test]
