@@ -18,8 +18,10 @@
 //! one with the least expected absolute error) and the 10th to 90th percentile the band, which
 //! narrows as the queue moves because fewer people ahead scatter less.
 //!
-//! The draws are seeded from the moment asked about, so the same hall at the same moment gives
-//! the same forecast (one for all tickets agrees with each ticket's own). The state they start
+//! The draws are seeded from what has happened in the hall (tickets issued, called, finished),
+//! not from the clock: the same hall gives the same forecast (one for all tickets agrees with
+//! each ticket's own), and the band printed on a ticket is the one its page shows a moment
+//! later, until the queue moves. The state they start
 //! from is copied out of the hall in one short step (`Hall::forecast_plan`), so the draws run
 //! outside the engine's read lock.
 
@@ -36,9 +38,14 @@ use std::collections::{BinaryHeap, HashMap};
 const DRAWS: usize = 32;
 /// The replay looks no further ahead than this.
 const REPLAY_HORIZON_S: f64 = 10.0 * 3600.0;
-/// Beyond this many waiting tickets (a load test, not a hall) no future is drawn and the plain
-/// rule answers; it is also each draw's limit of tickets taken.
-const REPLAY_STEPS_MAX: usize = 2_000;
+/// Beyond this many waiting tickets (a load test or a burst, not a hall's day: the busiest
+/// simulated days keep under 200) no future is drawn and the plain rule answers, with its
+/// calibrated band.
+const WAITING_DRAWN_MAX: usize = 600;
+/// Each draw's work limit: tickets taken plus arrivals drawn. A draw that has not reached its
+/// ticket by then counts as beyond the horizon; when most do, the plain rule answers. This
+/// bounds a forecast's cost even when a burst of issues makes the recent arrival rate huge.
+const DRAW_WORK_MAX: usize = 3_000;
 /// A service running past its usual length still needs at least this share of its mean.
 const RESIDUAL_SHARE: f64 = 0.35;
 /// A window paused this many times longer than a pause usually lasts is not expected back.
@@ -192,6 +199,8 @@ pub struct ForecastPlan {
     positions: HashMap<TicketId, (usize, u64)>,
     /// Whether futures can be drawn at all (not too many waiting).
     drawable: bool,
+    /// Where the draws' random numbers start: a function of the hall's history so far.
+    seed: u64,
 }
 
 /// Tickets that only exist in a draw (arrivals to come, a newcomer asking) are numbered from
@@ -218,7 +227,7 @@ impl Hall {
     fn plan(&self, now: Timestamp, forecast_for: impl Iterator<Item = TicketId>) -> ForecastPlan {
         let ageing_s = self.spec.policy.ageing_max_wait_s;
         let waiting: usize = self.queues.iter().map(|q| q.waiting_len()).sum();
-        let drawable = waiting <= REPLAY_STEPS_MAX;
+        let drawable = waiting <= WAITING_DRAWN_MAX;
         let queues = self
             .queues
             .iter()
@@ -275,6 +284,14 @@ impl Hall {
         let positions = forecast_for
             .filter_map(|id| Some((id, self.position(id, now)?)))
             .collect();
+        let seed = self
+            .counts
+            .iter()
+            .fold(self.last_ticket_id, |seed, counts| {
+                let moved =
+                    u64::from(counts.called) << 32 | u64::from(counts.completed + counts.no_show);
+                seed.rotate_left(17) ^ moved.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            });
         ForecastPlan {
             now,
             ageing_s,
@@ -283,6 +300,7 @@ impl Hall {
             windows,
             positions,
             drawable,
+            seed,
         }
     }
 
@@ -464,9 +482,9 @@ impl ForecastPlan {
 
     /// One drawn future of the hall: tells `called(ticket, seconds from now)` for each real
     /// ticket a window takes, until it answers true, every real ticket is taken, or the
-    /// horizon or the step limit is reached.
+    /// horizon or the work limit is reached.
     fn draw(&self, draw: usize, mut called: impl FnMut(TicketId, f64) -> bool) {
-        let mut rng = Draws::new(self.now.as_millisecond() as u64, draw as u64);
+        let mut rng = Draws::new(self.seed, draw as u64);
         let mut queues = self.queues.clone();
         let mut real_left: usize = queues.iter().map(Vec::len).sum();
         // Queues are taken from the front: a read index per queue instead of shifting.
@@ -495,11 +513,12 @@ impl ForecastPlan {
             };
             free.push(Reverse(((busy_for * 1000.0) as i64, index)));
         }
-        let mut steps = 0usize;
+        // Tickets taken and arrivals drawn so far (`DRAW_WORK_MAX`).
+        let mut work = 0usize;
         while let Some(Reverse((free_ms, window))) = free.pop() {
             let at_s = free_ms as f64 / 1000.0;
-            steps += 1;
-            if steps > REPLAY_STEPS_MAX || at_s > REPLAY_HORIZON_S {
+            work += 1;
+            if work > DRAW_WORK_MAX || at_s > REPLAY_HORIZON_S {
                 return;
             }
             // A window free during one of its breaks is away until the break ends.
@@ -514,6 +533,10 @@ impl ForecastPlan {
             // Whoever has arrived by then joins the queues, in call order.
             for (position, service) in self.services.iter().enumerate() {
                 while next_arrival[position] <= at_s {
+                    work += 1;
+                    if work > DRAW_WORK_MAX {
+                        return;
+                    }
                     let class = service.arriving_class(&mut rng);
                     let queued_at = self.now
                         + jiff::SignedDuration::from_millis(
@@ -583,16 +606,16 @@ impl ForecastPlan {
     }
 }
 
-/// The draws' random source (SplitMix64): small, fully specified, seeded from the moment
-/// asked about and the draw's number, so that a forecast is a function of the hall's state.
+/// The draws' random source (SplitMix64): small, fully specified, seeded from the hall's
+/// history and the draw's number, so that a forecast is a function of the hall's state.
 struct Draws {
     state: u64,
 }
 
 impl Draws {
-    fn new(moment: u64, draw: u64) -> Self {
+    fn new(seed: u64, draw: u64) -> Self {
         let mut rng = Self {
-            state: moment ^ draw.wrapping_mul(0xD1B5_4A32_D192_ED03),
+            state: seed ^ draw.wrapping_mul(0xD1B5_4A32_D192_ED03),
         };
         rng.next();
         rng
@@ -678,6 +701,60 @@ mod tests {
         }
         // The same hall at the same moment gives the same forecast.
         assert_eq!(hall.forecast_all(now), all);
+    }
+
+    #[test]
+    fn the_band_on_the_ticket_is_the_one_its_page_shows_a_moment_later() {
+        use crate::fixtures::*;
+        use crate::{Hall, PriorityClass};
+        let now = friday_at(0);
+        let mut hall = Hall::new(two_service_hall(), shanghai());
+        hall.advance_to(now);
+        let mut last = None;
+        for n in 0..8 {
+            let token = format!("t{n}");
+            last = hall
+                .execute(&issue("a", PriorityClass::WalkIn, &token), now)
+                .unwrap()
+                .ticket;
+        }
+        let at_issue = hall.forecast(last.unwrap(), now).unwrap();
+        // Nothing happened in the hall: the draws are the same, only the clock moved on.
+        for later_ms in [1, 400, 1_500, 3_000] {
+            let later = now + jiff::SignedDuration::from_millis(later_ms);
+            let on_the_page = hall.forecast(last.unwrap(), later).unwrap();
+            for (then, now) in [
+                (at_issue.low_s, on_the_page.low_s),
+                (at_issue.point_s, on_the_page.point_s),
+                (at_issue.high_s, on_the_page.high_s),
+            ] {
+                assert!(
+                    then.abs_diff(now) * 100 <= then.max(100),
+                    "{at_issue:?} then {on_the_page:?} {later_ms} ms later"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_burst_beyond_any_hall_s_queue_is_answered_by_the_plain_rule() {
+        use crate::fixtures::*;
+        use crate::{Hall, PriorityClass};
+        let now = friday_at(0);
+        let mut hall = Hall::new(two_service_hall(), shanghai());
+        hall.advance_to(now);
+        let mut last = None;
+        for n in 0..=super::WAITING_DRAWN_MAX {
+            let token = format!("t{n}");
+            last = hall
+                .execute(&issue("a", PriorityClass::WalkIn, &token), now)
+                .unwrap()
+                .ticket;
+        }
+        let (ahead, plain) = hall.position(last.unwrap(), now).unwrap();
+        let forecast = hall.forecast(last.unwrap(), now).unwrap();
+        assert_eq!(forecast, WaitForecast::from_expected(plain as f64, ahead));
+        assert!(forecast.low_s < forecast.point_s && forecast.point_s < forecast.high_s);
     }
 
     #[test]
