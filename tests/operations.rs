@@ -144,13 +144,14 @@ fn reload_applies_what_it_can_under_open_streams_and_signed_in_staff_and_keeps_t
         config.to_str().unwrap(),
     ]);
     assert!(ok, "{said}");
+    // `hallq reload` only signals the daemon: wait for both the names (the engine's spec)
+    // and the notice (the configuration, installed a moment after the spec).
     support::hub::wait_until(std::time::Duration::from_secs(10), "the reload", || {
         service_name(&app) == "涉税综合业务（新）"
+            && app.get("/api/v1/board").body["notice"]
+                .as_str()
+                .is_some_and(|notice| notice.starts_with("今日新通知"))
     });
-    assert!(app.get("/api/v1/board").body["notice"]
-        .as_str()
-        .unwrap()
-        .starts_with("今日新通知"));
     assert_eq!(app.sign_in("new-staff", "246810", Some("w03")).status, 201);
     // The signed-in staff member, the waiting ticket and the open stream all went on.
     let called = app.call_next(&staff, "w02");

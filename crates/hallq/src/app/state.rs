@@ -52,8 +52,9 @@ pub struct AppState {
     pub streams_per_address: crate::limits::OpenCounts,
     /// The link to the city's hub, as the upstream follower last saw it.
     pub sync: Arc<crate::followers::upstream::SyncStatus>,
-    /// The board's answer, made once per committed state however many screens ask.
-    pub board_cache: Mutex<Option<(u64, actix_web::web::Bytes)>>,
+    /// The board's answer, made once per committed state and configuration (a reload changes
+    /// the notice without a commit) however many screens ask.
+    pub board_cache: Mutex<Option<BoardCache>>,
     /// Every waiting ticket's forecast from one replay, shared by citizens' pages.
     pub forecasts: ForecastCache,
     /// What the last nightly backup did.
@@ -219,10 +220,18 @@ pub fn forecast_of(
 impl AppState {
     /// The configuration as it stands (a reload may replace it at any moment; each request
     /// works with the one it took).
+    /// The configuration in force: the one a reload last installed.
     pub fn config(&self) -> Arc<HallConfig> {
         self.config_live
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
     }
+}
+
+/// The board's answer as made at a log position from a configuration.
+pub struct BoardCache {
+    pub seq: u64,
+    pub config: Arc<HallConfig>,
+    pub body: actix_web::web::Bytes,
 }

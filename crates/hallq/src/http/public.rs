@@ -8,6 +8,7 @@ use actix_web::web;
 use actix_web::{HttpResponse, ResponseError};
 use hallq_core::{Hall, Ticket};
 use serde::Serialize;
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// How many calls the board lists.
@@ -153,17 +154,20 @@ fn board_view(
 #[utoipa::path(get, path = "/api/v1/board", tag = "calling", responses((status = 200, body = BoardView)))]
 pub async fn board(state: web::Data<AppState>) -> HttpResponse {
     let seq = state.engine.committed_seq();
+    let config = state.config();
+    // An answer made from another configuration is stale even at the same log position: a
+    // reload changes the notice without a commit, and a request that read the configuration
+    // just before the reload may store its answer just after the reload emptied the cache.
     let cached = state.board_cache.lock().ok().and_then(|cache| {
         cache
             .as_ref()
-            .filter(|(at, _)| *at == seq)
-            .map(|(_, body)| body.clone())
+            .filter(|cached| cached.seq == seq && Arc::ptr_eq(&cached.config, &config))
+            .map(|cached| cached.body.clone())
     });
     let body = match cached {
         Some(body) => body,
         None => {
             let now = state.clock.now();
-            let config = state.config();
             let zone = &config.time_zone_name;
             let (seq, view) = state.engine.view(|hall| {
                 let seq = state.engine.committed_seq();
@@ -172,7 +176,11 @@ pub async fn board(state: web::Data<AppState>) -> HttpResponse {
             });
             let body = web::Bytes::from(serde_json::to_vec(&view).unwrap_or_default());
             if let Ok(mut cache) = state.board_cache.lock() {
-                *cache = Some((seq, body.clone()));
+                *cache = Some(crate::app::state::BoardCache {
+                    seq,
+                    config,
+                    body: body.clone(),
+                });
             }
             body
         }
