@@ -370,9 +370,52 @@ impl Store {
                 last_case_id: ratings::last_case_id(&self.conn)?,
                 board_notice: self.board_notice()?,
                 wait_alarms: self.wait_alarms()?,
+                past_arrivals: self.past_arrivals(day)?,
             },
             last_seq,
         })
+    }
+
+    /// The tickets of the `PAST_ARRIVAL_DAYS` calendar days before `day`, for the forecast's
+    /// usual day of arrivals: a range of the number index, a few thousand rows a week.
+    fn past_arrivals(&self, day: Option<Date>) -> Result<Vec<hallq_core::PastArrival>, StoreError> {
+        let Some(day) = day else {
+            return Ok(Vec::new());
+        };
+        let from = day
+            .checked_sub(hallq_core::jiff::Span::new().days(hallq_core::PAST_ARRIVAL_DAYS))
+            .unwrap_or(day);
+        let mut statement = self.conn.prepare(
+            "SELECT service_day, number_service, priority, issued_at_ms FROM tickets
+             WHERE service_day >= ?1 AND service_day < ?2 ORDER BY service_day, id",
+        )?;
+        let rows = statement.query_map(params![from.to_string(), day.to_string()], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut arrivals = Vec::new();
+        for row in rows {
+            let (day_text, service, priority, issued_at_ms) = row?;
+            // A row this version cannot read is left out of a statistic, not a failed start.
+            let (Ok(day), Some(priority), Ok(issued_at)) = (
+                day_text.parse::<Date>(),
+                hallq_core::PriorityClass::parse(&priority),
+                Timestamp::from_millisecond(issued_at_ms),
+            ) else {
+                continue;
+            };
+            arrivals.push(hallq_core::PastArrival {
+                day,
+                service: hallq_core::ServiceId(service),
+                priority,
+                issued_at,
+            });
+        }
+        Ok(arrivals)
     }
 
     /// The boards' notice a manager set last (`None` when none was, or it was given back to

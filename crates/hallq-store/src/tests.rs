@@ -155,6 +155,57 @@ fn load_reads_today_and_older_open_tickets_only() {
 }
 
 #[test]
+fn load_reads_the_past_weeks_arrivals_for_the_usual_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let today = date(2026, 11, 27);
+    let transferred = Ticket {
+        service: hallq_core::ServiceId::new("b"),
+        priority: hallq_core::PriorityClass::Green,
+        ..ticket(3, "A001", date(2026, 11, 26), TicketStatus::Completed)
+    };
+    let history = vec![
+        // Seven weeks ago: past what the usual day reads.
+        ticket(1, "A001", date(2026, 10, 9), TicketStatus::Completed),
+        ticket(2, "A001", date(2026, 10, 16), TicketStatus::Completed),
+        transferred.clone(),
+        ticket(4, "A001", today, TicketStatus::Waiting),
+    ];
+    store.bulk_insert_history(&history).unwrap();
+    let started = Event::ServiceDayStarted {
+        day: today,
+        at: history[3].issued_at,
+    };
+    store
+        .commit(&Batch {
+            events: vec![(1, &started)],
+            day: Some(today),
+            ..Batch::default()
+        })
+        .unwrap();
+    let past = store.load().unwrap().state.past_arrivals;
+    // Counted where it arrived (the service that numbered it), in its class; today's tickets
+    // are today's, not the past's.
+    assert_eq!(
+        past,
+        vec![
+            hallq_core::PastArrival {
+                day: date(2026, 10, 16),
+                service: hallq_core::ServiceId::new("a"),
+                priority: hallq_core::PriorityClass::WalkIn,
+                issued_at: history[1].issued_at,
+            },
+            hallq_core::PastArrival {
+                day: date(2026, 11, 26),
+                service: hallq_core::ServiceId::new("a"),
+                priority: hallq_core::PriorityClass::Green,
+                issued_at: transferred.issued_at,
+            },
+        ]
+    );
+}
+
+#[test]
 fn readers_see_commits() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir);

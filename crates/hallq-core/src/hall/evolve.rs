@@ -35,6 +35,7 @@ impl Hall {
                     queue.waiting = waiting;
                 }
                 self.counts = vec![DayCounts::default(); self.spec.services.len()];
+                self.fold_arrival_day();
             }
             Event::TicketIssued { ticket } => self.insert_ticket(ticket.clone()),
             Event::TicketCalled {

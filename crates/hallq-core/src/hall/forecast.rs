@@ -67,14 +67,14 @@ pub struct WaitForecast {
 /// percentiles of (actual wait + 60 s) ÷ (expected + 60 s), measured on simulated days.
 pub const CALIBRATION_OFFSET_S: f64 = 60.0;
 pub const CALIBRATION: &[(usize, f64, f64, f64)] = &[
-    (0, 0.55, 1.14, 2.08),
-    (1, 0.47, 1.07, 2.39),
-    (2, 0.50, 1.03, 2.08),
-    (4, 0.55, 1.01, 1.84),
-    (7, 0.58, 0.97, 1.54),
-    (12, 0.61, 0.93, 1.28),
-    (20, 0.57, 0.90, 1.19),
-    (usize::MAX, 0.55, 0.95, 1.28),
+    (0, 0.55, 1.14, 1.99),
+    (1, 0.49, 1.03, 2.29),
+    (2, 0.54, 1.03, 1.99),
+    (4, 0.59, 1.01, 1.77),
+    (7, 0.64, 1.01, 1.51),
+    (12, 0.70, 0.97, 1.26),
+    (20, 0.73, 0.95, 1.16),
+    (usize::MAX, 0.70, 0.95, 1.14),
 ];
 
 impl WaitForecast {
@@ -134,9 +134,9 @@ struct ServiceDraw {
     log_median: f64,
     sigma: f64,
     mean_s: f64,
-    /// Arrivals per second by priority class (rank), and their sum.
-    rates: [f64; 3],
-    rate: f64,
+    /// Arrivals per second by priority class (rank) from now on, in pieces: (until, rates),
+    /// `until` in seconds from now, the last piece for ever.
+    rates: Vec<(f64, [f64; 3])>,
     /// The share of today's tickets that left before their call (walked away, cancelled).
     leaves: f64,
 }
@@ -160,11 +160,44 @@ impl ServiceDraw {
         self.mean_s * RESIDUAL_SHARE
     }
 
-    fn arriving_class(&self, rng: &mut Draws) -> PriorityClass {
-        let pick = rng.unit() * self.rate;
-        if pick < self.rates[0] {
+    /// The piece of the rates in force at `at_s`.
+    fn rates_at(&self, at_s: f64) -> [f64; 3] {
+        self.rates
+            .iter()
+            .find(|(until, _)| at_s < *until)
+            .or(self.rates.last())
+            .map(|(_, rates)| *rates)
+            .unwrap_or_default()
+    }
+
+    /// The next arrival after `from_s`, drawn from the rates in force (a Poisson process
+    /// whose rate changes piece by piece); infinity when none is expected.
+    fn next_arrival(&self, rng: &mut Draws, from_s: f64) -> f64 {
+        let mut needed = rng.exponential(1.0);
+        let mut at = from_s;
+        for (until, rates) in &self.rates {
+            if *until <= at {
+                continue;
+            }
+            let rate: f64 = rates.iter().sum();
+            if rate > 0.0 {
+                let step = needed / rate;
+                if at + step < *until {
+                    return at + step;
+                }
+                needed -= rate * (until - at);
+            }
+            at = *until;
+        }
+        f64::INFINITY
+    }
+
+    fn arriving_class(&self, rng: &mut Draws, at_s: f64) -> PriorityClass {
+        let rates = self.rates_at(at_s);
+        let pick = rng.unit() * rates.iter().sum::<f64>();
+        if pick < rates[0] {
             PriorityClass::Green
-        } else if pick < self.rates[0] + self.rates[1] {
+        } else if pick < rates[0] + rates[1] {
             PriorityClass::Appointment
         } else {
             PriorityClass::WalkIn
@@ -255,8 +288,8 @@ impl Hall {
             .queues
             .iter()
             .zip(&self.counts)
-            .map(|(queue, counts)| {
-                let mean_s = queue.average.average_s().max(1.0);
+            .enumerate()
+            .map(|(index, (queue, counts))| {
                 let left = counts
                     .issued
                     .saturating_sub(counts.called)
@@ -266,14 +299,15 @@ impl Hall {
                 } else {
                     0.0
                 };
-                let sigma = queue.average.log_sigma();
-                let rates = queue.arrivals.map(|rate| rate.per_second(now));
+                // The steadier fit of the service's times: the moving average the hall shows
+                // follows the last few citizens, which is right for "average service time"
+                // on a screen and too jumpy for a forecast an hour ahead.
+                let (log_median, sigma) = queue.average.fit();
                 ServiceDraw {
-                    log_median: mean_s.ln() - sigma * sigma / 2.0,
+                    log_median,
                     sigma,
-                    mean_s,
-                    rates,
-                    rate: rates.iter().sum(),
+                    mean_s: (log_median + sigma * sigma / 2.0).exp(),
+                    rates: self.arrival_rates(index, queue, now),
                     leaves,
                 }
             })
@@ -350,9 +384,6 @@ impl Hall {
             .map(|at| (now.as_second() - at.as_second()).max(0) as f64)
             .unwrap_or(0.0);
         let paused = state.status == super::WindowStatus::Paused;
-        if paused && paused_for >= pause_s * ABANDONED_PAUSES {
-            return None;
-        }
         // Today's breaks still to come or under way, in seconds from now.
         let now_minute = self.minute_of_day(now);
         let breaks: Vec<(f64, f64)> = spec
@@ -366,11 +397,26 @@ impl Hall {
                 )
             })
             .collect();
-        // Paused now: back at the end of a planned break, else after what pauses last.
-        let away_for = paused.then(|| match breaks.iter().find(|(start, _)| *start <= 0.0) {
-            Some((_, end)) => *end,
-            None => (pause_s - paused_for).max(pause_s * RESIDUAL_SHARE),
-        });
+        // Paused now. On a planned break, its staff are back a break's length after they went
+        // (they finish the citizen in front of them first), never before its planned end, and
+        // however long the break has lasted so far. Otherwise after what pauses usually last,
+        // and not at all when paused far longer than that (nobody at the window today).
+        let planned =
+            self.paused_since[index].and_then(|since| self.planned_break_at(index, since));
+        let away_for = match (paused, planned) {
+            (false, _) => None,
+            (true, Some((start_minute, end_minute))) => {
+                let until_end = (end_minute - now_minute) * 60.0;
+                let length = (end_minute - start_minute) * 60.0;
+                Some(
+                    until_end
+                        .max(length - paused_for)
+                        .max(pause_s * RESIDUAL_SHARE),
+                )
+            }
+            (true, None) if paused_for >= pause_s * ABANDONED_PAUSES => return None,
+            (true, None) => Some((pause_s - paused_for).max(pause_s * RESIDUAL_SHARE)),
+        };
         let busy = state
             .current
             .and_then(|id| self.tickets.get(&id))
@@ -395,20 +441,54 @@ impl Hall {
         })
     }
 
+    /// The arrivals a queue may expect from `now` on: the usual day learned from the days
+    /// before (scaled by how busy today has been lately), or when none is learned yet the
+    /// rate of the last half hour kept up.
+    fn arrival_rates(
+        &self,
+        index: usize,
+        queue: &super::queue::ServiceQueue,
+        now: Timestamp,
+    ) -> Vec<(f64, [f64; 3])> {
+        let recent = queue.arrivals.map(|rate| rate.per_second(now));
+        let profile = &self.arrival_profiles[index];
+        if profile.days() == 0 {
+            return vec![(f64::INFINITY, recent)];
+        }
+        let second = self.minute_of_day(now) * 60.0;
+        let level = profile.level(second, 3600.0);
+        let slot = crate::estimate::PROFILE_SLOT_S;
+        let mut pieces = Vec::new();
+        let mut start = second;
+        while start < 86_400.0 {
+            let end = ((start / slot).floor() + 1.0) * slot;
+            let rates = std::array::from_fn(|rank| profile.usual_rate(rank, start) * level);
+            pieces.push((end - second, rates));
+            start = end;
+        }
+        pieces
+    }
+
     /// Minutes after the hall's midnight at `at`, with the fraction.
-    fn minute_of_day(&self, at: Timestamp) -> f64 {
+    pub(super) fn minute_of_day(&self, at: Timestamp) -> f64 {
         let time = at.to_zoned(self.tz.clone()).time();
         f64::from(time.hour()) * 60.0 + f64::from(time.minute()) + f64::from(time.second()) / 60.0
     }
 
-    /// Whether a pause begun at `at` is one of the window's planned breaks (begun up to a
-    /// quarter of an hour late, as staff finish the citizen in front of them first).
+    /// Whether a pause begun at `at` is one of the window's planned breaks.
     pub(super) fn in_planned_break(&self, window: usize, at: Timestamp) -> bool {
+        self.planned_break_at(window, at).is_some()
+    }
+
+    /// The planned break (start and end, minutes of the day) a pause begun at `at` is taking:
+    /// begun within the break or up to a quarter of an hour before it.
+    fn planned_break_at(&self, window: usize, at: Timestamp) -> Option<(f64, f64)> {
         let minute = self.minute_of_day(at);
         self.spec.windows[window]
             .breaks
             .iter()
-            .any(|b| f64::from(b.start_minute) - 15.0 <= minute && minute < f64::from(b.end_minute))
+            .map(|b| (f64::from(b.start_minute), f64::from(b.end_minute)))
+            .find(|(start, end)| start - 15.0 <= minute && minute < *end)
     }
 }
 
@@ -492,13 +572,7 @@ impl ForecastPlan {
         let mut next_arrival: Vec<f64> = self
             .services
             .iter()
-            .map(|service| {
-                if service.rate > 0.0 {
-                    rng.exponential(1.0 / service.rate)
-                } else {
-                    f64::INFINITY
-                }
-            })
+            .map(|service| service.next_arrival(&mut rng, 0.0))
             .collect();
         let mut drawn_ids = DRAWN_TICKETS_FROM + 1;
         // Open windows by when they are next free (in milliseconds from now).
@@ -521,13 +595,15 @@ impl ForecastPlan {
             if work > DRAW_WORK_MAX || at_s > REPLAY_HORIZON_S {
                 return;
             }
-            // A window free during one of its breaks is away until the break ends.
-            if let Some((_, end)) = self.windows[window]
+            // A window free during one of its breaks goes now and takes the whole break: back
+            // a break's length later, never before the planned end.
+            if let Some((start, end)) = self.windows[window]
                 .breaks
                 .iter()
                 .find(|(start, end)| *start <= at_s && at_s < *end)
             {
-                free.push(Reverse(((end * 1000.0).ceil() as i64, window)));
+                let back = end.max(at_s + (end - start));
+                free.push(Reverse(((back * 1000.0).ceil() as i64, window)));
                 continue;
             }
             // Whoever has arrived by then joins the queues, in call order.
@@ -537,7 +613,7 @@ impl ForecastPlan {
                     if work > DRAW_WORK_MAX {
                         return;
                     }
-                    let class = service.arriving_class(&mut rng);
+                    let class = service.arriving_class(&mut rng, next_arrival[position]);
                     let queued_at = self.now
                         + jiff::SignedDuration::from_millis(
                             (next_arrival[position] * 1000.0) as i64,
@@ -556,7 +632,7 @@ impl ForecastPlan {
                     let at = fronts[position]
                         + queue[fronts[position]..].partition_point(|e| key(e) < new_key);
                     queue.insert(at, entry);
-                    next_arrival[position] += rng.exponential(1.0 / service.rate);
+                    next_arrival[position] = service.next_arrival(&mut rng, next_arrival[position]);
                 }
             }
             // The window takes the front of one of its queues: the smallest call-order key.
@@ -579,6 +655,13 @@ impl ForecastPlan {
                     .iter()
                     .map(|&position| next_arrival[position])
                     .fold(f64::INFINITY, f64::min);
+                // An idle window whose break begins before that goes at the break's start.
+                let wake = self.windows[window]
+                    .breaks
+                    .iter()
+                    .map(|(start, _)| *start)
+                    .find(|start| at_s < *start && *start < wake)
+                    .unwrap_or(wake);
                 if wake < REPLAY_HORIZON_S && real_left > 0 {
                     free.push(Reverse(((wake * 1000.0).ceil() as i64, window)));
                 }
@@ -882,5 +965,165 @@ mod tests {
         // Paused during its planned break, it is expected back when the break ends.
         let lunch = forecast_of_the_last("12:00-13:00", 12, 30, true);
         assert!(lunch.point_s >= working.point_s + 20 * 60, "{lunch:?}");
+    }
+
+    /// A hall of one service and one window with lunch 12:00–13:00, whose staff have taken
+    /// three five-minute pauses this morning (so a pause is expected to last about ten).
+    fn lunch_hall() -> (crate::Hall, crate::WindowId, impl Fn(i8, i8) -> Timestamp) {
+        use crate::fixtures::*;
+        use crate::{Command, Hall, WindowId};
+        let mut spec = HallBuilder::new()
+            .service("a", "A")
+            .window("w1", &["a"])
+            .build();
+        spec.windows[0].breaks =
+            vec![crate::DailyBreak::try_from("12:00-13:00".to_owned()).unwrap()];
+        let at = |hour: i8, minute: i8| local(jiff::civil::date(2026, 11, 27), hour, minute, 0);
+        let mut hall = Hall::new(spec, shanghai());
+        hall.advance_to(at(8, 30));
+        let window = WindowId::new("w1");
+        for hour in [9, 10, 11] {
+            hall.execute(
+                &Command::Pause {
+                    window: window.clone(),
+                },
+                at(hour, 0),
+            )
+            .unwrap();
+            hall.execute(
+                &Command::Resume {
+                    window: window.clone(),
+                },
+                at(hour, 5),
+            )
+            .unwrap();
+        }
+        (hall, window, at)
+    }
+
+    fn issue_three(hall: &mut crate::Hall, at: Timestamp) -> crate::TicketId {
+        use crate::fixtures::issue;
+        let mut last = None;
+        for n in 0..3 {
+            last = hall
+                .execute(
+                    &issue("a", crate::PriorityClass::WalkIn, &format!("late{n}")),
+                    at,
+                )
+                .unwrap()
+                .ticket;
+        }
+        last.unwrap()
+    }
+
+    use jiff::Timestamp;
+
+    #[test]
+    fn a_window_long_at_lunch_is_still_expected_back_when_its_break_ends() {
+        use crate::Command;
+        let (mut hall, window, at) = lunch_hall();
+        hall.execute(&Command::Pause { window }, at(12, 0)).unwrap();
+        // At 12:50 the window has been paused five times longer than its pauses last, which
+        // outside a planned break means nobody is coming back today; at lunch it means 13:00.
+        let last = issue_three(&mut hall, at(12, 50));
+        let forecast = hall.forecast(last, at(12, 50)).unwrap();
+        // Ten minutes until 13:00, then two citizens ahead at five minutes each.
+        assert!(
+            (15 * 60..=30 * 60).contains(&forecast.point_s),
+            "{forecast:?}"
+        );
+    }
+
+    #[test]
+    fn a_break_taken_late_lasts_its_whole_length() {
+        use crate::fixtures::issue;
+        use crate::{Command, PriorityClass};
+        let (mut hall, window, at) = lunch_hall();
+        // The window serves a long case from 11:50 to 12:20 and only then goes to lunch.
+        hall.execute(&issue("a", PriorityClass::WalkIn, "long"), at(11, 50))
+            .unwrap();
+        hall.execute(
+            &Command::CallNext {
+                window: window.clone(),
+                staff: None,
+            },
+            at(11, 50),
+        )
+        .unwrap();
+        hall.execute(
+            &Command::Complete {
+                window: window.clone(),
+                staff: None,
+            },
+            at(12, 20),
+        )
+        .unwrap();
+        hall.execute(&Command::Pause { window }, at(12, 20))
+            .unwrap();
+        // Back at 13:20, an hour after it went: fifty minutes from 12:30, then two ahead.
+        let last = issue_three(&mut hall, at(12, 30));
+        let forecast = hall.forecast(last, at(12, 30)).unwrap();
+        assert!(
+            (55 * 60..=80 * 60).contains(&forecast.point_s),
+            "{forecast:?}"
+        );
+    }
+
+    #[test]
+    fn the_usual_day_of_arrivals_is_learned_live_and_again_at_a_restart() {
+        use crate::fixtures::*;
+        use crate::{Hall, PastArrival, PriorityClass, RestoredState};
+        let spec = HallBuilder::new()
+            .service("a", "A")
+            .window("w1", &["a"])
+            .build();
+        let thursday = jiff::civil::date(2026, 11, 26);
+        let friday = jiff::civil::date(2026, 11, 27);
+        // On Thursday a crowd of green-channel citizens came at 10:00.
+        let mut live = Hall::new(spec.clone(), shanghai());
+        live.advance_to(local(thursday, 8, 30, 0));
+        let mut past = Vec::new();
+        for n in 0..12 {
+            let at = local(thursday, 10, 0, n * 60);
+            let id = live
+                .execute(&issue("a", PriorityClass::Green, &format!("g{n}")), at)
+                .unwrap()
+                .ticket
+                .unwrap();
+            let ticket = live.ticket(id).unwrap();
+            past.push(PastArrival {
+                day: thursday,
+                service: ticket.number_service.clone(),
+                priority: ticket.priority,
+                issued_at: ticket.issued_at,
+            });
+        }
+        // Friday 9:56: three walk-ins. The forecast expects Thursday's crowd again at 10:00,
+        // ahead of the last of them.
+        let now = local(friday, 9, 56, 0);
+        live.advance_to(now);
+        let last = issue_three(&mut live, now);
+        let learned = live.forecast(last, now).unwrap();
+        let mut fresh = Hall::new(spec.clone(), shanghai());
+        fresh.advance_to(now);
+        let fresh_last = issue_three(&mut fresh, now);
+        let unaware = fresh.forecast(fresh_last, now).unwrap();
+        assert!(
+            learned.point_s > unaware.point_s + 15 * 60,
+            "{learned:?} {unaware:?}"
+        );
+        // A restart reads Thursday back from the store and forecasts the same.
+        let restored = Hall::restore(
+            spec,
+            shanghai(),
+            RestoredState {
+                day: Some(friday),
+                tickets: live.tickets().cloned().collect(),
+                last_ticket_id: live.last_ticket_id(),
+                past_arrivals: past,
+                ..Default::default()
+            },
+        );
+        assert_eq!(restored.forecast(last, now), Some(learned));
     }
 }

@@ -26,7 +26,7 @@ use crate::error::DomainError;
 use crate::event::Event;
 use crate::ids::{ServiceId, TicketId, WindowId};
 use crate::spec::HallSpec;
-use crate::ticket::{Ticket, TicketStatus};
+use crate::ticket::{PriorityClass, Ticket, TicketStatus};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -89,7 +89,24 @@ pub struct RestoredState {
     pub board_notice: Option<String>,
     /// The services' wait alarms as they stand.
     pub wait_alarms: Vec<(ServiceId, u32)>,
+    /// The tickets issued on the service days before `day` (the last weeks of them), from
+    /// which the forecast's usual day of arrivals is learned again.
+    pub past_arrivals: Vec<PastArrival>,
 }
+
+/// A ticket issued on an earlier service day, as the usual day of arrivals counts it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PastArrival {
+    pub day: Date,
+    /// The service that numbered it (where it arrived, whatever it was transferred to).
+    pub service: ServiceId,
+    pub priority: PriorityClass,
+    pub issued_at: Timestamp,
+}
+
+/// How many calendar days of past arrivals a restart reads: about thirty working days, past
+/// which a day weighs less than 1 % in the usual day.
+pub const PAST_ARRIVAL_DAYS: i64 = 42;
 
 /// How many calls the hall remembers for boards (newest first).
 pub const RECENT_CALLS_MAX: usize = 32;
@@ -130,6 +147,8 @@ pub struct Hall {
     last_case_id: u64,
     /// How long windows' unplanned pauses last (the forecast expects a paused window back).
     pause_length: crate::estimate::ServiceTimeAverage,
+    /// Each service's usual arrivals over a working day, learned day by day (by service index).
+    arrival_profiles: Vec<crate::estimate::ArrivalProfile>,
     /// When each paused window paused (by window index; unknown after a restart).
     paused_since: Vec<Option<Timestamp>>,
     /// Visits forgotten at the last start of a day, for the store.
@@ -180,6 +199,7 @@ impl Hall {
             .collect();
         Self {
             paused_since: vec![None; spec.windows.len()],
+            arrival_profiles: vec![Default::default(); spec.services.len()],
             counts: vec![DayCounts::default(); spec.services.len()],
             spec,
             tz,
@@ -210,6 +230,7 @@ impl Hall {
     /// longer configured are kept (so they can expire) but cannot be called.
     pub fn restore(spec: HallSpec, tz: TimeZone, restored: RestoredState) -> Self {
         let mut hall = Hall::new(spec, tz);
+        hall.learn_past_arrivals(restored.past_arrivals, restored.day);
         hall.day = restored.day;
         hall.last_ticket_id = restored.last_ticket_id;
         for window in &restored.paused_windows {
@@ -280,6 +301,34 @@ impl Hall {
         hall
     }
 
+    /// Learns the usual day of arrivals again from the days before `today`, day by day as a
+    /// running hall would have learned it at each day's start.
+    fn learn_past_arrivals(&mut self, mut past: Vec<PastArrival>, today: Option<Date>) {
+        past.retain(|arrival| today.is_some_and(|today| arrival.day < today));
+        past.sort_by_key(|arrival| (arrival.day, arrival.issued_at));
+        let mut day = None;
+        for arrival in past {
+            if day.is_some_and(|day| day != arrival.day) {
+                self.fold_arrival_day();
+            }
+            day = Some(arrival.day);
+            if let Some(&service) = self.service_index.get(&arrival.service) {
+                let second = self.minute_of_day(arrival.issued_at) * 60.0;
+                self.arrival_profiles[service].record(usize::from(arrival.priority.rank()), second);
+            }
+        }
+        if day.is_some() {
+            self.fold_arrival_day();
+        }
+    }
+
+    /// A service day is over: its arrivals join the usual day.
+    pub(super) fn fold_arrival_day(&mut self) {
+        for profile in &mut self.arrival_profiles {
+            profile.fold_day();
+        }
+    }
+
     /// Adds a ticket to the indexes as it stands (issue or restore).
     fn insert_ticket(&mut self, ticket: Ticket) {
         self.last_ticket_id = self.last_ticket_id.max(ticket.id.0);
@@ -303,6 +352,10 @@ impl Hall {
             if let Some(&service) = self.service_index.get(&ticket.service) {
                 self.queues[service].arrivals[usize::from(ticket.priority.rank())]
                     .record(ticket.issued_at);
+            }
+            if let Some(&origin) = self.service_index.get(&ticket.number_service) {
+                let second = self.minute_of_day(ticket.issued_at) * 60.0;
+                self.arrival_profiles[origin].record(usize::from(ticket.priority.rank()), second);
             }
             let people = ticket.contact.iter().chain(&ticket.id_card);
             for person in people.filter(|person| !person.key.is_empty()) {
