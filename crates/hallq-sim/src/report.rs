@@ -24,6 +24,8 @@ pub struct Record {
     pub oracle_s: Option<u64>,
     /// Whether this ticket's promises are measured (a sample of them is, see `SimOptions`).
     pub measured: bool,
+    /// The hour of the day (hall time) it was issued.
+    pub issued_hour: u8,
     pub actual_s: Option<u64>,
 }
 
@@ -97,9 +99,9 @@ pub struct Tally {
     /// Walk-ins with few people ahead (≤ 3), where no point can be precise.
     pub near_covered: u64,
     pub near: u64,
-    /// By people ahead at issue: count, sum of waits, forecast's and queue-length's absolute
-    /// errors, waits inside the band.
+    /// The figures by people ahead at issue, and by the hour of the day it was issued.
     pub by_ahead: [Bucket; AHEAD_BUCKETS.len()],
+    pub by_hour: [Bucket; 24],
     /// Per calibration row of the core: a histogram of ln((actual + 60) / (expected + 60)).
     ratios: Vec<Vec<u64>>,
 }
@@ -111,13 +113,80 @@ const RATIO_STEP: f64 = 0.02;
 /// Upper bounds of the people-ahead buckets of the breakdown.
 pub const AHEAD_BUCKETS: [usize; 6] = [0, 2, 5, 10, 20, usize::MAX];
 
+/// The figures of a slice of the tickets: their waits, the forecast's and the plain rule's
+/// errors, the forecast's bias (actual − point: positive when waits ran longer than said),
+/// the waits inside the band, and on those the oracle was asked about, its error beside the
+/// forecast's.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Bucket {
     pub count: u64,
     pub wait_s: f64,
     pub forecast_error_s: f64,
+    pub forecast_signed_s: f64,
     pub queue_length_error_s: f64,
     pub covered: u64,
+    pub oracle_count: u64,
+    pub oracle_error_s: f64,
+    pub oracle_forecast_error_s: f64,
+}
+
+impl Bucket {
+    fn add(&mut self, record: &Record, actual: u64, point: u64, inside: bool) {
+        let error = |promised: u64| (promised as f64 - actual as f64).abs();
+        self.count += 1;
+        self.wait_s += actual as f64;
+        self.forecast_error_s += error(point);
+        self.forecast_signed_s += actual as f64 - point as f64;
+        self.queue_length_error_s += error(record.queue_length_s);
+        self.covered += u64::from(inside);
+        if let Some(oracle) = record.oracle_s {
+            self.oracle_count += 1;
+            self.oracle_error_s += error(oracle);
+            self.oracle_forecast_error_s += error(point);
+        }
+    }
+
+    fn merged(&self, other: &Bucket) -> Bucket {
+        Bucket {
+            count: self.count + other.count,
+            wait_s: self.wait_s + other.wait_s,
+            forecast_error_s: self.forecast_error_s + other.forecast_error_s,
+            forecast_signed_s: self.forecast_signed_s + other.forecast_signed_s,
+            queue_length_error_s: self.queue_length_error_s + other.queue_length_error_s,
+            covered: self.covered + other.covered,
+            oracle_count: self.oracle_count + other.oracle_count,
+            oracle_error_s: self.oracle_error_s + other.oracle_error_s,
+            oracle_forecast_error_s: self.oracle_forecast_error_s + other.oracle_forecast_error_s,
+        }
+    }
+
+    /// One row of a breakdown table.
+    fn row(&self, label: &str) -> String {
+        let n = self.count.max(1) as f64;
+        let minutes = |s: f64| s / 60.0;
+        let mut row = format!(
+            "{:<14} {:>8} {:>8.1} m {:>11.1} m {:>+8.1} m {:>15.1} m {:>9.1}%",
+            label,
+            self.count,
+            minutes(self.wait_s / n),
+            minutes(self.forecast_error_s / n),
+            minutes(self.forecast_signed_s / n),
+            minutes(self.queue_length_error_s / n),
+            100.0 * self.covered as f64 / n
+        );
+        if self.oracle_count > 0 {
+            let n = self.oracle_count as f64;
+            let _ = write!(
+                row,
+                " {:>8} {:>8.1} m {:>8.1} m",
+                self.oracle_count,
+                minutes(self.oracle_error_s / n),
+                minutes(self.oracle_forecast_error_s / n)
+            );
+        }
+        row.push('\n');
+        row
+    }
 }
 
 impl Default for Tally {
@@ -152,6 +221,7 @@ impl Default for Tally {
             near_covered: 0,
             near: 0,
             by_ahead: Default::default(),
+            by_hour: Default::default(),
             ratios: vec![vec![0; RATIO_BINS]; hallq_core::CALIBRATION.len()],
         }
     }
@@ -211,16 +281,8 @@ impl Tally {
                 .zip(&other.ratios)
                 .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x + y).collect())
                 .collect(),
-            by_ahead: std::array::from_fn(|i| {
-                let (a, b) = (self.by_ahead[i], other.by_ahead[i]);
-                Bucket {
-                    count: a.count + b.count,
-                    wait_s: a.wait_s + b.wait_s,
-                    forecast_error_s: a.forecast_error_s + b.forecast_error_s,
-                    queue_length_error_s: a.queue_length_error_s + b.queue_length_error_s,
-                    covered: a.covered + b.covered,
-                }
-            }),
+            by_ahead: std::array::from_fn(|i| self.by_ahead[i].merged(&other.by_ahead[i])),
+            by_hour: std::array::from_fn(|i| self.by_hour[i].merged(&other.by_hour[i])),
         }
     }
 
@@ -264,12 +326,13 @@ impl Tally {
                 .iter()
                 .position(|&bound| record.ahead <= bound)
                 .unwrap_or(AHEAD_BUCKETS.len() - 1);
-            let entry = &mut self.by_ahead[bucket];
-            entry.count += 1;
-            entry.wait_s += actual as f64;
-            entry.forecast_error_s += (forecast.point_s as f64 - actual as f64).abs();
-            entry.queue_length_error_s += (record.queue_length_s as f64 - actual as f64).abs();
-            entry.covered += u64::from(inside);
+            self.by_ahead[bucket].add(&record, actual, forecast.point_s, inside);
+            self.by_hour[usize::from(record.issued_hour).min(23)].add(
+                &record,
+                actual,
+                forecast.point_s,
+                inside,
+            );
             if record.ahead <= 3 && record.priority == PriorityClass::WalkIn {
                 self.near += 1;
                 self.near_covered += u64::from(inside);
@@ -382,11 +445,29 @@ impl Tally {
                 100.0 * errors.longer_share()
             );
         }
-        let _ = writeln!(
-            out,
-            "{:<14} {:>8} {:>10} {:>13} {:>17} {:>10}",
-            "people ahead", "tickets", "mean wait", "forecast MAE", "queue-length MAE", "in band"
-        );
+        let oracle_asked = self.oracle.count > 0;
+        let header = |first: &str| {
+            let mut header = format!(
+                "{:<14} {:>8} {:>10} {:>13} {:>10} {:>17} {:>10}",
+                first,
+                "tickets",
+                "mean wait",
+                "forecast MAE",
+                "bias",
+                "queue-length MAE",
+                "in band"
+            );
+            if oracle_asked {
+                let _ = write!(
+                    header,
+                    " {:>8} {:>10} {:>10}",
+                    "oracle n", "oracle MAE", "forecast"
+                );
+            }
+            header.push('\n');
+            header
+        };
+        out.push_str(&header("people ahead"));
         let mut low = 0;
         for (bucket, bound) in self.by_ahead.iter().zip(AHEAD_BUCKETS) {
             let label = match bound {
@@ -395,17 +476,13 @@ impl Tally {
                 b => format!("{low}-{b}"),
             };
             low = bound.saturating_add(1);
-            let n = bucket.count.max(1) as f64;
-            let _ = writeln!(
-                out,
-                "{:<14} {:>8} {:>8.1} m {:>11.1} m {:>15.1} m {:>9.1}%",
-                label,
-                bucket.count,
-                minutes(bucket.wait_s / n),
-                minutes(bucket.forecast_error_s / n),
-                minutes(bucket.queue_length_error_s / n),
-                100.0 * bucket.covered as f64 / n
-            );
+            out.push_str(&bucket.row(&label));
+        }
+        out.push_str(&header("issued at"));
+        for (hour, bucket) in self.by_hour.iter().enumerate() {
+            if bucket.count > 0 {
+                out.push_str(&bucket.row(&format!("{hour:02}:00-{:02}:00", hour + 1)));
+            }
         }
         let _ = writeln!(
             out,

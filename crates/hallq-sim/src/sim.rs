@@ -603,6 +603,7 @@ impl Simulation {
                 forecast,
                 oracle_s,
                 measured,
+                issued_hour: self.now.to_zoned(self.zone.clone()).hour() as u8,
                 actual_s: None,
             },
         );
