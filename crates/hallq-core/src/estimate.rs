@@ -14,11 +14,15 @@ pub struct ServiceTimeAverage {
     /// The fitted mean and variance of ln(service time): where this service's times centre
     /// and how widely they scatter (a log-standard deviation of 0.5–0.8 is usual at a
     /// counter). The prior counts as `FIT_PRIOR_SAMPLES` services, each service after
-    /// as one more until the newest weighs `FIT_WEIGHT_MIN`: about the last fifty citizens.
+    /// as one more until the newest weighs `FIT_WEIGHT_MIN`: about the last fifty citizens,
+    /// across days (`next_day`).
     #[serde(default = "prior_log_variance")]
     log_variance: f64,
     #[serde(default)]
     log_mean: Option<f64>,
+    /// Services in the fit: unlike the moving average, it is kept from day to day.
+    #[serde(default)]
+    fit_samples: u64,
 }
 
 /// The spread assumed before a service has a history: a log-standard deviation of 0.6.
@@ -45,24 +49,43 @@ impl ServiceTimeAverage {
             samples: 0,
             log_variance: prior_log_variance(),
             log_mean: None,
+            fit_samples: 0,
+        }
+    }
+
+    /// The next day's: the moving average starts from the prior again (the screen shows
+    /// today's service), the fit goes on (a service takes as long as it did yesterday).
+    pub fn next_day(&self, prior_s: u32) -> Self {
+        Self {
+            log_variance: self.log_variance,
+            log_mean: self.log_mean,
+            fit_samples: self.fit_samples,
+            ..Self::new(prior_s)
         }
     }
 
     /// Folds in one completed service. `weight_percent` is the new sample's weight in the
     /// moving average.
     pub fn record(&mut self, service_s: u64, weight_percent: u32) {
+        self.record_fit(service_s);
         let sample = service_s.min(SAMPLE_CAP_S) as f64;
-        // The prior's median, before this sample moves the average.
-        let prior_log_median = self.average_s.ln() - self.log_variance / 2.0;
         let weight = f64::from(weight_percent.clamp(1, 100)) / 100.0;
         self.average_s = self.average_s * (1.0 - weight) + sample * weight;
         self.samples += 1;
-        let log = sample.max(10.0).ln();
-        let fit_weight = (1.0 / (self.samples as f64 + FIT_PRIOR_SAMPLES)).max(FIT_WEIGHT_MIN);
-        let log_mean = self.log_mean.unwrap_or(prior_log_median);
+    }
+
+    /// Folds one completed service into the fit only (a past day's, at a restart).
+    pub fn record_fit(&mut self, service_s: u64) {
+        let log = (service_s.min(SAMPLE_CAP_S) as f64).max(10.0).ln();
+        // Before any service: the prior's median.
+        let log_mean = self
+            .log_mean
+            .unwrap_or_else(|| self.average_s.ln() - self.log_variance / 2.0);
+        self.fit_samples += 1;
+        let weight = (1.0 / (self.fit_samples as f64 + FIT_PRIOR_SAMPLES)).max(FIT_WEIGHT_MIN);
         let delta = log - log_mean;
-        self.log_mean = Some(log_mean + fit_weight * delta);
-        self.log_variance = (1.0 - fit_weight) * (self.log_variance + fit_weight * delta * delta);
+        self.log_mean = Some(log_mean + weight * delta);
+        self.log_variance = (1.0 - weight) * (self.log_variance + weight * delta * delta);
     }
 
     /// The log-normal fit of the service's times: ln of the median and the log-standard
@@ -284,6 +307,30 @@ mod tests {
         let (log_median, _) = average.fit();
         let moved = 1.0 - log_median.exp() / (600.0 * (-0.18f64).exp());
         assert!((0.05..0.5).contains(&moved), "{moved}");
+    }
+
+    #[test]
+    fn the_fit_is_kept_from_day_to_day_and_the_screen_average_is_not() {
+        let mut average = ServiceTimeAverage::new(300);
+        for _ in 0..300 {
+            average.record(900, 10);
+        }
+        let tomorrow = average.next_day(300);
+        assert_eq!(tomorrow.average_s(), 300.0);
+        assert_eq!(tomorrow.samples(), 0);
+        assert_eq!(tomorrow.fit(), average.fit());
+        assert!(
+            (average.fit().0.exp() - 900.0).abs() < 60.0,
+            "{:?}",
+            average.fit()
+        );
+        // The same services read back into the fit alone, as a restart does with past days,
+        // give the same fit.
+        let mut restored = ServiceTimeAverage::new(300);
+        for _ in 0..300 {
+            restored.record_fit(900);
+        }
+        assert_eq!(restored.fit(), average.fit());
     }
 
     #[test]

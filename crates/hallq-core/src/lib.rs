@@ -42,9 +42,9 @@ pub use feedback::{
     RatingPolicy, Visit,
 };
 pub use hall::{
-    ForecastPlan, Hall, Outcome, PastArrival, QueueStats, RestoredState, WaitForecast, WindowState,
-    WindowStatus, BOARD_NOTICE_MAX_CHARS, CALIBRATION, CALIBRATION_OFFSET_S, PAST_ARRIVAL_DAYS,
-    RECENT_CALLS_MAX, WAIT_ALARM_RANGE_S,
+    ForecastPlan, Hall, Outcome, PastService, PastTicket, QueueStats, RestoredState, WaitForecast,
+    WindowState, WindowStatus, BOARD_NOTICE_MAX_CHARS, CALIBRATION, CALIBRATION_OFFSET_S,
+    DRAWN_CALIBRATION, PAST_TICKET_DAYS, RECENT_CALLS_MAX, WAIT_ALARM_RANGE_S,
 };
 pub use ids::{ServiceId, TicketId, WindowId};
 pub use ordering::call_order_key;

@@ -659,7 +659,7 @@ fn restore(hall: &Hall) -> Hall {
                 .iter()
                 .map(|(service, limit)| (service.clone(), *limit))
                 .collect(),
-            past_arrivals: Vec::new(),
+            past_tickets: Vec::new(),
         },
     )
 }

@@ -102,8 +102,11 @@ pub struct Tally {
     /// The figures by people ahead at issue, and by the hour of the day it was issued.
     pub by_ahead: [Bucket; AHEAD_BUCKETS.len()],
     pub by_hour: [Bucket; 24],
-    /// Per calibration row of the core: a histogram of ln((actual + 60) / (expected + 60)).
-    ratios: Vec<Vec<u64>>,
+    /// Per row of the core's calibration of drawn forecasts (by people ahead): a histogram of
+    /// ln((actual + 60) / (drawn median + 60)).
+    drawn_ratios: Vec<Vec<u64>>,
+    /// Per row of the plain rule's calibration (by people ahead): the same of the plain rule.
+    plain_ratios: Vec<Vec<u64>>,
 }
 
 /// Log-ratio histogram: bins of 0.02 from −4 to 4.
@@ -222,7 +225,8 @@ impl Default for Tally {
             near: 0,
             by_ahead: Default::default(),
             by_hour: Default::default(),
-            ratios: vec![vec![0; RATIO_BINS]; hallq_core::CALIBRATION.len()],
+            drawn_ratios: vec![vec![0; RATIO_BINS]; hallq_core::DRAWN_CALIBRATION.len()],
+            plain_ratios: vec![vec![0; RATIO_BINS]; hallq_core::CALIBRATION.len()],
         }
     }
 }
@@ -275,12 +279,8 @@ impl Tally {
             oracle_wait_sum_s: self.oracle_wait_sum_s + other.oracle_wait_sum_s,
             near_covered: self.near_covered + other.near_covered,
             near: self.near + other.near,
-            ratios: self
-                .ratios
-                .iter()
-                .zip(&other.ratios)
-                .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x + y).collect())
-                .collect(),
+            drawn_ratios: added(&self.drawn_ratios, &other.drawn_ratios),
+            plain_ratios: added(&self.plain_ratios, &other.plain_ratios),
             by_ahead: std::array::from_fn(|i| self.by_ahead[i].merged(&other.by_ahead[i])),
             by_hour: std::array::from_fn(|i| self.by_hour[i].merged(&other.by_hour[i])),
         }
@@ -295,6 +295,11 @@ impl Tally {
         self.histogram[((actual / BUCKET_S) as usize).min(BUCKETS)] += 1;
         self.queue_length
             .add(record.queue_length_s, actual, record.queue_length_s);
+        let row = hallq_core::CALIBRATION
+            .iter()
+            .position(|(bound, ..)| record.ahead <= *bound)
+            .unwrap_or(hallq_core::CALIBRATION.len() - 1);
+        self.plain_ratios[row][ratio_bin(actual, record.queue_length_s)] += 1;
         self.last_to_enter
             .add(record.last_to_enter_s, actual, record.last_to_enter_s);
         self.head_of_line
@@ -314,14 +319,13 @@ impl Tally {
                 .add(forecast.point_s, actual, forecast.high_s);
             let inside = (forecast.low_s..=forecast.high_s).contains(&actual);
             self.covered += u64::from(inside);
-            let row = hallq_core::CALIBRATION
-                .iter()
-                .position(|(bound, ..)| record.ahead <= *bound)
-                .unwrap_or(hallq_core::CALIBRATION.len() - 1);
-            let offset = hallq_core::CALIBRATION_OFFSET_S;
-            let ratio = ((actual as f64 + offset) / (forecast.expected_s as f64 + offset)).ln();
-            let bin = ((ratio + 4.0) / RATIO_STEP).clamp(0.0, (RATIO_BINS - 1) as f64) as usize;
-            self.ratios[row][bin] += 1;
+            if forecast.drawn {
+                let row = hallq_core::DRAWN_CALIBRATION
+                    .iter()
+                    .position(|(bound, ..)| record.ahead <= *bound)
+                    .unwrap_or(hallq_core::DRAWN_CALIBRATION.len() - 1);
+                self.drawn_ratios[row][ratio_bin(actual, forecast.expected_s)] += 1;
+            }
             let bucket = AHEAD_BUCKETS
                 .iter()
                 .position(|&bound| record.ahead <= bound)
@@ -365,37 +369,24 @@ impl Tally {
         self.covered as f64 / self.forecast_band.count.max(1) as f64
     }
 
-    /// The calibration table the core should use, measured on these days: per row, the 10th,
-    /// 50th and 90th percentiles of (actual + 60) / (expected + 60).
+    /// The calibration tables the core should use, measured on these days: per row, the
+    /// 10th, 50th and 90th percentiles of (actual + 60) / (estimate + 60), for the drawn
+    /// forecasts by their spread and for the plain rule by people ahead.
     pub fn calibration(&self) -> String {
-        let mut out = String::from("pub const CALIBRATION: &[(usize, f64, f64, f64)] = &[\n");
-        for ((bound, ..), histogram) in hallq_core::CALIBRATION.iter().zip(&self.ratios) {
-            let total: u64 = histogram.iter().sum();
-            let quantile = |p: f64| {
-                let target = (total as f64 * p).ceil().max(1.0) as u64;
-                let mut seen = 0;
-                for (bin, count) in histogram.iter().enumerate() {
-                    seen += count;
-                    if seen >= target {
-                        return (bin as f64 * RATIO_STEP - 4.0 + RATIO_STEP / 2.0).exp();
-                    }
-                }
-                (4.0f64).exp()
-            };
-            let bound = if *bound == usize::MAX {
-                "usize::MAX".to_owned()
-            } else {
-                bound.to_string()
-            };
-            let _ = writeln!(
-                out,
-                "    ({bound}, {:.2}, {:.2}, {:.2}), // {total} tickets",
-                quantile(0.10),
-                quantile(0.50),
-                quantile(0.90)
-            );
-        }
-        out.push_str("];\n");
+        let mut out = String::new();
+        let bounds = |table: &[(usize, f64, f64, f64)]| -> Vec<String> {
+            table
+                .iter()
+                .map(|(bound, ..)| match *bound {
+                    usize::MAX => "usize::MAX".to_owned(),
+                    bound => bound.to_string(),
+                })
+                .collect()
+        };
+        let drawn = bounds(hallq_core::DRAWN_CALIBRATION);
+        table(&mut out, "DRAWN_CALIBRATION", &drawn, &self.drawn_ratios);
+        let plain = bounds(hallq_core::CALIBRATION);
+        table(&mut out, "CALIBRATION", &plain, &self.plain_ratios);
         out
     }
 
@@ -510,4 +501,45 @@ impl Tally {
         }
         out
     }
+}
+
+/// The histogram bin of ln((actual + 60) / (estimate + 60)).
+fn ratio_bin(actual: u64, estimate: u64) -> usize {
+    let offset = hallq_core::CALIBRATION_OFFSET_S;
+    let ratio = ((actual as f64 + offset) / (estimate as f64 + offset)).ln();
+    ((ratio + 4.0) / RATIO_STEP).clamp(0.0, (RATIO_BINS - 1) as f64) as usize
+}
+
+fn added(a: &[Vec<u64>], b: &[Vec<u64>]) -> Vec<Vec<u64>> {
+    a.iter()
+        .zip(b)
+        .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x + y).collect())
+        .collect()
+}
+
+/// One calibration table as Rust, its rows' percentiles read off their histograms.
+fn table(out: &mut String, name: &str, bounds: &[String], histograms: &[Vec<u64>]) {
+    let _ = writeln!(out, "pub const {name}: &[(usize, f64, f64, f64)] = &[");
+    for (bound, histogram) in bounds.iter().zip(histograms) {
+        let total: u64 = histogram.iter().sum();
+        let quantile = |p: f64| {
+            let target = (total as f64 * p).ceil().max(1.0) as u64;
+            let mut seen = 0;
+            for (bin, count) in histogram.iter().enumerate() {
+                seen += count;
+                if seen >= target {
+                    return (bin as f64 * RATIO_STEP - 4.0 + RATIO_STEP / 2.0).exp();
+                }
+            }
+            (4.0f64).exp()
+        };
+        let _ = writeln!(
+            out,
+            "    ({bound}, {:.2}, {:.2}, {:.2}), // {total} tickets",
+            quantile(0.10),
+            quantile(0.50),
+            quantile(0.90)
+        );
+    }
+    out.push_str("];\n");
 }

@@ -699,6 +699,16 @@ impl Simulation {
             let left = (total - elapsed).max(1.0);
             future.schedule_in(left, Action::ServiceEnd { window });
         }
+        // The target has just arrived: idle windows notice it, as in the day itself (the
+        // oracle is asked before they are woken, and without this it waited for the next
+        // arrival of the service to wake them: worse than the forecast with nobody ahead).
+        if let Some(service) = self
+            .hall
+            .ticket(target)
+            .and_then(|t| SERVICES.iter().position(|s| s.id == t.service.as_str()))
+        {
+            future.wake_windows_for(service);
+        }
         while let Some(Reverse((at_ms, _, action))) = future.queue.pop() {
             future.now = Timestamp::from_millisecond(at_ms).expect("a time of the day");
             future.act(action);

@@ -370,36 +370,46 @@ impl Store {
                 last_case_id: ratings::last_case_id(&self.conn)?,
                 board_notice: self.board_notice()?,
                 wait_alarms: self.wait_alarms()?,
-                past_arrivals: self.past_arrivals(day)?,
+                past_tickets: self.past_tickets(day)?,
             },
             last_seq,
         })
     }
 
-    /// The tickets of the `PAST_ARRIVAL_DAYS` calendar days before `day`, for the forecast's
-    /// usual day of arrivals: a range of the number index, a few thousand rows a week.
-    fn past_arrivals(&self, day: Option<Date>) -> Result<Vec<hallq_core::PastArrival>, StoreError> {
+    /// The tickets of the `PAST_TICKET_DAYS` calendar days before `day`, for what the
+    /// forecast learns over days (the usual day of arrivals, each service's times): a range
+    /// of the number index, a few thousand rows a week.
+    fn past_tickets(&self, day: Option<Date>) -> Result<Vec<hallq_core::PastTicket>, StoreError> {
         let Some(day) = day else {
             return Ok(Vec::new());
         };
         let from = day
-            .checked_sub(hallq_core::jiff::Span::new().days(hallq_core::PAST_ARRIVAL_DAYS))
+            .checked_sub(hallq_core::jiff::Span::new().days(hallq_core::PAST_TICKET_DAYS))
             .unwrap_or(day);
         let mut statement = self.conn.prepare(
-            "SELECT service_day, number_service, priority, issued_at_ms FROM tickets
-             WHERE service_day >= ?1 AND service_day < ?2 ORDER BY service_day, id",
+            "SELECT service_day, number_service, priority, issued_at_ms, service, status,
+                    called_at_ms, finished_at_ms
+             FROM tickets WHERE service_day >= ?1 AND service_day < ?2 ORDER BY service_day, id",
         )?;
         let rows = statement.query_map(params![from.to_string(), day.to_string()], |row| {
             Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, i64>(3)?,
+                (
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, i64>(3)?,
+                ),
+                (
+                    row.get::<_, String>(4)?,
+                    row.get::<_, String>(5)?,
+                    row.get::<_, Option<i64>>(6)?,
+                    row.get::<_, Option<i64>>(7)?,
+                ),
             ))
         })?;
-        let mut arrivals = Vec::new();
+        let mut tickets = Vec::new();
         for row in rows {
-            let (day_text, service, priority, issued_at_ms) = row?;
+            let ((day_text, number_service, priority, issued_at_ms), served) = row?;
             // A row this version cannot read is left out of a statistic, not a failed start.
             let (Ok(day), Some(priority), Ok(issued_at)) = (
                 day_text.parse::<Date>(),
@@ -408,14 +418,30 @@ impl Store {
             ) else {
                 continue;
             };
-            arrivals.push(hallq_core::PastArrival {
+            let served = match served {
+                (service, status, Some(called_ms), Some(finished_ms))
+                    if status == hallq_core::TicketStatus::Completed.as_str()
+                        && finished_ms >= called_ms =>
+                {
+                    Timestamp::from_millisecond(finished_ms)
+                        .ok()
+                        .map(|finished_at| hallq_core::PastService {
+                            service: hallq_core::ServiceId(service),
+                            finished_at,
+                            service_s: (finished_ms / 1000 - called_ms / 1000) as u64,
+                        })
+                }
+                _ => None,
+            };
+            tickets.push(hallq_core::PastTicket {
                 day,
-                service: hallq_core::ServiceId(service),
+                service: hallq_core::ServiceId(number_service),
                 priority,
                 issued_at,
+                served,
             });
         }
-        Ok(arrivals)
+        Ok(tickets)
     }
 
     /// The boards' notice a manager set last (`None` when none was, or it was given back to

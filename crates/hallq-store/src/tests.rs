@@ -159,10 +159,15 @@ fn load_reads_the_past_weeks_arrivals_for_the_usual_day() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir);
     let today = date(2026, 11, 27);
+    let served = ticket(3, "A001", date(2026, 11, 26), TicketStatus::Completed);
+    // Transferred to b and served there for seven minutes.
     let transferred = Ticket {
         service: hallq_core::ServiceId::new("b"),
         priority: hallq_core::PriorityClass::Green,
-        ..ticket(3, "A001", date(2026, 11, 26), TicketStatus::Completed)
+        finished_at: served
+            .called_at
+            .map(|at| at + hallq_core::jiff::SignedDuration::from_secs(420)),
+        ..served
     };
     let history = vec![
         // Seven weeks ago: past what the usual day reads.
@@ -183,23 +188,33 @@ fn load_reads_the_past_weeks_arrivals_for_the_usual_day() {
             ..Batch::default()
         })
         .unwrap();
-    let past = store.load().unwrap().state.past_arrivals;
-    // Counted where it arrived (the service that numbered it), in its class; today's tickets
-    // are today's, not the past's.
+    let past = store.load().unwrap().state.past_tickets;
+    // Counted where it arrived (the service that numbered it), in its class, and served where
+    // it was completed; today's tickets are today's, not the past's.
     assert_eq!(
         past,
         vec![
-            hallq_core::PastArrival {
+            hallq_core::PastTicket {
                 day: date(2026, 10, 16),
                 service: hallq_core::ServiceId::new("a"),
                 priority: hallq_core::PriorityClass::WalkIn,
                 issued_at: history[1].issued_at,
+                served: Some(hallq_core::PastService {
+                    service: hallq_core::ServiceId::new("a"),
+                    finished_at: history[1].finished_at.unwrap(),
+                    service_s: 0,
+                }),
             },
-            hallq_core::PastArrival {
+            hallq_core::PastTicket {
                 day: date(2026, 11, 26),
                 service: hallq_core::ServiceId::new("a"),
                 priority: hallq_core::PriorityClass::Green,
                 issued_at: transferred.issued_at,
+                served: Some(hallq_core::PastService {
+                    service: hallq_core::ServiceId::new("b"),
+                    finished_at: transferred.finished_at.unwrap(),
+                    service_s: 420,
+                }),
             },
         ]
     );

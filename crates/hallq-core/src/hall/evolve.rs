@@ -31,8 +31,12 @@ impl Hall {
                 self.appointments.retain(|_, a| a.date >= *day);
                 for (queue, spec) in self.queues.iter_mut().zip(&self.spec.services) {
                     let waiting = std::mem::take(&mut queue.waiting);
+                    // The screen's average starts the day from the prior again; the
+                    // forecast's fit of the service's times goes on from yesterday's.
+                    let average = queue.average.next_day(spec.prior_service_s);
                     *queue = ServiceQueue::new(spec.prior_service_s);
                     queue.waiting = waiting;
+                    queue.average = average;
                 }
                 self.counts = vec![DayCounts::default(); self.spec.services.len()];
                 self.fold_arrival_day();

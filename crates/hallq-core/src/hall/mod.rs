@@ -17,7 +17,9 @@ mod invariants;
 mod queue;
 mod rating;
 
-pub use forecast::{ForecastPlan, WaitForecast, CALIBRATION, CALIBRATION_OFFSET_S};
+pub use forecast::{
+    ForecastPlan, WaitForecast, CALIBRATION, CALIBRATION_OFFSET_S, DRAWN_CALIBRATION,
+};
 pub use queue::QueueStats;
 
 use crate::appointment::Appointment;
@@ -89,24 +91,36 @@ pub struct RestoredState {
     pub board_notice: Option<String>,
     /// The services' wait alarms as they stand.
     pub wait_alarms: Vec<(ServiceId, u32)>,
-    /// The tickets issued on the service days before `day` (the last weeks of them), from
-    /// which the forecast's usual day of arrivals is learned again.
-    pub past_arrivals: Vec<PastArrival>,
+    /// The tickets of the service days before `day` (the last weeks of them), from which the
+    /// forecast learns again what the running hall had learned: the usual day of arrivals and
+    /// each service's times.
+    pub past_tickets: Vec<PastTicket>,
 }
 
-/// A ticket issued on an earlier service day, as the usual day of arrivals counts it.
+/// A ticket of an earlier service day, as the forecast learns from it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PastArrival {
+pub struct PastTicket {
     pub day: Date,
     /// The service that numbered it (where it arrived, whatever it was transferred to).
     pub service: ServiceId,
     pub priority: PriorityClass,
     pub issued_at: Timestamp,
+    /// How it was served, if it was completed.
+    pub served: Option<PastService>,
 }
 
-/// How many calendar days of past arrivals a restart reads: about thirty working days, past
-/// which a day weighs less than 1 % in the usual day.
-pub const PAST_ARRIVAL_DAYS: i64 = 42;
+/// A completed past ticket's service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PastService {
+    /// The service that completed it.
+    pub service: ServiceId,
+    pub finished_at: Timestamp,
+    pub service_s: u64,
+}
+
+/// How many calendar days of past tickets a restart reads: about thirty working days, past
+/// which a day weighs less than 1 % in the usual day (and a service's times far less).
+pub const PAST_TICKET_DAYS: i64 = 42;
 
 /// How many calls the hall remembers for boards (newest first).
 pub const RECENT_CALLS_MAX: usize = 32;
@@ -230,7 +244,7 @@ impl Hall {
     /// longer configured are kept (so they can expire) but cannot be called.
     pub fn restore(spec: HallSpec, tz: TimeZone, restored: RestoredState) -> Self {
         let mut hall = Hall::new(spec, tz);
-        hall.learn_past_arrivals(restored.past_arrivals, restored.day);
+        hall.learn_past_tickets(restored.past_tickets, restored.day);
         hall.day = restored.day;
         hall.last_ticket_id = restored.last_ticket_id;
         for window in &restored.paused_windows {
@@ -301,23 +315,30 @@ impl Hall {
         hall
     }
 
-    /// Learns the usual day of arrivals again from the days before `today`, day by day as a
-    /// running hall would have learned it at each day's start.
-    fn learn_past_arrivals(&mut self, mut past: Vec<PastArrival>, today: Option<Date>) {
-        past.retain(|arrival| today.is_some_and(|today| arrival.day < today));
-        past.sort_by_key(|arrival| (arrival.day, arrival.issued_at));
-        let mut day = None;
-        for arrival in past {
-            if day.is_some_and(|day| day != arrival.day) {
-                self.fold_arrival_day();
+    /// Learns again from the days before `today` what a running hall learned on them, day by
+    /// day as it would have: each day's arrivals join the usual day at its end, and each
+    /// completed service joins its service's fit in the order they finished.
+    fn learn_past_tickets(&mut self, mut past: Vec<PastTicket>, today: Option<Date>) {
+        past.retain(|ticket| today.is_some_and(|today| ticket.day < today));
+        past.sort_by_key(|ticket| ticket.day);
+        for day in past.chunk_by(|a, b| a.day == b.day) {
+            for ticket in day {
+                if let Some(&service) = self.service_index.get(&ticket.service) {
+                    let second = self.minute_of_day(ticket.issued_at) * 60.0;
+                    self.arrival_profiles[service]
+                        .record(usize::from(ticket.priority.rank()), second);
+                }
             }
-            day = Some(arrival.day);
-            if let Some(&service) = self.service_index.get(&arrival.service) {
-                let second = self.minute_of_day(arrival.issued_at) * 60.0;
-                self.arrival_profiles[service].record(usize::from(arrival.priority.rank()), second);
+            let mut served: Vec<&PastService> = day
+                .iter()
+                .filter_map(|ticket| ticket.served.as_ref())
+                .collect();
+            served.sort_by_key(|served| served.finished_at);
+            for served in served {
+                if let Some(&service) = self.service_index.get(&served.service) {
+                    self.queues[service].average.record_fit(served.service_s);
+                }
             }
-        }
-        if day.is_some() {
             self.fold_arrival_day();
         }
     }
