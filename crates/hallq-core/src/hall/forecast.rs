@@ -77,13 +77,13 @@ pub const CALIBRATION_OFFSET_S: f64 = 60.0;
 /// (measured: no better a point either).
 pub const DRAWN_CALIBRATION: &[(usize, f64, f64, f64)] = &[
     (0, 0.54, 1.14, 1.95),
-    (1, 0.48, 1.03, 2.25),
-    (2, 0.54, 1.03, 1.99),
-    (4, 0.60, 1.03, 1.77),
-    (7, 0.65, 1.01, 1.51),
-    (12, 0.72, 0.97, 1.26),
-    (20, 0.75, 0.95, 1.16),
-    (usize::MAX, 0.68, 0.91, 1.09),
+    (1, 0.48, 1.01, 2.20),
+    (2, 0.53, 1.01, 1.92),
+    (4, 0.60, 1.01, 1.73),
+    (7, 0.66, 1.01, 1.48),
+    (12, 0.73, 0.99, 1.26),
+    (20, 0.81, 0.99, 1.19),
+    (usize::MAX, 0.75, 0.95, 1.14),
 ];
 
 /// When no future can be drawn (no open window serves the ticket, or a queue far beyond a
@@ -260,8 +260,10 @@ struct WindowDraw {
 pub struct ForecastPlan {
     now: Timestamp,
     ageing_s: u32,
-    /// Each queue's waiting tickets in its own call order.
-    queues: Vec<Vec<(PriorityClass, QueueEntry)>>,
+    /// Each queue's waiting tickets by priority class (`PriorityClass::rank`), each class in
+    /// the order it queued: the order inside a class never changes, while which class comes
+    /// first does as walk-ins age (see `ForecastPlan::draw`).
+    queues: Vec<[Vec<QueueEntry>; 3]>,
     services: Vec<ServiceDraw>,
     windows: Vec<WindowDraw>,
     /// Each waiting ticket's people ahead and the plain rule's estimate.
@@ -271,6 +273,21 @@ pub struct ForecastPlan {
     /// Where the draws' random numbers start: a function of the hall's history so far.
     seed: u64,
 }
+
+/// The front a window takes in a draw: its call-order key (with the ticket), its queue and
+/// its class.
+struct Pick {
+    key: ((u8, i128, i128), TicketId),
+    position: usize,
+    class_rank: usize,
+}
+
+/// The priority classes by rank (`PriorityClass::rank`).
+const CLASSES: [PriorityClass; 3] = [
+    PriorityClass::Green,
+    PriorityClass::Appointment,
+    PriorityClass::WalkIn,
+];
 
 /// Tickets that only exist in a draw (arrivals to come, a newcomer asking) are numbered from
 /// here down, far above any real ticket.
@@ -301,24 +318,7 @@ impl Hall {
             .queues
             .iter()
             .filter(|_| drawable)
-            .map(|queue| {
-                let mut entries: Vec<(PriorityClass, QueueEntry)> = [
-                    PriorityClass::Green,
-                    PriorityClass::Appointment,
-                    PriorityClass::WalkIn,
-                ]
-                .into_iter()
-                .flat_map(|class| {
-                    queue.waiting[usize::from(class.rank())]
-                        .iter()
-                        .map(move |entry| (class, *entry))
-                })
-                .collect();
-                entries.sort_unstable_by_key(|(class, (queued_at, id))| {
-                    (call_order_key(*class, *queued_at, 0, now, ageing_s), *id)
-                });
-                entries
-            })
+            .map(|queue| std::array::from_fn(|rank| queue.waiting[rank].iter().copied().collect()))
             .collect();
         let services = self
             .queues
@@ -402,7 +402,7 @@ impl Hall {
         );
         let newcomer = TicketId(DRAWN_TICKETS_FROM);
         if let Some(queue) = plan.queues.get_mut(index) {
-            queue.push((PriorityClass::WalkIn, (now, newcomer)));
+            queue[usize::from(PriorityClass::WalkIn.rank())].push((now, newcomer));
         }
         plan.positions.insert(newcomer, (ahead, plain));
         plan.forecast(newcomer)
@@ -599,9 +599,9 @@ impl ForecastPlan {
     fn draw(&self, draw: usize, mut called: impl FnMut(TicketId, f64) -> bool) {
         let mut rng = Draws::new(self.seed, draw as u64);
         let mut queues = self.queues.clone();
-        let mut real_left: usize = queues.iter().map(Vec::len).sum();
-        // Queues are taken from the front: a read index per queue instead of shifting.
-        let mut fronts = vec![0usize; queues.len()];
+        let mut real_left: usize = queues.iter().flatten().map(Vec::len).sum();
+        // Queues are taken from the front: a read index per queue and class, not shifting.
+        let mut fronts = vec![[0usize; 3]; queues.len()];
         let mut next_arrival: Vec<f64> = self
             .services
             .iter()
@@ -638,7 +638,7 @@ impl ForecastPlan {
                 free.push(Reverse(((*end).max(free_ms + (end - start)), window)));
                 continue;
             }
-            // Whoever has arrived by then joins the queues, in call order.
+            // Whoever has arrived by then joins the end of their class's queue.
             for (position, service) in self.services.iter().enumerate() {
                 while next_arrival[position] <= at_s {
                     work += 1;
@@ -650,37 +650,42 @@ impl ForecastPlan {
                         + jiff::SignedDuration::from_millis(
                             (next_arrival[position] * 1000.0) as i64,
                         );
-                    let entry = (class, (queued_at, TicketId(drawn_ids)));
+                    queues[position][usize::from(class.rank())]
+                        .push((queued_at, TicketId(drawn_ids)));
                     drawn_ids += 1;
-                    // In call order as it stands when it arrives (who has aged by then).
-                    let key = |(class, (queued, id)): &(PriorityClass, QueueEntry)| {
-                        (
-                            call_order_key(*class, *queued, 0, queued_at, self.ageing_s),
-                            *id,
-                        )
-                    };
-                    let queue = &mut queues[position];
-                    let new_key = key(&entry);
-                    let at = fronts[position]
-                        + queue[fronts[position]..].partition_point(|e| key(e) < new_key);
-                    queue.insert(at, entry);
                     next_arrival[position] = service.next_arrival(&mut rng, next_arrival[position]);
                 }
             }
-            // The window takes the front of one of its queues: the smallest call-order key.
-            // Keys as they stand at that moment: a walk-in long enough in the queue has aged
-            // into the first tier and comes before a shared window's primary walk-ins.
+            // The window takes the smallest call-order key among the fronts of its queues'
+            // classes, as the keys stand at that moment: a walk-in long enough in the queue
+            // has aged into the first tier and comes before a green-channel ticket that came
+            // after it (inside a class the order never changes, so the fronts are enough).
             let moment = self.now + jiff::SignedDuration::from_millis(free_ms);
-            let mut best: Option<((u8, i128, i128), TicketId, usize)> = None;
+            let mut best: Option<Pick> = None;
             for (rank, &position) in self.windows[window].services.iter().enumerate() {
-                if let Some((class, (queued_at, id))) = queues[position].get(fronts[position]) {
-                    let key = call_order_key(*class, *queued_at, rank, moment, self.ageing_s);
-                    if best.is_none_or(|(best_key, best_id, _)| (key, *id) < (best_key, best_id)) {
-                        best = Some((key, *id, position));
+                for (class_rank, class) in CLASSES.into_iter().enumerate() {
+                    let front = fronts[position][class_rank];
+                    if let Some(&(queued_at, id)) = queues[position][class_rank].get(front) {
+                        let key = (
+                            call_order_key(class, queued_at, rank, moment, self.ageing_s),
+                            id,
+                        );
+                        if best.as_ref().is_none_or(|best| key < best.key) {
+                            best = Some(Pick {
+                                key,
+                                position,
+                                class_rank,
+                            });
+                        }
                     }
                 }
             }
-            let Some((_, id, position)) = best else {
+            let Some(Pick {
+                key: (_, id),
+                position,
+                class_rank,
+            }) = best
+            else {
                 // Nothing for this window now: it waits for the next arrival it serves.
                 let wake = self.windows[window]
                     .services
@@ -700,7 +705,7 @@ impl ForecastPlan {
                 }
                 continue;
             };
-            fronts[position] += 1;
+            fronts[position][class_rank] += 1;
             if id.0 < DRAWN_TICKETS_FROM || self.positions.contains_key(&id) {
                 if called(id, at_s) {
                     return;
