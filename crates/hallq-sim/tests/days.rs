@@ -57,15 +57,16 @@ fn a_thousand_days_keep_the_invariants_and_the_forecast_its_band() {
     let coverage = total.coverage();
     assert!((0.78..=0.82).contains(&coverage), "{summary}");
     assert!(total.forecast_band.longer_share() <= 0.25, "{summary}");
-    // The point's error is at most 0.7× the queue-length rule's (issue 18; measured 0.54×),
-    // and no worse than measured when it was last improved (28.1 % of the mean wait on these
-    // days): a change that makes the promise worse fails here, not in a hall.
+    // The point's error is at most 0.7× the queue-length rule's (issue 18; measured 0.49×),
+    // and no worse than measured when it was last improved (25.4 % of the mean wait on these
+    // days, every tenth ticket): a change that makes the promise worse fails here, not in a
+    // hall.
     assert!(
         total.forecast_point.mae_s() <= 0.7 * total.queue_length.mae_s(),
         "{summary}"
     );
     assert!(
-        total.mae_percent(&total.forecast_point) <= 29.0,
+        total.mae_percent(&total.forecast_point) <= 26.5,
         "{summary}"
     );
 }
