@@ -104,9 +104,9 @@ pub struct Tally {
     pub by_hour: [Bucket; 24],
     /// Per row of the core's calibration of drawn forecasts (by people ahead): a histogram of
     /// ln((actual + 60) / (drawn median + 60)).
-    drawn_ratios: Vec<Vec<u64>>,
+    drawn_ratios: Vec<Vec<(u64, f64)>>,
     /// Per row of the plain rule's calibration (by people ahead): the same of the plain rule.
-    plain_ratios: Vec<Vec<u64>>,
+    plain_ratios: Vec<Vec<(u64, f64)>>,
 }
 
 /// Log-ratio histogram: bins of 0.02 from −4 to 4.
@@ -225,8 +225,8 @@ impl Default for Tally {
             near: 0,
             by_ahead: Default::default(),
             by_hour: Default::default(),
-            drawn_ratios: vec![vec![0; RATIO_BINS]; hallq_core::DRAWN_CALIBRATION.len()],
-            plain_ratios: vec![vec![0; RATIO_BINS]; hallq_core::CALIBRATION.len()],
+            drawn_ratios: vec![vec![(0, 0.0); RATIO_BINS]; hallq_core::DRAWN_CALIBRATION.len()],
+            plain_ratios: vec![vec![(0, 0.0); RATIO_BINS]; hallq_core::CALIBRATION.len()],
         }
     }
 }
@@ -299,7 +299,7 @@ impl Tally {
             .iter()
             .position(|(bound, ..)| record.ahead <= *bound)
             .unwrap_or(hallq_core::CALIBRATION.len() - 1);
-        self.plain_ratios[row][ratio_bin(actual, record.queue_length_s)] += 1;
+        tally_ratio(&mut self.plain_ratios[row], actual, record.queue_length_s);
         self.last_to_enter
             .add(record.last_to_enter_s, actual, record.last_to_enter_s);
         self.head_of_line
@@ -324,7 +324,7 @@ impl Tally {
                     .iter()
                     .position(|(bound, ..)| record.ahead <= *bound)
                     .unwrap_or(hallq_core::DRAWN_CALIBRATION.len() - 1);
-                self.drawn_ratios[row][ratio_bin(actual, forecast.expected_s)] += 1;
+                tally_ratio(&mut self.drawn_ratios[row], actual, forecast.expected_s);
             }
             let bucket = AHEAD_BUCKETS
                 .iter()
@@ -503,41 +503,62 @@ impl Tally {
     }
 }
 
-/// The histogram bin of ln((actual + 60) / (estimate + 60)).
-fn ratio_bin(actual: u64, estimate: u64) -> usize {
+/// Counts a ratio ln((actual + 60) / (estimate + 60)) in its histogram bin, by ticket and by
+/// the estimate's weight (+ 60 s): the band's ends are quantiles of tickets, the point the
+/// weighted median, which is what makes the point's absolute error in seconds least.
+fn tally_ratio(histogram: &mut [(u64, f64)], actual: u64, estimate: u64) {
     let offset = hallq_core::CALIBRATION_OFFSET_S;
     let ratio = ((actual as f64 + offset) / (estimate as f64 + offset)).ln();
-    ((ratio + 4.0) / RATIO_STEP).clamp(0.0, (RATIO_BINS - 1) as f64) as usize
+    let bin = ((ratio + 4.0) / RATIO_STEP).clamp(0.0, (RATIO_BINS - 1) as f64) as usize;
+    histogram[bin].0 += 1;
+    histogram[bin].1 += estimate as f64 + offset;
 }
 
-fn added(a: &[Vec<u64>], b: &[Vec<u64>]) -> Vec<Vec<u64>> {
+fn added(a: &[Vec<(u64, f64)>], b: &[Vec<(u64, f64)>]) -> Vec<Vec<(u64, f64)>> {
     a.iter()
         .zip(b)
-        .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x + y).collect())
+        .map(|(a, b)| {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| (x.0 + y.0, x.1 + y.1))
+                .collect()
+        })
         .collect()
 }
 
 /// One calibration table as Rust, its rows' percentiles read off their histograms.
-fn table(out: &mut String, name: &str, bounds: &[String], histograms: &[Vec<u64>]) {
+fn table(out: &mut String, name: &str, bounds: &[String], histograms: &[Vec<(u64, f64)>]) {
     let _ = writeln!(out, "pub const {name}: &[(usize, f64, f64, f64)] = &[");
     for (bound, histogram) in bounds.iter().zip(histograms) {
-        let total: u64 = histogram.iter().sum();
+        let total: u64 = histogram.iter().map(|(count, _)| count).sum();
+        let weight: f64 = histogram.iter().map(|(_, weight)| weight).sum();
+        let at_bin = |bin: usize| (bin as f64 * RATIO_STEP - 4.0 + RATIO_STEP / 2.0).exp();
         let quantile = |p: f64| {
             let target = (total as f64 * p).ceil().max(1.0) as u64;
             let mut seen = 0;
-            for (bin, count) in histogram.iter().enumerate() {
+            for (bin, (count, _)) in histogram.iter().enumerate() {
                 seen += count;
                 if seen >= target {
-                    return (bin as f64 * RATIO_STEP - 4.0 + RATIO_STEP / 2.0).exp();
+                    return at_bin(bin);
                 }
             }
             (4.0f64).exp()
+        };
+        let weighted_median = {
+            let mut seen = 0.0;
+            histogram
+                .iter()
+                .position(|(_, w)| {
+                    seen += w;
+                    seen >= weight / 2.0
+                })
+                .map_or(1.0, at_bin)
         };
         let _ = writeln!(
             out,
             "    ({bound}, {:.2}, {:.2}, {:.2}), // {total} tickets",
             quantile(0.10),
-            quantile(0.50),
+            weighted_median,
             quantile(0.90)
         );
     }

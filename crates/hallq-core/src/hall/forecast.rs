@@ -71,18 +71,20 @@ pub struct WaitForecast {
 pub const CALIBRATION_OFFSET_S: f64 = 60.0;
 
 /// The drawn median made the point and the band: per row, up to that many people ahead, the
-/// 10th, 50th and 90th percentiles of (actual wait + 60 s) ÷ (drawn median + 60 s), measured
-/// on simulated days other than those the figures are reported on (`hallq-sim --seed 1000
-/// --days 100 --seeds 5 --calibrate`, docs/benchmarks.md). By people ahead rather than by the
-/// draws' own scatter: the 10th and 90th of 32 draws move a little as the clock moves, and a
-/// band that jumped with them would not be the one printed on the ticket a moment before
+/// multipliers of (drawn median + 60 s) that give the band's ends — the 10th and 90th
+/// percentiles of (actual wait + 60 s) ÷ (drawn median + 60 s) — and the point: their median
+/// weighted by (drawn median + 60 s), the multiplier with the least absolute error in seconds.
+/// Measured on simulated days other than those the figures are reported on (`hallq-sim --seed
+/// 1000 --days 100 --seeds 5 --calibrate`, docs/benchmarks.md). By people ahead rather than by
+/// the draws' own scatter: the 10th and 90th of the draws move a little as the clock moves, and
+/// a band that jumped with them would not be the one printed on the ticket a moment before
 /// (measured: no better a point either).
 pub const DRAWN_CALIBRATION: &[(usize, f64, f64, f64)] = &[
-    (0, 0.54, 1.14, 1.92),
+    (0, 0.54, 1.01, 1.92),
     (1, 0.48, 1.01, 2.20),
     (2, 0.54, 1.01, 1.92),
-    (4, 0.60, 1.01, 1.70),
-    (7, 0.66, 1.01, 1.48),
+    (4, 0.60, 0.99, 1.70),
+    (7, 0.66, 0.99, 1.48),
     (12, 0.73, 0.99, 1.26),
     (20, 0.81, 0.99, 1.19),
     (usize::MAX, 0.76, 0.95, 1.14),
@@ -90,16 +92,16 @@ pub const DRAWN_CALIBRATION: &[(usize, f64, f64, f64)] = &[
 
 /// When no future can be drawn (no open window serves the ticket, or a queue far beyond a
 /// hall's), the plain rule's estimate is spread by people ahead: per row, up to that many
-/// ahead, the same percentiles of (actual wait + 60 s) ÷ (the plain rule + 60 s).
+/// ahead, the same multipliers of (the plain rule + 60 s).
 pub const CALIBRATION: &[(usize, f64, f64, f64)] = &[
     (0, 1.12, 1.63, 8.25),
     (1, 0.76, 1.92, 5.00),
-    (2, 0.86, 1.88, 3.94),
-    (4, 0.88, 1.77, 3.42),
-    (7, 0.88, 1.67, 2.92),
-    (12, 0.84, 1.48, 2.48),
-    (20, 0.75, 1.26, 1.99),
-    (usize::MAX, 0.68, 1.05, 1.88),
+    (2, 0.86, 1.73, 3.94),
+    (4, 0.88, 1.57, 3.42),
+    (7, 0.88, 1.42, 2.92),
+    (12, 0.84, 1.26, 2.48),
+    (20, 0.75, 1.09, 1.99),
+    (usize::MAX, 0.68, 0.93, 1.88),
 ];
 
 /// A calibration table's row for `ahead` people ahead: its low, mid and high multipliers.
