@@ -286,6 +286,21 @@ struct Pick {
     class_rank: usize,
 }
 
+/// Draws that have not reached their ticket, in a row from the first, after which no more
+/// are drawn and the plain rule answers. A burst of issues (a load test; no hall's day) makes
+/// the last minutes' arrival rate absurd, every draw then runs into its work limit without
+/// reaching the ticket, and drawing all of them made each issue cost ten milliseconds.
+const HOPELESS_DRAWS: usize = 4;
+
+/// Whether the first `HOPELESS_DRAWS` draws (in the order drawn) all failed to reach the
+/// ticket.
+fn hopeless(waits: &[f64]) -> bool {
+    waits.len() >= HOPELESS_DRAWS
+        && waits[..HOPELESS_DRAWS]
+            .iter()
+            .all(|&wait| wait >= REPLAY_HORIZON_S)
+}
+
 /// The priority classes by rank (`PriorityClass::rank`).
 const CLASSES: [PriorityClass; 3] = [
     PriorityClass::Green,
@@ -545,6 +560,9 @@ impl ForecastPlan {
                     false
                 });
                 waits.push(reached.unwrap_or(REPLAY_HORIZON_S));
+                if hopeless(&waits) {
+                    break;
+                }
             }
         }
         Some(self.finish(&mut waits, ahead, plain))
@@ -591,7 +609,7 @@ impl ForecastPlan {
     /// reach it (no open window serves it, or too many wait).
     fn finish(&self, waits: &mut [f64], ahead: usize, plain: u64) -> WaitForecast {
         let reached = waits.iter().filter(|&&w| w < REPLAY_HORIZON_S).count();
-        if waits.is_empty() || reached * 2 < waits.len() {
+        if waits.is_empty() || hopeless(waits) || reached * 2 < waits.len() {
             return WaitForecast::from_expected(plain as f64, ahead);
         }
         WaitForecast::from_draws(waits, ahead)
