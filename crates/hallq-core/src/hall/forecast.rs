@@ -38,12 +38,22 @@ use std::collections::{BinaryHeap, HashMap};
 /// third of a point of the error (of the mean wait) on simulated days; 64 cost about 0.5 ms
 /// a forecast for a hall's queues.
 const DRAWS: usize = 64;
+/// More arrivals than this per second across the hall is no hall's day (the busiest see a
+/// ticket every few seconds at their peak; a hundred windows serve one every three): no
+/// future is drawn.
+const BURST_ARRIVALS_PER_S: f64 = 1.0;
+/// Beyond this many waiting, fewer futures are drawn (never fewer than `DRAWS_FEWEST`), so
+/// that a forecast's cost stops growing with the queue: each draw replays every waiting
+/// ticket, and a burst of issues (a load test) of a few hundred waiting made each issue cost
+/// milliseconds. The busiest simulated days rarely pass it.
+const WAITING_ALL_DRAWS: usize = 100;
+const DRAWS_FEWEST: usize = 12;
 /// The replay looks no further ahead than this.
 const REPLAY_HORIZON_S: f64 = 10.0 * 3600.0;
 /// Beyond this many waiting tickets (a load test or a burst, not a hall's day: the busiest
 /// simulated days keep under 200) no future is drawn and the plain rule answers, with its
 /// calibrated band.
-const WAITING_DRAWN_MAX: usize = 600;
+const WAITING_DRAWN_MAX: usize = 400;
 /// Each draw's work limit: tickets taken plus arrivals drawn. A draw that has not reached its
 /// ticket by then counts as beyond the horizon; when most do, the plain rule answers. This
 /// bounds a forecast's cost even when a burst of issues makes the recent arrival rate huge.
@@ -276,6 +286,8 @@ pub struct ForecastPlan {
     drawable: bool,
     /// Where the draws' random numbers start: a function of the hall's history so far.
     seed: u64,
+    /// How many futures are drawn (fewer when many wait).
+    draws: usize,
 }
 
 /// The front a window takes in a draw: its call-order key (with the ticket), its queue and
@@ -332,14 +344,7 @@ impl Hall {
     fn plan(&self, now: Timestamp, forecast_for: impl Iterator<Item = TicketId>) -> ForecastPlan {
         let ageing_s = self.spec.policy.ageing_max_wait_s;
         let waiting: usize = self.queues.iter().map(|q| q.waiting_len()).sum();
-        let drawable = waiting <= WAITING_DRAWN_MAX;
-        let queues = self
-            .queues
-            .iter()
-            .filter(|_| drawable)
-            .map(|queue| std::array::from_fn(|rank| queue.waiting[rank].iter().copied().collect()))
-            .collect();
-        let services = self
+        let services: Vec<ServiceDraw> = self
             .queues
             .iter()
             .zip(&self.counts)
@@ -367,6 +372,19 @@ impl Hall {
                 }
             })
             .collect();
+        // Arrivals faster than any hall's (a load test, a kiosk gone wrong) make futures
+        // meaningless and each draw as long as its work limit: the plain rule answers.
+        let arriving_per_s: f64 = services
+            .iter()
+            .map(|service| service.rates_at(0.0).iter().sum::<f64>())
+            .sum();
+        let drawable = waiting <= WAITING_DRAWN_MAX && arriving_per_s <= BURST_ARRIVALS_PER_S;
+        let queues = self
+            .queues
+            .iter()
+            .filter(|_| drawable)
+            .map(|queue| std::array::from_fn(|rank| queue.waiting[rank].iter().copied().collect()))
+            .collect();
         let windows = (0..self.windows.len())
             .filter_map(|index| self.window_draw(index, now))
             .collect();
@@ -381,7 +399,13 @@ impl Hall {
                     u64::from(counts.called) << 32 | u64::from(counts.completed + counts.no_show);
                 seed.rotate_left(17) ^ moved.wrapping_mul(0x9E37_79B9_7F4A_7C15)
             });
+        let draws = if waiting <= WAITING_ALL_DRAWS {
+            DRAWS
+        } else {
+            (DRAWS * WAITING_ALL_DRAWS / waiting).max(DRAWS_FEWEST)
+        };
         ForecastPlan {
+            draws,
             now,
             ageing_s,
             queues,
@@ -548,9 +572,9 @@ impl ForecastPlan {
     /// The forecast of one waiting ticket; `None` when it is not waiting.
     pub fn forecast(&self, target: TicketId) -> Option<WaitForecast> {
         let &(ahead, plain) = self.positions.get(&target)?;
-        let mut waits = Vec::with_capacity(DRAWS);
+        let mut waits = Vec::with_capacity(self.draws);
         if self.drawable {
-            for draw in 0..DRAWS {
+            for draw in 0..self.draws {
                 let mut reached = None;
                 self.draw(draw, |id, at_s| {
                     if id == target {
@@ -572,7 +596,7 @@ impl ForecastPlan {
     pub fn forecast_all(&self) -> HashMap<TicketId, WaitForecast> {
         let mut waits: HashMap<TicketId, Vec<f64>> = HashMap::new();
         if self.drawable {
-            for draw in 0..DRAWS {
+            for draw in 0..self.draws {
                 let mut reached = 0;
                 self.draw(draw, |id, at_s| {
                     if let Some(samples) = waits.get_mut(&id) {
